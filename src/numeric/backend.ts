@@ -1,0 +1,83 @@
+/**
+ * Backend selection for the numeric layer.
+ *
+ * - `wasm` (default): XNNPACK SIMD, single thread (threads do not work in Node). Deterministic:
+ *   the same program gives bit-identical results run after run, on Node 20 and 22.
+ * - `cpu`: tfjs's pure-JS kernels, ~20x slower. Deterministic, but its bits differ from wasm's.
+ * - `tfjs-node-gpu`, `tfjs-node`: native TensorFlow, used when the package is installed (it is an
+ *   optional, dynamically imported dependency). Multi-threaded reductions: not known deterministic.
+ * - `auto`: the first of tfjs-node-gpu, tfjs-node, wasm that initialises.
+ *
+ * Bit-identical replay needs the same backend on every run; `backendInfo().deterministic` says
+ * whether the active one is known to give that.
+ */
+import { BackendError } from "./errors.ts"
+import { tf } from "./tf.ts"
+
+export type BackendName = "wasm" | "cpu" | "tfjs-node" | "tfjs-node-gpu"
+export type BackendRequest = BackendName | "auto"
+
+export interface BackendInfo {
+  readonly name: BackendName
+  /** Name tfjs itself reports (e.g. "wasm", "cpu", "tensorflow"). */
+  readonly tfBackend: string
+  /** Known to give bit-identical results for identical programs (wasm, cpu). */
+  readonly deterministic: boolean
+  readonly simd: boolean
+}
+
+const DETERMINISTIC: Record<BackendName, boolean> = { wasm: true, cpu: true, "tfjs-node": false, "tfjs-node-gpu": false }
+
+let active: BackendInfo | undefined
+
+// The native packages register a "tensorflow" backend on import. The specifier is built at run time
+// so that TypeScript and bundlers do not require the optional package to exist.
+const importOptional = async (pkg: string): Promise<boolean> => {
+  try {
+    await import(/* @vite-ignore */ pkg)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const activate = async (name: BackendName): Promise<BackendInfo> => {
+  let tfName: string = name
+  if (name === "tfjs-node" || name === "tfjs-node-gpu") {
+    if (!(await importOptional(`@tensorflow/${name}`))) throw new BackendError(name, `package @tensorflow/${name} is not installed`)
+    tfName = "tensorflow"
+  }
+  let ok: boolean
+  try {
+    ok = await tf.setBackend(tfName)
+  } catch (e) {
+    throw new BackendError(name, `initialisation failed: ${String(e)}`)
+  }
+  if (!ok) throw new BackendError(name, "initialisation failed")
+  await tf.ready()
+  const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false
+  active = { name, tfBackend: tf.getBackend(), deterministic: DETERMINISTIC[name], simd }
+  return active
+}
+
+/** Selects and initialises a backend (idempotent when it is already active). */
+export const initBackend = async (request: BackendRequest = "wasm"): Promise<BackendInfo> => {
+  if (active !== undefined && (request === active.name || request === "auto") && tf.getBackend() === active.tfBackend) return active
+  if (request !== "auto") return activate(request)
+  for (const name of ["tfjs-node-gpu", "tfjs-node"] as const) {
+    try {
+      return await activate(name)
+    } catch {
+      // not installed or not usable: try the next one
+    }
+  }
+  return activate("wasm")
+}
+
+/** The active backend; throws if initBackend has not run. */
+export const backendInfo = (): BackendInfo => {
+  if (active === undefined || tf.getBackend() !== active.tfBackend) {
+    throw new BackendError(tf.getBackend() ?? "none", "no backend selected through initBackend")
+  }
+  return active
+}

@@ -1,0 +1,80 @@
+/**
+ * Forward pass of the policy: a causal pre-LN transformer LM.
+ *
+ *   h0 = tokEmb[tokens] + posEmb[0..T)
+ *   per layer: h += Attn(LN1(h)); h += MLP(LN2(h))      (MLP = relu(h W1 + b1) W2 + b2)
+ *   logits = LNf(h) Whead + bhead
+ *
+ * Padding convention: **right padding**. Every row starts at position 0, so a row's real tokens sit at
+ * positions 0..len-1 and whatever follows (PAD tokens) can never influence them through the causal
+ * mask; callers read logits at positions < len only and mask their losses the same way. No key mask
+ * is needed. Tensors returned here belong to the caller's tidy / gradient scope.
+ */
+import { NumericInputError } from "../errors.ts"
+import { tf } from "../tf.ts"
+import { type ModelConfig, headDim } from "./config.ts"
+import { bmm, embed, layerNorm, mm } from "./ops.ts"
+import type { Params } from "./params.ts"
+
+const NEG = -1e9
+
+export const param = (params: Params, name: string): tf.Variable => {
+  const v = params[name]
+  if (v === undefined) throw new NumericInputError("forward", `missing parameter ${name}`)
+  return v
+}
+
+/** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. */
+export const causalBias = (T: number): tf.Tensor2D =>
+  tf.tidy(() => tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)).mul(NEG) as tf.Tensor2D)
+
+/** [B*T, d] -> [B, H, T, dh] (4-D transposes only: 5-D ones are slow on wasm). */
+const splitHeads = (x: tf.Tensor2D, B: number, T: number, H: number, dh: number): tf.Tensor4D =>
+  x.reshape([B, T, H, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D
+
+/** One transformer block on the flattened residual stream h [B*T, d]. */
+const block = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, B: number, T: number, bias: tf.Tensor2D): tf.Tensor2D => {
+  const p = (s: string) => param(params, `l${i}.${s}`)
+  const H = cfg.nHeads
+  const dh = headDim(cfg)
+  const d = cfg.dModel
+  const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
+  const qkv = mm(x, p("attn.wqkv") as tf.Tensor2D).add(p("attn.bqkv")) as tf.Tensor2D // [B*T, 3d]
+  const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
+  const q = splitHeads(q2, B, T, H, dh) // [B, H, T, dh]
+  const kT = k2.reshape([B, T, H, dh]).transpose([0, 2, 3, 1]) as tf.Tensor4D // [B, H, dh, T]
+  const v = splitHeads(v2, B, T, H, dh) // [B, H, T, dh]
+  const scores = bmm(q, kT).mul(1 / Math.sqrt(dh)).add(bias) // [B, H, T, T]
+  const att = tf.softmax(scores) as tf.Tensor4D
+  const y = bmm(att, v).transpose([0, 2, 1, 3]).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
+  h = h.add(mm(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo")))
+  const x2 = layerNorm(h, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
+  const u = tf.relu(mm(x2, p("mlp.w1") as tf.Tensor2D).add(p("mlp.b1"))) as tf.Tensor2D // [B*T, dMlp]
+  return h.add(mm(u, p("mlp.w2") as tf.Tensor2D).add(p("mlp.b2")))
+}
+
+const checkTokens = (cfg: ModelConfig, tokens: tf.Tensor2D): void => {
+  if (tokens.rank !== 2) throw new NumericInputError("forward", `tokens must be [B, T], got rank ${tokens.rank}`)
+  if (tokens.dtype !== "int32") throw new NumericInputError("forward", `tokens must be int32, got ${tokens.dtype}`)
+  const T = tokens.shape[1]
+  if (T < 1 || T > cfg.contextLength) throw new NumericInputError("forward", `T=${T} outside [1, ${cfg.contextLength}]`)
+}
+
+/** Final hidden state after LNf, flattened: [B*T, d]. */
+export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D): tf.Tensor2D => {
+  checkTokens(cfg, tokens)
+  const [B, T] = tokens.shape
+  const tok = embed(tokens.reshape([B * T]) as tf.Tensor1D, param(params, "tokEmb") as tf.Tensor2D) // [B*T, d]
+  const pos = param(params, "posEmb").slice([0, 0], [T, cfg.dModel]) // [T, d]
+  let h = tok.reshape([B, T, cfg.dModel]).add(pos).reshape([B * T, cfg.dModel]) as tf.Tensor2D
+  const bias = causalBias(T)
+  for (let i = 0; i < cfg.nLayers; i++) h = block(params, cfg, i, h, B, T, bias)
+  return layerNorm(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
+}
+
+/** Logits [B, T, V] for int32 tokens [B, T]. Use inside the caller's tf.tidy or gradient function. */
+export const forward = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D): tf.Tensor3D => {
+  const [B, T] = tokens.shape
+  const h = hiddenStates(params, cfg, tokens)
+  return mm(h, param(params, "head.w") as tf.Tensor2D).add(param(params, "head.b")).reshape([B, T, cfg.vocabSize]) as tf.Tensor3D
+}

@@ -13,7 +13,8 @@
 import { NumericInputError } from "../errors.ts"
 import { tf } from "../tf.ts"
 import { type ModelConfig, headDim } from "./config.ts"
-import { bmm, embed, layerNorm, mm } from "./ops.ts"
+import { attnMix, attnScores, fromHeads, toHeads } from "./attention.ts"
+import { embed, layerNorm, mm } from "./ops.ts"
 import type { Params } from "./params.ts"
 
 const NEG = -1e9
@@ -24,29 +25,22 @@ export const param = (params: Params, name: string): tf.Variable => {
   return v
 }
 
-/** Additive causal mask [T, T]: 0 on and below the diagonal, -1e9 above. */
-export const causalBias = (T: number): tf.Tensor2D =>
-  tf.tidy(() => tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)).mul(NEG) as tf.Tensor2D)
-
-/** [B*T, d] -> [B, H, T, dh] (4-D transposes only: 5-D ones are slow on wasm). */
-const splitHeads = (x: tf.Tensor2D, B: number, T: number, H: number, dh: number): tf.Tensor4D =>
-  x.reshape([B, T, H, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D
+/** Additive causal mask [T, 1, T] (query, channel, key): 0 where key <= query, -1e9 above. */
+export const causalBias = (T: number): tf.Tensor3D =>
+  tf.tidy(() => tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)).mul(NEG).reshape([T, 1, T]) as tf.Tensor3D)
 
 /** One transformer block on the flattened residual stream h [B*T, d]. */
-const block = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, B: number, T: number, bias: tf.Tensor2D): tf.Tensor2D => {
+const block = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, B: number, T: number, bias: tf.Tensor3D): tf.Tensor2D => {
   const p = (s: string) => param(params, `l${i}.${s}`)
   const H = cfg.nHeads
   const dh = headDim(cfg)
-  const d = cfg.dModel
   const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
   const qkv = mm(x, p("attn.wqkv") as tf.Tensor2D).add(p("attn.bqkv")) as tf.Tensor2D // [B*T, 3d]
   const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
-  const q = splitHeads(q2, B, T, H, dh) // [B, H, T, dh]
-  const kT = k2.reshape([B, T, H, dh]).transpose([0, 2, 3, 1]) as tf.Tensor4D // [B, H, dh, T]
-  const v = splitHeads(v2, B, T, H, dh) // [B, H, T, dh]
-  const scores = bmm(q, kT).mul(1 / Math.sqrt(dh)).add(bias) // [B, H, T, T]
-  const att = tf.softmax(scores) as tf.Tensor4D
-  const y = bmm(att, v).transpose([0, 2, 1, 3]).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
+  // scale q (small) rather than the [T, C, T] scores
+  const { q, k, v } = toHeads(q2.mul(1 / Math.sqrt(dh)), k2, v2, B, T, H, dh) // [T, dh, C], [dh, C, T], [T, C, dh]
+  const att = tf.softmax(attnScores(q, k).add(bias)) as tf.Tensor3D // [T, C, T]
+  const y = fromHeads(attnMix(att, v), B, T, H, dh) // [B*T, d]
   h = h.add(mm(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo")))
   const x2 = layerNorm(h, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
   const u = tf.relu(mm(x2, p("mlp.w1") as tf.Tensor2D).add(p("mlp.b1"))) as tf.Tensor2D // [B*T, dMlp]

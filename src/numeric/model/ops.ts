@@ -1,7 +1,7 @@
 /**
  * Differentiable building blocks tuned for tfjs's wasm backend (see stack-notes §4).
  *
- * - `mm` / `bmm`: matMul whose gradient uses explicit transposes and plain matMuls. The built-in
+ * - `mm`: matMul whose gradient uses explicit transposes and plain matMuls. The built-in
  *   gradient calls matMul with transposeA/transposeB, which is ~10x slower on wasm.
  * - `layerNorm`: over the last axis, with a hand-written gradient (fewer kernels than autodiff).
  * - `embed`: one-hot matmul, because tf.gather has no gradient kernel on wasm.
@@ -27,9 +27,6 @@ const mmImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
 
 /** [M, K] @ [K, N] -> [M, N]. */
 export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => mmImpl(a, b) as tf.Tensor2D
-
-/** Batched [..., M, K] @ [..., K, N] -> [..., M, N] (same batch dims on both sides). */
-export const bmm = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D => mmImpl(a, b) as tf.Tensor4D
 
 const EPS = 1e-5
 

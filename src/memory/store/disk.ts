@@ -1,0 +1,240 @@
+/**
+ * A VersionStore bound to a directory: incremental, checksummed, crash-safe persistence.
+ *
+ * Layout:  <dir>/index.pmi             framed (fileFormat.ts) Codec body { packs, heads }
+ *          <dir>/packs/<sha256>.pmp    framed body of records, named by the sha256 of the whole file
+ * A pack record is  kind (u8: "N" node, "V" version) | length (u32 BE) | bytes,  where a node's bytes are
+ * its encoding (node.ts) and a version's the canonical body its id hashes (Versions.ts). Ids are never
+ * stored, only recomputed, so every node and version read back is verified by its own content; a branch
+ * naming a child that is not on disk is reported as corrupt. Nodes are written children first.
+ *
+ * `save()` writes one new pack holding only the nodes and versions not yet on disk (O(change)), then
+ * replaces the index atomically. The index is the commit point: if anything fails before its rename, the
+ * directory still describes the previous state exactly (a stray pack is never referenced). Before writing,
+ * save checks that the index is still the one this process loaded or wrote (SnapshotConflict otherwise).
+ */
+import { decode, encode } from "../../core/Codec.ts"
+import { sha256Hex } from "../../core/Hash.ts"
+import { join } from "node:path"
+import { SnapshotConflict, SnapshotFileCorrupt } from "./errors.ts"
+import { type FsLike, frame, MAGIC_INDEX, MAGIC_PACK, nodeFs, readWhole, unframe, writeAtomic } from "./fileFormat.ts"
+import { EMPTY_ID, encodeNode, makeBranch, makeLeaf, type Node, popcount16, TAG_BRANCH, TAG_LEAF } from "./node.ts"
+import { encodeVersionBody, type Version, VersionStore } from "./Versions.ts"
+
+const KIND_NODE = 0x4e // "N"
+const KIND_VERSION = 0x56 // "V"
+export const INDEX_FILE = "index.pmi"
+export const PACK_DIR = "packs"
+
+interface PackEntry {
+  readonly file: string
+  readonly sha256: string
+  readonly bytes: number
+}
+
+export interface SaveReport {
+  /** The pack written (relative to the directory), or null when nothing was new. */
+  readonly pack: string | null
+  readonly nodesWritten: number
+  readonly versionsWritten: number
+  readonly bytesWritten: number
+}
+
+export interface OpenOptions {
+  readonly fs?: FsLike
+}
+
+const record = (kind: number, bytes: Uint8Array): Buffer => {
+  const head = Buffer.allocUnsafe(5)
+  head[0] = kind
+  head.writeUInt32BE(bytes.length, 1)
+  return Buffer.concat([head, bytes])
+}
+
+const parseNode = (file: string, bytes: Buffer, nodes: (id: string) => Node | undefined): Node => {
+  if (bytes[0] === TAG_LEAF && bytes.length >= 5) {
+    const keyLen = bytes.readUInt32BE(1)
+    if (5 + keyLen > bytes.length) throw new SnapshotFileCorrupt(file, "leaf record shorter than its key")
+    return makeLeaf(bytes.toString("utf8", 5, 5 + keyLen), bytes.subarray(5 + keyLen))
+  }
+  if (bytes[0] === TAG_BRANCH && bytes.length >= 13) {
+    const text = bytes.toString("latin1")
+    const bitmap = Number.parseInt(text.slice(1, 5), 16)
+    const count = Number.parseInt(text.slice(5, 13), 16)
+    const n = popcount16(bitmap)
+    if (text.length !== 13 + 64 * n || n === 0) throw new SnapshotFileCorrupt(file, "branch record has the wrong length")
+    const children: Array<Node> = []
+    for (let i = 0; i < n; i++) {
+      const id = text.slice(13 + 64 * i, 13 + 64 * (i + 1))
+      const child = nodes(id)
+      if (child === undefined) throw new SnapshotFileCorrupt(file, `branch references node ${id}, which is not stored before it`)
+      children.push(child)
+    }
+    const branch = makeBranch(bitmap, children)
+    if (branch.count !== count) throw new SnapshotFileCorrupt(file, `branch count ${count} disagrees with its children (${branch.count})`)
+    return branch
+  }
+  throw new SnapshotFileCorrupt(file, `unknown node record tag ${bytes[0]}`)
+}
+
+const parseVersion = (file: string, bytes: Buffer, store: VersionStore): Version => {
+  let fields: unknown
+  try {
+    fields = decode(bytes)
+  } catch {
+    throw new SnapshotFileCorrupt(file, "version record is not valid msgpack")
+  }
+  const [, root, parent, seq, meta] = Array.isArray(fields) ? fields : []
+  const v = { id: sha256Hex(bytes), root, parent, seq, meta } as Version
+  let canonical = false
+  try {
+    canonical = Buffer.from(encodeVersionBody(v)).equals(bytes)
+  } catch {
+    // falls through to the error below
+  }
+  if (!canonical) throw new SnapshotFileCorrupt(file, "version record is not a canonical version body")
+  if (v.root !== EMPTY_ID && store.node(v.root) === undefined) {
+    throw new SnapshotFileCorrupt(file, `version ${v.id} names root ${v.root}, which is not stored`)
+  }
+  if (v.parent !== null && !store.hasVersion(v.parent)) {
+    throw new SnapshotFileCorrupt(file, `version ${v.id} names parent ${v.parent}, which is not stored before it`)
+  }
+  if (v.seq !== (v.parent === null ? 0 : store.version(v.parent).seq + 1)) {
+    throw new SnapshotFileCorrupt(file, `version ${v.id} has seq ${v.seq}, inconsistent with its parent`)
+  }
+  return v
+}
+
+/** Loads one pack's records into `store`; returns the node and version ids it held. */
+const loadPack = (file: string, body: Uint8Array, store: VersionStore, nodes: Set<string>, versions: Set<string>) => {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  for (let off = 0; off < buf.length;) {
+    if (off + 5 > buf.length) throw new SnapshotFileCorrupt(file, `record header cut short at byte ${off}`)
+    const kind = buf[off]!
+    const len = buf.readUInt32BE(off + 1)
+    if (off + 5 + len > buf.length) throw new SnapshotFileCorrupt(file, `record at byte ${off} runs past the end`)
+    const bytes = buf.subarray(off + 5, off + 5 + len)
+    if (kind === KIND_NODE) {
+      const node = parseNode(file, bytes, (id) => store.node(id))
+      store.addTree(node)
+      nodes.add(node.hex)
+    } else if (kind === KIND_VERSION) {
+      const v = parseVersion(file, bytes, store)
+      store.adoptVersion(v)
+      versions.add(v.id)
+    } else {
+      throw new SnapshotFileCorrupt(file, `unknown record kind ${kind} at byte ${off}`)
+    }
+    off += 5 + len
+  }
+}
+
+const parseIndex = (file: string, body: Uint8Array): { packs: Array<PackEntry>; heads: Array<[string, string]> } => {
+  let v: unknown
+  try {
+    v = decode(body)
+  } catch {
+    throw new SnapshotFileCorrupt(file, "index body is not valid msgpack")
+  }
+  const o = v as { packs?: unknown; heads?: unknown }
+  const packsOk = Array.isArray(o?.packs) &&
+    o.packs.every((p: PackEntry) => typeof p?.file === "string" && typeof p.sha256 === "string" && typeof p.bytes === "number")
+  const headsOk = Array.isArray(o?.heads) &&
+    o.heads.every((h: unknown) => Array.isArray(h) && typeof h[0] === "string" && typeof h[1] === "string")
+  if (!packsOk || !headsOk) throw new SnapshotFileCorrupt(file, "index body does not have the expected fields")
+  return o as { packs: Array<PackEntry>; heads: Array<[string, string]> }
+}
+
+export class DiskStore {
+  readonly dir: string
+  readonly store: VersionStore
+  private readonly fs: FsLike
+  private readonly packs: Array<PackEntry> = []
+  private readonly savedNodes = new Set<string>()
+  private readonly savedVersions = new Set<string>()
+  /** sha256 of the index as this process last saw it (null: no index yet). */
+  private indexSha: string | null = null
+
+  private constructor(dir: string, fs: FsLike) {
+    this.dir = dir
+    this.fs = fs
+    this.store = VersionStore.empty()
+  }
+
+  /** Opens a store directory: loads and verifies it if it has an index, else starts empty (created on save). */
+  static open(dir: string, options: OpenOptions = {}): DiskStore {
+    const ds = new DiskStore(dir, options.fs ?? nodeFs)
+    ds.load()
+    return ds
+  }
+
+  private get indexPath(): string {
+    return join(this.dir, INDEX_FILE)
+  }
+
+  private load(): void {
+    if (!this.fs.existsSync(this.indexPath)) return
+    const raw = readWhole(this.fs, this.indexPath)
+    const index = parseIndex(this.indexPath, unframe(this.indexPath, MAGIC_INDEX, raw))
+    for (const entry of index.packs) {
+      const path = join(this.dir, entry.file)
+      if (!this.fs.existsSync(path)) throw new SnapshotFileCorrupt(path, "pack listed in the index is missing")
+      const bytes = readWhole(this.fs, path)
+      const body = unframe(path, MAGIC_PACK, bytes)
+      if (sha256Hex(bytes) !== entry.sha256) throw new SnapshotFileCorrupt(path, "pack checksum differs from the index")
+      loadPack(path, body, this.store, this.savedNodes, this.savedVersions)
+      this.packs.push(entry)
+    }
+    for (const [branch, id] of index.heads) {
+      if (!this.store.hasVersion(id)) throw new SnapshotFileCorrupt(this.indexPath, `head ${branch} names unknown version ${id}`)
+      this.store.setHead(branch, id)
+    }
+    this.indexSha = sha256Hex(raw)
+  }
+
+  /** Nodes of `root` not yet on disk, children before parents. */
+  private unsavedNodes(root: Node | undefined, out: Array<Node>, seen: Set<string>): void {
+    if (root === undefined || this.savedNodes.has(root.hex) || seen.has(root.hex)) return
+    seen.add(root.hex)
+    if (root.kind === "branch") for (const c of root.children) this.unsavedNodes(c, out, seen)
+    out.push(root)
+  }
+
+  /** Writes what is new since the last save/load: one pack (if any) and the index. */
+  save(): SaveReport {
+    const current = this.fs.existsSync(this.indexPath) ? sha256Hex(readWhole(this.fs, this.indexPath)) : null
+    if (current !== this.indexSha) throw new SnapshotConflict(this.indexPath)
+    const newVersions = this.store.allVersions().filter((v) => !this.savedVersions.has(v.id))
+    const nodes: Array<Node> = []
+    const seen = new Set<string>()
+    for (const v of newVersions) this.unsavedNodes(v.root === EMPTY_ID ? undefined : this.store.node(v.root), nodes, seen)
+    const heads = this.store.branches().map(([b, id]) => [b, id] as [string, string])
+    let pack: PackEntry | null = null
+    this.fs.mkdirSync(join(this.dir, PACK_DIR), { recursive: true })
+    if (newVersions.length > 0) {
+      const records = [
+        ...nodes.map((n) => record(KIND_NODE, encodeNode(n))),
+        ...newVersions.map((v) => record(KIND_VERSION, encodeVersionBody(v)))
+      ]
+      const bytes = frame(MAGIC_PACK, Buffer.concat(records))
+      const sha = sha256Hex(bytes)
+      pack = { file: `${PACK_DIR}/${sha}.pmp`, sha256: sha, bytes: bytes.length }
+      writeAtomic(this.fs, join(this.dir, pack.file), bytes)
+    }
+    const packs = pack === null ? this.packs : [...this.packs, pack]
+    const index = frame(MAGIC_INDEX, encode({ packs: packs.map((p) => ({ ...p })), heads }))
+    const indexChanged = pack !== null || current === null || sha256Hex(index) !== current
+    if (indexChanged) writeAtomic(this.fs, this.indexPath, index)
+    // Only now, with the index renamed into place, does the new state count as saved.
+    if (pack !== null) this.packs.push(pack)
+    for (const n of nodes) this.savedNodes.add(n.hex)
+    for (const v of newVersions) this.savedVersions.add(v.id)
+    this.indexSha = sha256Hex(index)
+    return {
+      pack: pack?.file ?? null,
+      nodesWritten: nodes.length,
+      versionsWritten: newVersions.length,
+      bytesWritten: (pack?.bytes ?? 0) + (indexChanged ? index.length : 0)
+    }
+  }
+}

@@ -44,6 +44,13 @@ export interface Behavior<S, M, O = void, E = never, R = never> {
   readonly recorder?: Recorder
 }
 
+/**
+ * Identity that types a behavior defined apart from `spawn` (keeps duration literals such as
+ * "1 minute" from widening to string).
+ */
+export const behavior = <S, M, O = void, E = never, R = never>(b: Behavior<S, M, O, E, R>): Behavior<S, M, O, E, R> =>
+  b
+
 export interface AskOptions {
   readonly timeout?: Duration.Input
 }

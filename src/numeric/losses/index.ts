@@ -1,0 +1,40 @@
+/**
+ * The learning algorithms as pure tfjs loss functions (GRPO, SDPO, teacher kinds, CPPO weighting).
+ * See README.md in this folder for every loss, option and source.
+ */
+export { type AdvantageOptions, groupAdvantages, type ScaleRewards } from "./advantages.ts"
+export type { GrpoLossType, SdpoLossAggMode } from "./aggregate.ts"
+export {
+  type CppoOptions,
+  type CppoPlan,
+  classifyRollouts,
+  cppoDefaults,
+  cppoLoss,
+  cppoPlan,
+  cppoTypeWeights,
+  type RetentionBatch,
+  retentionLoss,
+  type RolloutType,
+  sequenceLogp
+} from "./cppo.ts"
+export { addTailBucket, divergence, renormalize, topkIndices } from "./divergence.ts"
+export {
+  type GrpoBatch,
+  type GrpoDiagnostics,
+  type GrpoOptions,
+  grpoDefaults,
+  grpoDiagnostics,
+  grpoLoss,
+  resolveGrpoOptions
+} from "./grpo.ts"
+export { resolveSdpoOptions, type SdpoBatch, sdpoDefaults, sdpoLoss, type SdpoOptions } from "./sdpo.ts"
+export { type SdpoDiagnostics, sdpoDiagnostics } from "./sdpoDiagnostics.ts"
+export {
+  afterStudentStep,
+  type AlignedForward,
+  disposeParams,
+  emaUpdate,
+  snapshotParams,
+  type TeacherSpec,
+  teacherLogProbs
+} from "./teacher.ts"

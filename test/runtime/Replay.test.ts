@@ -1,0 +1,98 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { TestClock } from "effect/testing"
+import { hashValue } from "../../src/core/Hash.ts"
+import { runDemo } from "../../src/runtime/demo.ts"
+import { makeRecorder, type Recorder } from "../../src/runtime/Journal.ts"
+import { replay, replayExact } from "../../src/runtime/Replay.ts"
+import { driveClock } from "./driveClock.ts"
+
+/** A toy run: a running sum journaled per step; `alterAt` perturbs one step (a deliberate bug). */
+const toyRun = (recorder: Recorder, steps: number, alterAt?: number) =>
+  Effect.gen(function*() {
+    let sum = 0
+    for (let step = 0; step < steps; step++) {
+      const msg = { step, x: step * 7 + 1 }
+      sum += msg.x + (step === alterAt ? 1 : 0)
+      yield* recorder.record({ step, kind: "message", actor: "toy", value: msg })
+      yield* recorder.record({ step, kind: "state", actor: "toy", value: { sum } })
+    }
+    return sum
+  })
+
+const recorded = (steps: number) =>
+  Effect.gen(function*() {
+    const recorder = yield* makeRecorder
+    yield* toyRun(recorder, steps)
+    return yield* recorder.journal
+  })
+
+describe("replay", () => {
+  it.effect("an identical re-run replays as identical", () =>
+    Effect.gen(function*() {
+      const journal = yield* recorded(10)
+      const report = yield* replay(journal, (r) => toyRun(r, 10))
+      assert.strictEqual(report._tag, "Identical")
+      if (report._tag === "Identical") assert.strictEqual(report.compared, 20)
+    }))
+
+  it.effect("reports the first diverging step with expected and got hashes", () =>
+    Effect.gen(function*() {
+      const journal = yield* recorded(10)
+      const report = yield* replay(journal, (r) => toyRun(r, 10, 6))
+      assert.strictEqual(report._tag, "Diverged")
+      if (report._tag !== "Diverged") return
+      const d = report.divergence
+      assert.deepStrictEqual({ step: d.step, actor: d.actor, kind: d.kind, index: d.index }, {
+        step: 6,
+        actor: "toy",
+        kind: "state",
+        index: 13
+      })
+      const expectedSum = Array.from({ length: 7 }, (_, s) => s * 7 + 1).reduce((a, b) => a + b, 0)
+      assert.strictEqual(d.expected, hashValue({ sum: expectedSum }))
+      assert.strictEqual(d.got, hashValue({ sum: expectedSum + 1 }))
+      const err = yield* replayExact(journal, (r) => toyRun(r, 10, 6)).pipe(Effect.flip)
+      assert.strictEqual(err._tag, "ReplayDiverged")
+      assert.strictEqual(err.step, 6)
+    }))
+
+  it.effect("a shorter re-run diverges where its journal ends", () =>
+    Effect.gen(function*() {
+      const journal = yield* recorded(5)
+      const report = yield* replay(journal, (r) => toyRun(r, 4))
+      assert.strictEqual(report._tag, "Diverged")
+      if (report._tag === "Diverged") {
+        assert.strictEqual(report.divergence.step, 4)
+        assert.strictEqual(report.divergence.got, "<missing>")
+      }
+    }))
+
+  it.effect("the demo replays identically with other workers, delays and a transient crash", () =>
+    Effect.gen(function*() {
+      const first = yield* driveClock(runDemo({ seed: 11, workers: 2, steps: 3, itemsPerStep: 10 }))
+      const report = yield* driveClock(
+        replay(first.journal, (recorder) =>
+          runDemo({
+            seed: 11,
+            workers: 5,
+            steps: 3,
+            itemsPerStep: 10,
+            recorder,
+            deliveryDelay: (w) => (w.id * 13) % 7,
+            crashOnce: [{ step: 1, id: 2 }]
+          }))
+      )
+      assert.strictEqual(report._tag, "Identical")
+      assert.strictEqual(report.result.finalHash, first.finalHash)
+      assert.strictEqual(report.result.restarts, 1)
+      // and a different seed diverges at the producer's very first message
+      const other = yield* driveClock(
+        replay(first.journal, (recorder) => runDemo({ seed: 12, workers: 2, steps: 3, itemsPerStep: 10, recorder }))
+      )
+      assert.strictEqual(other._tag, "Diverged")
+      if (other._tag === "Diverged") {
+        assert.deepStrictEqual([other.divergence.step, other.divergence.index], [0, 0])
+      }
+    }).pipe(Effect.provide(TestClock.layer())))
+})

@@ -29,8 +29,23 @@ export const param = (params: Params, name: string): tf.Variable => {
 export const causalBias = (T: number): tf.Tensor3D =>
   tf.tidy(() => tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)).mul(NEG).reshape([T, 1, T]) as tf.Tensor3D)
 
-/** One transformer block on the flattened residual stream h [B*T, d]. */
-const block = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, B: number, T: number, bias: tf.Tensor3D): tf.Tensor2D => {
+/** Keys and values of one layer, in attention.ts layouts: k [dh, C, T], v [T, C, dh] (C = B * H). */
+export interface LayerKV {
+  readonly k: tf.Tensor3D
+  readonly v: tf.Tensor3D
+}
+
+/** One transformer block on the flattened residual stream h [B*T, d]; `kv` collects its keys/values. */
+const block = (
+  params: Params,
+  cfg: ModelConfig,
+  i: number,
+  h: tf.Tensor2D,
+  B: number,
+  T: number,
+  bias: tf.Tensor3D,
+  kv?: Array<LayerKV>
+): tf.Tensor2D => {
   const p = (s: string) => param(params, `l${i}.${s}`)
   const H = cfg.nHeads
   const dh = headDim(cfg)
@@ -39,6 +54,7 @@ const block = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, B: n
   const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
   // scale q (small) rather than the [T, C, T] scores
   const { q, k, v } = toHeads(q2.mul(1 / Math.sqrt(dh)), k2, v2, B, T, H, dh) // [T, dh, C], [dh, C, T], [T, C, dh]
+  kv?.push({ k, v })
   const att = tf.softmax(attnScores(q, k).add(bias)) as tf.Tensor3D // [T, C, T]
   const y = fromHeads(attnMix(att, v), B, T, H, dh) // [B*T, d]
   h = h.add(mm(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo")))
@@ -54,15 +70,15 @@ const checkTokens = (cfg: ModelConfig, tokens: tf.Tensor2D): void => {
   if (T < 1 || T > cfg.contextLength) throw new NumericInputError("forward", `T=${T} outside [1, ${cfg.contextLength}]`)
 }
 
-/** Final hidden state after LNf, flattened: [B*T, d]. */
-export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D): tf.Tensor2D => {
+/** Final hidden state after LNf, flattened: [B*T, d]. `kv`, when given, receives each layer's keys/values. */
+export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D, kv?: Array<LayerKV>): tf.Tensor2D => {
   checkTokens(cfg, tokens)
   const [B, T] = tokens.shape
   const tok = embed(tokens.reshape([B * T]) as tf.Tensor1D, param(params, "tokEmb") as tf.Tensor2D) // [B*T, d]
   const pos = param(params, "posEmb").slice([0, 0], [T, cfg.dModel]) // [T, d]
   let h = tok.reshape([B, T, cfg.dModel]).add(pos).reshape([B * T, cfg.dModel]) as tf.Tensor2D
   const bias = causalBias(T)
-  for (let i = 0; i < cfg.nLayers; i++) h = block(params, cfg, i, h, B, T, bias)
+  for (let i = 0; i < cfg.nLayers; i++) h = block(params, cfg, i, h, B, T, bias, kv)
   return layerNorm(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
 }
 

@@ -149,3 +149,18 @@ export const emaUpdate = (target: Params, source: Params, rate: number): void =>
     tf.tidy(() => t.assign(t.mul(rate).add(s.mul(1 - rate))))
   }
 }
+
+/** New variables holding `weights` (e.g. loaded from a checkpoint); names and shapes must match cfg. */
+export const paramsFromWeights = (cfg: ModelConfig, weights: Weights): Params => {
+  const specs = paramSpecs(cfg)
+  if (specs.length !== weights.length) throw new NumericInputError("paramsFromWeights", `expected ${specs.length} tensors, got ${weights.length}`)
+  const out: Record<string, tf.Variable> = {}
+  specs.forEach((s, i) => {
+    const w = weights[i]!
+    if (w.name !== s.name || w.values.length !== sizeOf(s.shape) || w.shape.join("x") !== s.shape.join("x")) {
+      throw new NumericInputError("paramsFromWeights", `tensor ${i}: got ${w.name} [${w.shape}], expected ${s.name} [${s.shape}]`)
+    }
+    out[s.name] = tf.variable(tf.tensor(w.values, [...s.shape], "float32"), true, undefined, "float32")
+  })
+  return out
+}

@@ -1,0 +1,89 @@
+/**
+ * Choosing the next token from one row of logits, in plain JS (float64), so the choice depends only
+ * on the logits and the row's own Rng stream.
+ *
+ * The sampling distribution q: logits / temperature, minus banned tokens, restricted to the top-k,
+ * then to the smallest top-p nucleus (ties broken by lower token id), renormalised. Temperature 0 is
+ * greedy (argmax, lowest id on ties) and draws no random number; otherwise exactly one `rng.float()`
+ * is drawn per token, so stream positions are easy to reason about.
+ */
+import type { Rng } from "../../core/Rng.ts"
+import { NumericInputError } from "../errors.ts"
+
+export interface SamplingParams {
+  /** 0 = greedy. */
+  readonly temperature: number
+  /** Keep only the k most likely tokens (undefined or 0 = all). */
+  readonly topK?: number
+  /** Keep the smallest set of most likely tokens with total probability >= topP (undefined or 1 = all). */
+  readonly topP?: number
+  /** Token ids never sampled (e.g. PAD). */
+  readonly bannedTokens?: ReadonlyArray<number>
+}
+
+export const validateSampling = (s: SamplingParams, V: number): void => {
+  if (!(s.temperature >= 0) || !Number.isFinite(s.temperature)) throw new NumericInputError("sample", `temperature must be >= 0, got ${s.temperature}`)
+  if (s.topK !== undefined && (!Number.isInteger(s.topK) || s.topK < 0)) throw new NumericInputError("sample", `topK must be a non-negative integer, got ${s.topK}`)
+  if (s.topP !== undefined && !(s.topP > 0 && s.topP <= 1)) throw new NumericInputError("sample", `topP must be in (0, 1], got ${s.topP}`)
+  for (const t of s.bannedTokens ?? []) if (!Number.isInteger(t) || t < 0 || t >= V) throw new NumericInputError("sample", `banned token ${t} outside [0, ${V})`)
+  if ((s.bannedTokens?.length ?? 0) >= V) throw new NumericInputError("sample", "every token is banned")
+}
+
+export interface Pick {
+  readonly token: number
+  /** log p(token) under the model at temperature 1, no truncation. */
+  readonly logProb: number
+  /** log q(token) under the sampling distribution (0 for greedy). */
+  readonly sampleLogProb: number
+}
+
+/** log-softmax of logits[off .. off+V) at index i, in float64. */
+const modelLogProb = (logits: Float32Array, off: number, V: number, i: number): number => {
+  let max = -Infinity
+  for (let j = 0; j < V; j++) max = Math.max(max, logits[off + j]!)
+  let s = 0
+  for (let j = 0; j < V; j++) s += Math.exp(logits[off + j]! - max)
+  return logits[off + i]! - max - Math.log(s)
+}
+
+/** Picks one token from logits[off .. off+V). */
+export const pickToken = (logits: Float32Array, off: number, V: number, s: SamplingParams, rng: Rng): Pick => {
+  const banned = new Set(s.bannedTokens ?? [])
+  if (s.temperature === 0) {
+    let best = -1
+    for (let j = 0; j < V; j++) if (!banned.has(j) && (best < 0 || logits[off + j]! > logits[off + best]!)) best = j
+    return { token: best, logProb: modelLogProb(logits, off, V, best), sampleLogProb: 0 }
+  }
+  // candidates sorted by logit desc, then id asc: the order top-k and top-p cut in
+  const ids: Array<number> = []
+  for (let j = 0; j < V; j++) if (!banned.has(j)) ids.push(j)
+  ids.sort((a, b) => logits[off + b]! - logits[off + a]! || a - b)
+  const k = s.topK !== undefined && s.topK > 0 ? Math.min(s.topK, ids.length) : ids.length
+  const kept = ids.slice(0, k)
+  const z0 = logits[off + kept[0]!]! / s.temperature
+  const w = kept.map((j) => Math.exp(logits[off + j]! / s.temperature - z0))
+  let total = w.reduce((a, b) => a + b, 0)
+  if (s.topP !== undefined && s.topP < 1) {
+    let cum = 0
+    let n = 0
+    while (n < w.length) {
+      cum += w[n]!
+      n++
+      if (cum >= s.topP * total) break
+    }
+    kept.length = n
+    w.length = n
+    total = cum
+  }
+  let u = rng.float() * total
+  let chosen = kept.length - 1
+  for (let i = 0; i < kept.length; i++) {
+    u -= w[i]!
+    if (u < 0) {
+      chosen = i
+      break
+    }
+  }
+  const token = kept[chosen]!
+  return { token, logProb: modelLogProb(logits, off, V, token), sampleLogProb: Math.log(w[chosen]! / total) }
+}

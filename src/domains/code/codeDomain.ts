@@ -16,20 +16,14 @@ import { Control } from "../control.ts"
 import { hashValue } from "../../core/Hash.ts"
 import type { Rng } from "../../core/Rng.ts"
 import { UnknownProblem, type Domain, type ErrorKind, type Protocol, type Split, type Verdict } from "../Domain.ts"
-import { ErrKind, Mark, cueToken, digitToken } from "../vocab.ts"
+import { errorFeedback } from "../feedback.ts"
+import { Mark, cueToken, digitToken } from "../vocab.ts"
 import { codeConfig, type CodeConfig } from "./config.ts"
 import { isParseError, parse, programTokens } from "./dsl.ts"
 import { generateCodeProblems, type CodeProblem } from "./generate.ts"
 import { run } from "./interp.ts"
 
 export type CodeDomain = Domain<CodeProblem> & { readonly config: CodeConfig }
-
-const ERR_TOKEN: Record<ErrorKind, number> = {
-  parse: ErrKind.E_PARSE, fuel: ErrKind.E_FUEL, size: ErrKind.E_SIZE, div0: ErrKind.E_DIV, toolong: ErrKind.E_LEN
-}
-
-/** `[FB] [ERR] kind [END]`. */
-export const errorFeedback = (kind: ErrorKind): Array<number> => [Control.FB, Control.ERR, ERR_TOKEN[kind], Control.END]
 
 const digits = (xs: ReadonlyArray<number>): Array<number> => xs.map(digitToken)
 

@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { afterAll } from "vitest"
 import { encode } from "../../src/core/Codec.ts"
 import { hashValue } from "../../src/core/Hash.ts"
-import { type Journal, load, makeRecorder, save } from "../../src/runtime/Journal.ts"
+import { type Journal, load, makeRecorder, type RecordInput, save } from "../../src/runtime/Journal.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "pmdsim-journal-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -19,7 +19,7 @@ const entryInput = fc.record({
   value: fc.jsonValue()
 })
 
-const recordAll = (inputs: ReadonlyArray<fc.RecordValue<typeof entryInput>> | Array<any>) =>
+const recordAll = (inputs: ReadonlyArray<RecordInput>) =>
   Effect.gen(function*() {
     const recorder = yield* makeRecorder
     for (const input of inputs) yield* recorder.record(input)

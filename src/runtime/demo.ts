@@ -14,10 +14,10 @@
  */
 import { Deferred, Duration, Effect, Schema } from "effect"
 import { hashValue } from "../core/Hash.ts"
-import { sortByKey } from "../core/Order.ts"
 import { Rng } from "../core/Rng.ts"
 import type { ActorRef } from "./Actor.ts"
 import * as ActorSystem from "./ActorSystem.ts"
+import * as Merge from "./Merge.ts"
 import type { RestartBudgetExhausted } from "./Errors.ts"
 import { type Journal, journalHash, makeRecorder, type Recorder } from "./Journal.ts"
 
@@ -82,7 +82,7 @@ interface CollectorState {
   readonly acc: string
   readonly total: number
   /** Results of steps not yet complete, by step; merged only once complete. */
-  readonly buffered: ReadonlyMap<number, ReadonlyArray<Result>>
+  readonly buffered: Merge.Batches<Result>
 }
 
 const checkOptions = (o: DemoOptions) => {
@@ -101,24 +101,23 @@ export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult, Restart
     const recorder = options.recorder ?? (yield* makeRecorder)
     const crashed = new Set<string>() // the environment's memory of injected faults, not actor state
     const finished = yield* Deferred.make<string>()
+    const mergeSpec: Merge.MergeSpec<Result> = {
+      groupOf: (r) => r.step,
+      idOf: (r) => [r.id],
+      expected: () => itemsPerStep
+    }
 
     const program = Effect.gen(function*() {
       let producer: ActorRef<ProducerMsg> | undefined
       const collector = yield* ActorSystem.spawn({
         name: "collector",
-        initial: { acc: hashValue(["demo", options.seed]), total: 0, buffered: new Map() } as CollectorState,
+        initial: { acc: hashValue(["demo", options.seed]), total: 0, buffered: Merge.emptyBatches() } as CollectorState,
         inbox: Result,
         handle: (s: CollectorState, r: Result) =>
           Effect.gen(function*() {
-            const batch = [...(s.buffered.get(r.step) ?? []), r]
-            const buffered = new Map(s.buffered)
-            if (batch.length < itemsPerStep) {
-              buffered.set(r.step, batch)
-              return [{ ...s, buffered }, undefined] as const
-            }
-            buffered.delete(r.step)
-            // canonical merge: by item id, whatever order the workers' results arrived in
-            const merged = sortByKey(batch, (x) => [x.id])
+            // canonical merge: a step is acted on once complete, by item id, whatever the arrival order
+            const { batches: buffered, complete: merged } = Merge.add(s.buffered, mergeSpec, r)
+            if (merged === undefined) return [{ ...s, buffered }, undefined] as const
             const acc = hashValue([s.acc, r.step, merged])
             const next: CollectorState = { acc, total: s.total + merged.reduce((t, x) => t + x.score, 0), buffered }
             yield* recorder.record({ step: r.step, kind: "message", actor: "collector", value: merged })

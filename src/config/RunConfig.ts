@@ -1,0 +1,112 @@
+/**
+ * The fully resolved configuration of one training run, validated with Effect Schema.
+ *
+ * Every knob of the simulation lives here, named after the reference implementations (TRL / verl /
+ * LAS / PMD, see ../shared/reference/algorithms.md) where one exists. A run directory stores this
+ * object as config.json; its canonical hash (configHash) is part of summary.json. Presets
+ * (presets.ts) are complete configs; files and `--set key=value` overrides are merged on top and the
+ * result is decoded here, so a bad value fails with a message naming the field.
+ */
+import { Schema } from "effect"
+
+const NonNegInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+const PosInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const Unit = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))
+const NonNeg = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
+
+export const Methods = ["grpo", "sdpo", "pmd", "pmd-transient", "frozen-policy", "frozen-memory"] as const
+export type Method = (typeof Methods)[number]
+
+export const RunConfig = Schema.Struct({
+  /** run seed: every random stream is forked from it */
+  seed: NonNegInt,
+  method: Schema.Literals(Methods),
+  domain: Schema.Literals(["code", "science"]),
+  /** training steps (one step = one batch of problems, groupSize rollouts each, one update) */
+  steps: PosInt,
+  batchProblems: PosInt,
+  groupSize: PosInt,
+  sampling: Schema.Struct({ temperature: Positive, topK: NonNegInt, topP: Unit }),
+  model: Schema.Struct({ dModel: PosInt, nLayers: PosInt, nHeads: PosInt, dMlp: PosInt, contextLength: PosInt }),
+  /** "warmup": start from the committed base checkpoint (§9 calibration); "scratch": seeded random init */
+  base: Schema.Literals(["warmup", "scratch"]),
+  optim: Schema.Struct({
+    lr: Positive,
+    weightDecay: NonNeg,
+    clipNorm: Positive,
+    warmupSteps: NonNegInt,
+    beta1: Unit,
+    beta2: Unit
+  }),
+  grpo: Schema.Struct({
+    scaleRewards: Schema.Literals(["group", "batch", "none"]),
+    lossType: Schema.Literals(["grpo", "bnpo", "dr_grpo", "dapo"]),
+    epsilon: NonNeg,
+    epsilonHigh: NonNeg,
+    beta: NonNeg
+  }),
+  sdpo: Schema.Struct({
+    /** 0 forward KL, 1 reverse KL, else generalized JSD */
+    alpha: Unit,
+    /** distillation support: 0 = full vocabulary, else the student's top-k plus a tail bucket */
+    distillationTopK: NonNegInt,
+    variant: Schema.Literals(["logit", "sampled_token"]),
+    isClip: Positive,
+    /** teacher sharpness: teacher log-probs re-softmaxed at this temperature (ARCHITECTURE.md §9.2) */
+    teacherTemperature: Positive,
+    /** student entropy bonus coefficient */
+    entropyCoef: NonNeg,
+    /** blend with GRPO: loss = (1-w) GRPO + w distillation (w = 1: pure SDPO / PMD) */
+    distillationWeight: Unit,
+    successThreshold: Unit,
+    includeFeedback: Schema.Boolean,
+    dontRepromptOnSelfSuccess: Schema.Boolean
+  }),
+  teacher: Schema.Struct({
+    kind: Schema.Literals(["live", "ema", "frozen"]),
+    emaRate: Unit,
+    /** reference-interpolated teacher: logits = lerp(ref, teacher, c); 1 = off */
+    interpolation: Unit
+  }),
+  memory: Schema.Struct({
+    levels: Schema.Literals(["E", "EI", "EIB"]),
+    successesMax: PosInt,
+    failuresMax: PosInt,
+    duplicateSimilarity: Unit,
+    insightsMax: PosInt,
+    /** behaviors are consolidated every this many steps (the slow clock) */
+    behaviorEvery: PosInt,
+    behaviorTopK: NonNegInt,
+    bankCapacity: PosInt,
+    /** the teacher reads memory version newest - lag */
+    lag: NonNegInt,
+    /** frozen-memory method: memory is built by the frozen policy for this many steps, then frozen */
+    frozenAfterSteps: NonNegInt,
+    retrieval: Schema.Literals(["query", "avefact", "random"]),
+    update: Schema.Literals(["pmd", "vanilla", "validation", "adjustment"]),
+    contextTokensMax: PosInt
+  }),
+  cppo: Schema.Struct({ enabled: Schema.Boolean, k: NonNeg, ub: NonNeg, lb: NonNeg, retentionBeta: NonNeg }),
+  async: Schema.Struct({
+    /** rollouts for step t come from the policy of step t - staleness (0 = on-policy) */
+    staleness: NonNegInt,
+    maxStaleness: NonNegInt,
+    correction: Schema.Literals(["discard", "importance"])
+  }),
+  eval: Schema.Struct({
+    every: PosInt,
+    /** problems per protocol (0 = all) */
+    problems: NonNegInt,
+    k: PosInt,
+    memoryAugmented: Schema.Boolean
+  }),
+  /** verifier worker threads */
+  workers: PosInt,
+  faults: Schema.Struct({ crash: Unit, hang: Unit, slow: Unit, flaky: Unit }),
+  checkpointEvery: PosInt,
+  /** free-form domain knobs passed to the domain generator */
+  domainOptions: Schema.Record(Schema.String, Schema.Union([Schema.Finite, Schema.Boolean, Schema.String]))
+})
+
+export type RunConfig = typeof RunConfig.Type

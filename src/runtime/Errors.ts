@@ -57,6 +57,15 @@ export class DuplicateActor extends Schema.TaggedError<DuplicateActor>()("Duplic
   }
 }
 
+/** A wire envelope was addressed to an actor this system does not have. */
+export class UnknownActor extends Schema.TaggedError<UnknownActor>()("UnknownActor", {
+  actor: Schema.String
+}) {
+  override get message(): string {
+    return `no actor named ${this.actor} in this system`
+  }
+}
+
 /** A journal file could not be read, written or decoded. */
 export class JournalFileError extends Schema.TaggedError<JournalFileError>()("JournalFileError", {
   file: Schema.String,

@@ -161,3 +161,33 @@ describe("actor kernel", () => {
       assert.deepStrictEqual({ tag: err._tag, actor: err.actor }, { tag: "DuplicateActor", actor: "counter" })
     }).pipe(ActorSystem.run))
 })
+
+describe("actor system boundary", () => {
+  it.effect("deliver routes a wire envelope to the named actor and validates envelope and body", () =>
+    Effect.gen(function*() {
+      const system = yield* ActorSystem.ActorSystem
+      const c = yield* system.spawn(counter({ left: 0 }))
+      yield* system.deliver({ to: "counter", from: "cli", seq: 0, body: { _tag: "Add", n: 7 } })
+      assert.strictEqual(yield* c.ask({ _tag: "Get" }), 7)
+      const badBody = yield* system.deliver({ to: "counter", from: "cli", seq: 1, body: { _tag: "Add" } }).pipe(
+        Effect.flip
+      )
+      assert.deepStrictEqual([badBody._tag, badBody.actor], ["InvalidMessage", "counter"])
+      const badEnvelope = yield* system.deliver({ to: "counter", body: {} }).pipe(Effect.flip)
+      assert.strictEqual(badEnvelope._tag, "InvalidMessage")
+      assert.match(badEnvelope.message, /bad envelope/)
+      const nobody = yield* system.deliver({ to: "nobody", from: "cli", seq: 2, body: {} }).pipe(Effect.flip)
+      assert.deepStrictEqual([nobody._tag, nobody.actor], ["UnknownActor", "nobody"])
+    }).pipe(Effect.provide(ActorSystem.ActorSystem.layer)))
+
+  it.effect("the layer's failure effect reports an exhausted budget", () =>
+    Effect.gen(function*() {
+      const system = yield* ActorSystem.ActorSystem
+      const c = yield* system.spawn(counter({ left: 100 }))
+      yield* c.tell({ _tag: "Crash" })
+      const err = yield* driveClock(system.failure.pipe(Effect.flip))
+      assert.strictEqual(err._tag, "RestartBudgetExhausted")
+      const after = yield* c.ask({ _tag: "Get" }).pipe(Effect.flip)
+      assert.strictEqual(after._tag, "ActorStopped")
+    }).pipe(Effect.provide(ActorSystem.ActorSystem.layer)))
+})

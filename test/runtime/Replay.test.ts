@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestClock } from "effect/testing"
 import { hashValue } from "../../src/core/Hash.ts"
+import * as ActorSystem from "../../src/runtime/ActorSystem.ts"
 import { runDemo } from "../../src/runtime/demo.ts"
 import { makeRecorder, type Recorder } from "../../src/runtime/Journal.ts"
 import { replay, replayExact } from "../../src/runtime/Replay.ts"
@@ -95,4 +96,36 @@ describe("replay", () => {
         assert.deepStrictEqual([other.divergence.step, other.divergence.index], [0, 0])
       }
     }).pipe(Effect.provide(TestClock.layer())))
+
+  it.effect("an actor's own journal replays identically after a transient crash; restarts are recorded", () =>
+    Effect.gen(function*() {
+      const journaled = (recorder: Recorder, crashes: { left: number }) =>
+        ActorSystem.run(Effect.gen(function*() {
+          const acc = yield* ActorSystem.spawn({
+            name: "acc",
+            initial: { total: 0 },
+            recorder,
+            handle: (s: { total: number }, x: number) =>
+              x === 3 && crashes.left-- > 0
+                ? Effect.die(new Error("flaky"))
+                : Effect.succeed([{ total: s.total + x }, s.total + x] as const)
+          })
+          for (let x = 0; x < 6; x++) yield* acc.tell(x)
+          return yield* acc.ask(100)
+        }))
+      const clean = yield* makeRecorder
+      assert.strictEqual(yield* driveClock(journaled(clean, { left: 0 })), 115)
+      const journal = yield* clean.journal
+      assert.deepStrictEqual(journal.entries.slice(0, 2).map((e) => [e.step, e.kind]), [[0, "message"], [0, "state"]])
+      const report = yield* driveClock(replay(journal, (r) => journaled(r, { left: 2 })))
+      assert.strictEqual(report._tag, "Identical")
+      const restarts = report.journal.entries.filter((e) => e.kind === "restart")
+      assert.deepStrictEqual(restarts.map((e) => e.step), [3, 3])
+      // compared with restarts included, the crash shows up as the divergence
+      const strict = yield* driveClock(
+        replay(journal, (r) => journaled(r, { left: 1 }), { kinds: ["message", "state", "restart"] })
+      )
+      assert.strictEqual(strict._tag, "Diverged")
+      if (strict._tag === "Diverged") assert.strictEqual(strict.divergence.step, 3)
+    }))
 })

@@ -62,6 +62,15 @@ export const CLIENT_SCRIPT = String.raw`
       ticks: spec.percent ? { callback: function (v) { return Math.round(v * 1000) / 10 + "%"; } } : {}
     };
   }
+  // Fractions cannot leave [0, 1], though a t-interval over two seeds can: clamp percent axes there, and make
+  // room for the top of every interval (chart.js scales to the bars or lines alone).
+  function fitInterval(spec, axis, his) {
+    var top = Math.max.apply(null, his.filter(function (v) { return v !== null; }).concat([0]));
+    if (spec.percent) {
+      axis.min = 0;
+      if (top >= 1) axis.max = 1; else axis.suggestedMax = top;
+    } else axis.suggestedMax = top;
+  }
   function common(spec) {
     return {
       responsive: true, maintainAspectRatio: false, animation: false,
@@ -94,6 +103,7 @@ export const CLIENT_SCRIPT = String.raw`
     };
     o.scales = { x: { type: "linear", title: { display: true, text: spec.xLabel } }, y: valueAxis(spec, spec.yLabel, false) };
     o.scales.y.beginAtZero = spec.percent;
+    if (spec.percent) fitInterval(spec, o.scales.y, [].concat.apply([], spec.series.map(function (s) { return s.points.map(function (p) { return p.hi; }); })));
     return { type: "line", data: { datasets: datasets }, options: o, plugins: [countRendered] };
   }
 
@@ -110,22 +120,29 @@ export const CLIENT_SCRIPT = String.raw`
     } } };
     var cat = { stacked: spec.stacked, ticks: { autoSkip: false } };
     if (spec.horizontal) o.scales = { y: cat, x: valueAxis(spec, spec.xLabel, spec.stacked) };
-    else o.scales = { x: cat, y: valueAxis(spec, spec.yLabel, spec.stacked) };
+    else {
+      o.scales = { x: cat, y: valueAxis(spec, spec.yLabel, spec.stacked) };
+      if (!spec.stacked) fitInterval(spec, o.scales.y, [].concat.apply([], spec.series.map(function (s) { return s.hi; })));
+    }
     return { type: "bar", data: { labels: spec.categories, datasets: datasets }, options: o,
       plugins: spec.horizontal ? [countRendered] : [errorBars, countRendered] };
   }
 
   var built = 0;
+  // One failing chart must not stop the others, nor leave __plotsRendered unset (a test would then only time out).
   data.plots.forEach(function (spec) {
-    var canvas = document.getElementById(spec.id);
-    new Chart(canvas, spec.kind === "line" ? lineConfig(spec) : barConfig(spec));
-    built++;
+    try {
+      new Chart(document.getElementById(spec.id), spec.kind === "line" ? lineConfig(spec) : barConfig(spec));
+      built++;
+    } catch (e) {
+      console.error("pmdsim report: chart " + spec.id + " failed: " + (e && e.message ? e.message : e));
+    }
   });
   requestAnimationFrame(function () {
     var n = Object.keys(rendered).length;
     window.__plotsRendered = n;
     document.body.setAttribute("data-plots-rendered", String(n));
-    if (n !== built) console.error("pmdsim report: " + built + " charts built but " + n + " rendered");
+    if (n !== data.plots.length) console.error("pmdsim report: " + data.plots.length + " charts specified, " + built + " built, " + n + " rendered");
   });
 })();
 `

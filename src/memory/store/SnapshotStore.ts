@@ -95,6 +95,8 @@ export interface SnapshotStoreShape {
   readonly branches: Effect.Effect<ReadonlyArray<readonly [string, string]>>
   /** Writes what is new to disk (a no-op report in memory). */
   readonly save: Effect.Effect<SaveReport, SnapshotFileError>
+  /** Folds the directory's packs into one (a no-op report in memory). */
+  readonly compact: Effect.Effect<SaveReport, SnapshotFileError>
 }
 
 const noSave: SaveReport = { pack: null, nodesWritten: 0, versionsWritten: 0, bytesWritten: 0 }
@@ -115,7 +117,8 @@ export const make = (store: VersionStore, disk?: DiskStore, autoSave: boolean = 
     fork: (from, branch) => lift(() => persist(store.fork(from, branch))),
     distance: (from, to) => lift(() => store.distance(from, to)),
     branches: Effect.sync(() => store.branches()),
-    save: lift(() => (disk === undefined ? noSave : disk.save()))
+    save: lift(() => (disk === undefined ? noSave : disk.save())),
+    compact: lift(() => (disk === undefined ? noSave : disk.compact()))
   }
 }
 

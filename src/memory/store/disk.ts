@@ -12,6 +12,7 @@
  * replaces the index atomically. The index is the commit point: if anything fails before its rename, the
  * directory still describes the previous state exactly (a stray pack is never referenced). Before writing,
  * save checks that the index is still the one this process loaded or wrote (SnapshotConflict otherwise).
+ * `compact()` folds all packs into one the same way (new pack, then index, then old packs deleted).
  */
 import { decode, encode } from "../../core/Codec.ts"
 import { sha256Hex } from "../../core/Hash.ts"
@@ -192,48 +193,72 @@ export class DiskStore {
     this.indexSha = sha256Hex(raw)
   }
 
-  /** Nodes of `root` not yet on disk, children before parents. */
-  private unsavedNodes(root: Node | undefined, out: Array<Node>, seen: Set<string>): void {
-    if (root === undefined || this.savedNodes.has(root.hex) || seen.has(root.hex)) return
+  /** Nodes of `root` not in `skip`, children before parents. */
+  private collectNodes(root: Node | undefined, skip: Set<string>, out: Array<Node>, seen: Set<string>): void {
+    if (root === undefined || skip.has(root.hex) || seen.has(root.hex)) return
     seen.add(root.hex)
-    if (root.kind === "branch") for (const c of root.children) this.unsavedNodes(c, out, seen)
+    if (root.kind === "branch") for (const c of root.children) this.collectNodes(c, skip, out, seen)
     out.push(root)
   }
 
   /** Writes what is new since the last save/load: one pack (if any) and the index. */
   save(): SaveReport {
+    return this.write(false)
+  }
+
+  /**
+   * Rewrites the whole store as one pack (every version, every node they reach) and points the index at
+   * it alone; the old packs are deleted only after the new index is in place. Use it when many small
+   * saves have left many packs. A failure leaves the previous index and packs untouched.
+   */
+  compact(): SaveReport {
+    return this.write(true)
+  }
+
+  private write(compact: boolean): SaveReport {
     const current = this.fs.existsSync(this.indexPath) ? sha256Hex(readWhole(this.fs, this.indexPath)) : null
     if (current !== this.indexSha) throw new SnapshotConflict(this.indexPath)
-    const newVersions = this.store.allVersions().filter((v) => !this.savedVersions.has(v.id))
+    const versions = this.store.allVersions().filter((v) => compact || !this.savedVersions.has(v.id))
     const nodes: Array<Node> = []
     const seen = new Set<string>()
-    for (const v of newVersions) this.unsavedNodes(v.root === EMPTY_ID ? undefined : this.store.node(v.root), nodes, seen)
+    const skip = compact ? new Set<string>() : this.savedNodes
+    for (const v of versions) {
+      this.collectNodes(v.root === EMPTY_ID ? undefined : this.store.node(v.root), skip, nodes, seen)
+    }
     const heads = this.store.branches().map(([b, id]) => [b, id] as [string, string])
     let pack: PackEntry | null = null
     this.fs.mkdirSync(join(this.dir, PACK_DIR), { recursive: true })
-    if (newVersions.length > 0) {
+    if (versions.length > 0) {
       const records = [
         ...nodes.map((n) => record(KIND_NODE, encodeNode(n))),
-        ...newVersions.map((v) => record(KIND_VERSION, encodeVersionBody(v)))
+        ...versions.map((v) => record(KIND_VERSION, encodeVersionBody(v)))
       ]
       const bytes = frame(MAGIC_PACK, Buffer.concat(records))
       const sha = sha256Hex(bytes)
       pack = { file: `${PACK_DIR}/${sha}.pmp`, sha256: sha, bytes: bytes.length }
       writeAtomic(this.fs, join(this.dir, pack.file), bytes)
     }
-    const packs = pack === null ? this.packs : [...this.packs, pack]
+    const packs = compact ? (pack === null ? [] : [pack]) : pack === null ? this.packs : [...this.packs, pack]
     const index = frame(MAGIC_INDEX, encode({ packs: packs.map((p) => ({ ...p })), heads }))
     const indexChanged = pack !== null || current === null || sha256Hex(index) !== current
     if (indexChanged) writeAtomic(this.fs, this.indexPath, index)
     // Only now, with the index renamed into place, does the new state count as saved.
-    if (pack !== null) this.packs.push(pack)
+    const dropped = compact ? this.packs.filter((p) => p.file !== pack?.file) : []
+    this.packs.splice(0, this.packs.length, ...packs)
     for (const n of nodes) this.savedNodes.add(n.hex)
-    for (const v of newVersions) this.savedVersions.add(v.id)
+    for (const v of versions) this.savedVersions.add(v.id)
     this.indexSha = sha256Hex(index)
+    for (const p of dropped) {
+      try {
+        this.fs.unlinkSync(join(this.dir, p.file))
+      } catch {
+        // an unreferenced pack is harmless: loading reads only the packs the index lists
+      }
+    }
     return {
       pack: pack?.file ?? null,
       nodesWritten: nodes.length,
-      versionsWritten: newVersions.length,
+      versionsWritten: versions.length,
       bytesWritten: (pack?.bytes ?? 0) + (indexChanged ? index.length : 0)
     }
   }

@@ -77,6 +77,32 @@ describe("DiskStore", () => {
     expect(DiskStore.open(dir).store.read("main").get("e/10")).toBe(1)
   })
 
+  it("compact folds many packs into one without changing any id", () => {
+    const dir = freshDir()
+    const ds = DiskStore.open(dir)
+    let m = base
+    for (let step = 0; step < 6; step++) {
+      m = m.set(`e/${step}`, step)
+      ds.store.commit("main", m, meta(step))
+      ds.save()
+    }
+    ds.store.fork(ds.store.log("main")[3]!.id, "exp")
+    ds.save()
+    expect(packFiles(dir)).toHaveLength(6)
+    const expected = snapshotOf(ds)
+    const report = ds.compact()
+    expect(report.versionsWritten).toBe(6)
+    expect(report.nodesWritten).toBeLessThan(ds.store.nodeCount + 1)
+    expect(packFiles(dir)).toHaveLength(1)
+    const back = DiskStore.open(dir)
+    expect(snapshotOf(back)).toStrictEqual(expected)
+    expect(back.store.nodeCount).toBe(report.nodesWritten)
+    // saving after a compaction is incremental again
+    back.store.commit("main", back.store.read("main").set("after", 1), meta(9))
+    expect(back.save().nodesWritten).toBeLessThanOrEqual(6)
+    expect(DiskStore.open(dir).store.read("main").get("after")).toBe(1)
+  })
+
   describe("rejects damaged files with an error naming the file", () => {
     it("truncated pack", () => {
       const { dir } = savedStore()

@@ -48,6 +48,16 @@ export const checkRows = (cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts
   }
 }
 
+/**
+ * Padded length for a batch whose longest row has n tokens: n rounded up to a multiple of 8 (capped
+ * at `cap`). Why: XNNPACK's grouped GEMM (the attention mix over keys) sums a block of 8 keys along
+ * one path and a shorter tail along another, so a row's bits would depend on whether its last keys
+ * fall in a tail. With every padded length a multiple of 8 there is no tail, the padded keys add
+ * exact zeros, and a row's results no longer depend on the batch's longest row (checked for every
+ * length up to 40; see test/numeric/sampling.test.ts). Needs contextLength to be a multiple of 8.
+ */
+export const alignLength = (n: number, cap: number): number => Math.min(Math.ceil(n / 8) * 8, cap)
+
 /** Right-padded [B, T] int32 batch of sequences. */
 export const padRight = (seqs: ReadonlyArray<ReadonlyArray<number>>, T: number, pad: number): Int32Array => {
   const out = new Int32Array(seqs.length * T).fill(pad)

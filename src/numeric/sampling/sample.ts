@@ -2,14 +2,15 @@
  * Batched autoregressive sampling with a KV cache.
  *
  * Prefill runs the model once on the right-padded prompts [B, P] and keeps every layer's keys and
- * values (attention.ts layouts, C = B * H channels) in caches of capacity Tmax = P + maxNewTokens.
+ * values (attention.ts layouts, C = B * H channels) in caches of capacity Tmax >= P + maxNewTokens
+ * (P and Tmax rounded up to multiples of 8, see rows.ts `alignLength`).
  * Each decode step feeds one token per row at that row's own position p_b, writes its key/value at
  * p_b with an exact select (cache * (1 - onehot) + new * onehot), and attends to keys 0..p_b only
  * (-1e9 bias beyond, whose softmax weight is exactly 0).
  *
  * Batch independence: every row draws only from its own Rng; channels never mix in the attention
  * convolutions, matmul rows are computed independently, and the extra masked / padded key slots of a
- * larger batch add exact zeros at the end of each in-order sum. So a row yields the same tokens and
+ * larger batch add exact zeros at the end of each sum (with lengths aligned to 8). So a row yields the same tokens and
  * log-probs alone or inside any batch (tested on wasm; see README for the argument and its limits).
  */
 import type { ModelConfig } from "../model/config.ts"
@@ -20,7 +21,7 @@ import { layerNorm, mm } from "../model/ops.ts"
 import type { Params } from "../model/params.ts"
 import { tf } from "../tf.ts"
 import { pickToken } from "./pick.ts"
-import { type SampleOptions, type SampleResult, type SampleRow, RowState, checkRows, padRight } from "./rows.ts"
+import { type SampleOptions, type SampleResult, type SampleRow, RowState, alignLength, checkRows, padRight } from "./rows.ts"
 
 const NEG = -1e9
 
@@ -82,8 +83,9 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
   const V = cfg.vocabSize
   const stop = new Set(opts.stopTokens ?? [])
   const states = rows.map(() => new RowState())
-  const P = Math.max(...rows.map((r) => r.prompt.length))
-  const Tmax = P + opts.maxNewTokens
+  // padded prompt length and cache capacity, both multiples of 8 (see alignLength)
+  const P = alignLength(Math.max(...rows.map((r) => r.prompt.length)), cfg.contextLength)
+  const Tmax = alignLength(P + opts.maxNewTokens, Number.POSITIVE_INFINITY)
   const pos = rows.map((r) => r.prompt.length) // next position to write, per row
   const pickAll = (logits: Float32Array): Int32Array => {
     const next = new Int32Array(B).fill(opts.padToken ?? 0)

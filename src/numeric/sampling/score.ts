@@ -12,7 +12,7 @@ import type { ModelConfig } from "../model/config.ts"
 import { forward, hiddenStates } from "../model/forward.ts"
 import type { Params } from "../model/params.ts"
 import { tf } from "../tf.ts"
-import { checkTokens, padRight } from "./rows.ts"
+import { alignLength, checkTokens, padRight } from "./rows.ts"
 
 export interface ScoredResponse {
   /** [n, V] row-major: log p(. | context, response[:i]) for each response position i. */
@@ -47,7 +47,7 @@ export const scoreResponses = (
   const out: Array<ScoredResponse> = []
   for (const chunk of chunks(rows, options.batchSize ?? 64)) {
     const B = chunk.length
-    const T = Math.max(...chunk.map((r) => r.seq.length))
+    const T = alignLength(Math.max(...chunk.map((r) => r.seq.length)), cfg.contextLength)
     // positions ctx-1 .. ctx+n-2 predict the n response tokens
     const idx: Array<number> = []
     chunk.forEach((r, b) => r.resp.forEach((_, i) => idx.push(b * T + r.ctx - 1 + i)))
@@ -117,14 +117,17 @@ export const embedSequences = (
   const out: Array<Float32Array> = []
   for (const chunk of chunks(seqs, options.batchSize ?? 64)) {
     const B = chunk.length
-    const T = Math.max(...chunk.map((s) => s.length))
-    const w = new Float32Array(B * T) // [B, T] averaging weights, 1/len on real positions
-    chunk.forEach((s, b) => w.fill(1 / s.length, b * T, b * T + s.length))
-    const pooled = tf.tidy(() => {
-      const h = hiddenStates(params, cfg, tf.tensor2d(padRight(chunk, T, options.padToken ?? 0), [B, T], "int32")) // [B*T, d]
-      return h.reshape([B, T, d]).mul(tf.tensor3d(w, [B, T, 1])).sum(1).dataSync() as Float32Array // [B, d]
+    const T = alignLength(Math.max(...chunk.map((s) => s.length)), cfg.contextLength)
+    const h = tf.tidy(
+      () => hiddenStates(params, cfg, tf.tensor2d(padRight(chunk, T, options.padToken ?? 0), [B, T], "int32")).dataSync() as Float32Array
+    ) // [B*T, d]
+    // Mean over the real positions in float64, in position order: a tfjs Sum over the padded axis
+    // groups its terms by SIMD lane, so its bits would depend on the batch's padded length.
+    chunk.forEach((s, b) => {
+      const acc = new Float64Array(d)
+      for (let t = 0; t < s.length; t++) for (let j = 0; j < d; j++) acc[j]! += h[(b * T + t) * d + j]!
+      out.push(Float32Array.from(acc, (x) => x / s.length))
     })
-    for (let b = 0; b < B; b++) out.push(pooled.slice(b * d, (b + 1) * d))
   }
   return out
 }

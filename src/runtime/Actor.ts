@@ -148,8 +148,9 @@ export const start = <S, M, O, E, R>(
           yield* complete(env, Exit.succeed(out))
           continue
         }
+        // If this fiber itself is interrupted (scope closing) we never get here; an interruption seen here
+        // came from inside the handler (e.g. it awaited an interrupted fiber) and counts as a crash.
         const cause = exit.cause
-        if (Cause.hasInterruptsOnly(cause)) return yield* Effect.interrupt
         const error = Cause.findError(cause)
         if (!Cause.hasDies(cause) && !Cause.hasInterrupts(cause) && Result.isSuccess(error)) {
           pending = undefined

@@ -191,3 +191,27 @@ describe("actor system boundary", () => {
       assert.strictEqual(after._tag, "ActorStopped")
     }).pipe(Effect.provide(ActorSystem.ActorSystem.layer)))
 })
+
+describe("actor crashes from inside the handler", () => {
+  it.effect("an interruption raised inside a handler is a crash: restart and re-delivery", () =>
+    Effect.gen(function*() {
+      let first = true
+      const a = yield* ActorSystem.spawn({
+        name: "joiner",
+        initial: 0,
+        handle: (n: number, x: number) =>
+          Effect.gen(function*() {
+            if (first) {
+              first = false
+              const d = yield* Deferred.make<number>()
+              yield* Deferred.interrupt(d)
+              yield* Deferred.await(d) // fails with an interruption that is not the actor's own
+            }
+            return [n + x, n + x] as const
+          })
+      })
+      const got = yield* driveClock(a.ask(5))
+      assert.strictEqual(got, 5)
+      assert.strictEqual(yield* a.restarts, 1)
+    }).pipe(ActorSystem.run))
+})

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path"
 import type { RunData } from "../experiments/metrics.ts"
 import { CLIENT_SCRIPT } from "./client.ts"
 import { buildFigures } from "./figures.ts"
+import { paperReference } from "./paper.ts"
 import type { Section } from "./plots.ts"
 import { escapeHtml, resultsTable, runsTable, timingTable } from "./tables.ts"
 import { STYLE } from "./style.ts"
@@ -84,6 +85,7 @@ mean of each column in bold. <i>Final</i> is each run's last evaluation, <i>best
 most likely report best checkpoints). Internalization: the training problems under all their tests; transfer: held-out
 problems of the same clusters. Memory-augmented: the same student with memory blocks in context.</p>
 ${resultsTable(fig.results)}
+${paperReference()}
 </section>
 ${body}
 <section id="runs">

@@ -19,4 +19,5 @@ td:first-child, th:first-child { text-align: left; }
 .seeds { color: #777; font-size: 12px; }
 .notes { color: #777; font-size: 13px; }
 details summary { cursor: pointer; color: #0b5cad; }
+.paper-tables { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 `

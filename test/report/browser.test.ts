@@ -41,6 +41,15 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
+/** The browser's path, or an error saying how to install it: this test must fail, never skip, without it. */
+const requireChromium = (path: string): string => {
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: the report's browser test drives Debian's chromium through playwright-core. ` +
+      "Install it with `apt-get install -y chromium` (CI does so before running the tests).")
+  }
+  return path
+}
+
 interface PageCheck {
   readonly rendered: unknown
   readonly expected: number
@@ -49,11 +58,7 @@ interface PageCheck {
 
 /** Load a report page, wait for its charts, and measure each canvas (share of painted pixels, distinct colours). */
 const openReport = async (html: string, screenshot: string): Promise<{ check: PageCheck; problems: Array<string> }> => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: this test drives Debian's chromium through playwright-core. ` +
-      "Install it with `apt-get install -y chromium` (CI does so before running the tests).")
-  }
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+  const browser = await chromium.launch({ executablePath: requireChromium(CHROMIUM), args: ARGS })
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     const problems: Array<string> = []
@@ -105,6 +110,12 @@ const datasets = {
 }
 
 describe("report in a browser", () => {
+  it("fails with install instructions when chromium is missing", () => {
+    expect(() => requireChromium("/nonexistent/chromium")).toThrow(
+      "/nonexistent/chromium is missing: the report's browser test drives Debian's chromium through playwright-core. Install it with `apt-get install -y chromium`"
+    )
+  })
+
   for (const [name, make] of Object.entries(datasets)) {
     it(`renders every plot, without errors, for ${name}`, async () => {
       const dir = join(root, name)

@@ -1,3 +1,8 @@
+import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 import type { RunData } from "../../src/experiments/metrics.ts"
 import { buildFigures } from "../../src/report/figures.ts"
@@ -27,6 +32,23 @@ describe("renderReport", () => {
     const c = renderReport([...runs].reverse(), { title: "t" })
     expect(b).toBe(a)
     expect(c).toBe(a)
+  })
+
+  it("is the same bytes under plain Node (type stripping) as under vitest's transform", () => {
+    const repo = fileURLToPath(new URL("../..", import.meta.url))
+    const dir = mkdtempSync(join(tmpdir(), "pmdsim-render-"))
+    try {
+      const script = join(dir, "render.ts")
+      writeFileSync(script, [
+        `import { renderReport } from ${JSON.stringify(join(repo, "src/report/html.ts"))}`,
+        `import { syntheticRuns } from ${JSON.stringify(join(repo, "test/report/synthetic.ts"))}`,
+        `process.stdout.write(renderReport(syntheticRuns(["grpo", "sdpo", "pmd"], [1, 2], 9, 3), { title: "t" }))`
+      ].join("\n"))
+      const out = execFileSync(join(repo, "node_modules/.bin/node"), [script], { encoding: "utf8", maxBuffer: 64 << 20 })
+      expect(out).toBe(renderReport(runs, { title: "t" }))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("gives every plot a canvas with a unique id and a data-plot attribute, and inlines chart.js", () => {

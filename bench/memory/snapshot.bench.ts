@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { diff } from "../../src/memory/store/diff.ts"
 import { DiskStore } from "../../src/memory/store/disk.ts"
 import { PMap } from "../../src/memory/store/PMap.ts"
 import { VersionStore } from "../../src/memory/store/Versions.ts"
@@ -28,7 +29,7 @@ const timeUs = (reps: number, f: (rep: number) => void): number => {
 }
 
 const sizes = [1_000, 10_000, 100_000]
-const rows: Array<{ n: number; commitUs: number; nodes: number; batchUs: number }> = []
+const rows: Array<{ n: number; commitUs: number; nodes: number; batchUs: number; diffUs: number }> = []
 for (const n of sizes) {
   const store = VersionStore.empty()
   let m = build(n)
@@ -45,7 +46,13 @@ for (const n of sizes) {
     m = b.commit()
     store.commit("main", m, { step: 1000 + rep + 8, policyVersion: 0, label: "batch" })
   }) / 1000
-  rows.push({ n, commitUs, nodes, batchUs })
+  // diff of two versions one change apart (skips all shared subtrees)
+  const before = m
+  const after = m.set("insight/3", entry(-3))
+  const diffUs = timeUs(400, () => {
+    if (diff(before, after).changed.length !== 1) throw new Error("diff")
+  })
+  rows.push({ n, commitUs, nodes, batchUs, diffUs })
 }
 const base = rows[0]!
 console.log("one-change commit (PMap.set + VersionStore.commit), median")
@@ -55,7 +62,9 @@ console.table(rows.map((r) => ({
   "x vs 1k": (r.commitUs / base.commitUs).toFixed(2),
   "new nodes": r.nodes,
   "µs/edit in 1000-edit batch": r.batchUs.toFixed(1),
-  "batch x vs 1k": (r.batchUs / base.batchUs).toFixed(2)
+  "batch x vs 1k": (r.batchUs / base.batchUs).toFixed(2),
+  "µs/diff (1 change)": r.diffUs.toFixed(1),
+  "diff x vs 1k": (r.diffUs / base.diffUs).toFixed(2)
 })))
 
 // Save / load of a 100k-entry store, then an incremental save of one more commit.

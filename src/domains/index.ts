@@ -1,22 +1,25 @@
 /**
- * Building a domain from a serialisable spec: what the verifier workers receive so that each thread
- * regenerates the very same problems (checked by comparing fingerprints) instead of receiving them.
+ * The domains' public entry point, and building a domain from a serialisable spec (name, seed, knobs):
+ * what a run's config names, and what the verifier pool is started with.
  */
-import type { Domain, DomainName, ProblemBase } from "./Domain.ts"
-import { makeCodeDomain } from "./code/codeDomain.ts"
+import type { DomainName } from "./Domain.ts"
+import { makeCodeDomain, type CodeDomain } from "./code/codeDomain.ts"
 import type { CodeConfig } from "./code/config.ts"
 import type { ScienceConfig } from "./science/config.ts"
-import { makeScienceDomain } from "./science/scienceDomain.ts"
+import { makeScienceDomain, type ScienceDomain } from "./science/scienceDomain.ts"
 
 export type DomainSpec =
   | { readonly name: "code"; readonly seed: number | string; readonly config?: Partial<CodeConfig> }
   | { readonly name: "science"; readonly seed: number | string; readonly config?: Partial<ScienceConfig> }
 
-/** The domain a spec names. Throws DomainConfigError on bad knobs. */
-export const makeDomain = (spec: DomainSpec): Domain<ProblemBase> =>
-  spec.name === "code"
-    ? (makeCodeDomain(spec.config ?? {}, spec.seed) as unknown as Domain<ProblemBase>)
-    : (makeScienceDomain(spec.config ?? {}, spec.seed) as unknown as Domain<ProblemBase>)
+export type AnyDomain = CodeDomain | ScienceDomain
+
+/**
+ * The domain a spec names. Throws DomainConfigError on bad knobs. To verify a problem looked up by id
+ * without narrowing the union, use `verifyWith(verifySpecOf(domain), problem, response, protocol)`.
+ */
+export const makeDomain = (spec: DomainSpec): AnyDomain =>
+  spec.name === "code" ? makeCodeDomain(spec.config ?? {}, spec.seed) : makeScienceDomain(spec.config ?? {}, spec.seed)
 
 export const DOMAIN_NAMES: ReadonlyArray<DomainName> = ["code", "science"]
 
@@ -25,3 +28,6 @@ export type { CodeProblem } from "./code/generate.ts"
 export type { ScienceProblem } from "./science/generate.ts"
 export { makeCodeDomain } from "./code/codeDomain.ts"
 export { makeScienceDomain } from "./science/scienceDomain.ts"
+export type { CodeDomain } from "./code/codeDomain.ts"
+export type { ScienceDomain } from "./science/scienceDomain.ts"
+export { verifySpecOf, verifyWith, type VerifySpec } from "./verify.ts"

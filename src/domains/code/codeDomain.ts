@@ -15,61 +15,17 @@
 import { Control } from "../control.ts"
 import { hashValue } from "../../core/Hash.ts"
 import type { Rng } from "../../core/Rng.ts"
-import { UnknownProblem, type Domain, type ErrorKind, type Protocol, type Split, type Verdict } from "../Domain.ts"
-import { errorFeedback } from "../feedback.ts"
+import { UnknownProblem, type Domain, type Split } from "../Domain.ts"
 import { Mark, cueToken, digitToken } from "../vocab.ts"
 import { codeConfig, type CodeConfig } from "./config.ts"
-import { isParseError, parse, programTokens } from "./dsl.ts"
+import { isParseError, parse } from "./dsl.ts"
 import { generateCodeProblems, type CodeProblem } from "./generate.ts"
 import { run } from "./interp.ts"
+import { verifyCode } from "./verify.ts"
 
 export type CodeDomain = Domain<CodeProblem> & { readonly config: CodeConfig }
 
 const digits = (xs: ReadonlyArray<number>): Array<number> => xs.map(digitToken)
-
-/** The tests a protocol checks: the first half for "train", all for "eval". */
-export const testsFor = (problem: CodeProblem, protocol: Protocol): CodeProblem["tests"] =>
-  protocol === "train" ? problem.tests.slice(0, problem.tests.length / 2) : problem.tests
-
-const failed = (total: number, error: ErrorKind): Verdict => ({
-  reward: 0, passed: 0, total, solved: false, feedback: errorFeedback(error), error
-})
-
-/** Verifies one response; total over any token sequence (never throws, bounded by fuel per test). */
-export const verifyCode = (
-  config: CodeConfig,
-  problem: CodeProblem,
-  response: ReadonlyArray<number>,
-  protocol: Protocol
-): Verdict => {
-  const tests = testsFor(problem, protocol)
-  const total = tests.length
-  const body = programTokens(response)
-  if (body.length > config.programTokensMax) return failed(total, "toolong")
-  const program = parse(body)
-  if (isParseError(program)) return failed(total, "parse")
-  let passed = 0
-  let feedback: Array<number> = []
-  let error: ErrorKind | undefined
-  for (const t of tests) {
-    const r = run(program, t.input, config.limits)
-    const ok = r.ok && r.output.length === t.output.length && r.output.every((x, i) => x === t.output[i])
-    if (ok) {
-      passed++
-    } else if (feedback.length === 0) {
-      if (r.ok) {
-        const got = digits(r.output.slice(0, config.feedbackGotMax))
-        feedback = [Control.FB, ...digits(t.input), Mark.ARROW, ...digits(t.output), Mark.GOT, ...got, Control.END]
-      } else {
-        error = r.error
-        feedback = errorFeedback(r.error)
-      }
-    }
-  }
-  const solved = passed === total
-  const reward = config.reward === "sparse" ? (solved ? 1 : 0) : passed / total
-  return error === undefined ? { reward, passed, total, solved, feedback } : { reward, passed, total, solved, feedback, error }
-}
 
 /** The prompt for one visit: fresh examples and cue noise from `visit`, never from the hidden tests' stream. */
 export const codePrompt = (config: CodeConfig, problem: CodeProblem, visit: Rng): Array<number> => {

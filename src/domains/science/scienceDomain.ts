@@ -15,56 +15,13 @@
 import { Control } from "../control.ts"
 import { hashValue } from "../../core/Hash.ts"
 import type { Rng } from "../../core/Rng.ts"
-import { UnknownProblem, type Domain, type Split, type Verdict } from "../Domain.ts"
-import {
-  Mark, PROPERTY_BASE, PROPERTIES, Subdomain, cueToken, digitToken, featureToken, letterToken, propertyToken,
-  tokenDigit, tokenLetter
-} from "../vocab.ts"
-import { errorFeedback } from "../feedback.ts"
+import { UnknownProblem, type Domain, type Split } from "../Domain.ts"
+import { Subdomain, cueToken, digitToken, featureToken, letterToken, propertyToken } from "../vocab.ts"
 import { scienceConfig, type ScienceConfig } from "./config.ts"
 import { familySkill, generateScienceProblems, type ScienceProblem } from "./generate.ts"
+import { verifyScience } from "./verify.ts"
 
 export type ScienceDomain = Domain<ScienceProblem> & { readonly config: ScienceConfig }
-
-const isProperty = (t: number): boolean => Number.isInteger(t) && t >= PROPERTY_BASE && t < PROPERTY_BASE + PROPERTIES
-
-const wrong = (total: number, passed: number, got: number): Verdict => ({
-  reward: 0, passed, total, solved: false, feedback: [Control.FB, Mark.GOT, got, Control.END]
-})
-
-/** Verifies one response; total over any token sequence. */
-export const verifyScience = (config: ScienceConfig, problem: ScienceProblem, response: ReadonlyArray<number>): Verdict => {
-  const total = config.reward === "steps" ? 3 : 1
-  const end = response.indexOf(Control.EOS)
-  const body = end < 0 ? response : response.slice(0, end)
-  if (body.length > config.responseTokensMax) {
-    return { reward: 0, passed: 0, total, solved: false, feedback: errorFeedback("toolong"), error: "toolong" }
-  }
-  let letterAt = -1
-  for (let i = body.length - 1; i >= 0 && letterAt < 0; i--) if (tokenLetter(body[i]!) !== undefined) letterAt = i
-  const letterRight = letterAt >= 0 && tokenLetter(body[letterAt]!) === problem.answer
-  if (config.reward === "answer") {
-    if (letterAt < 0) return { reward: 0, passed: 0, total, solved: false, feedback: errorFeedback("parse"), error: "parse" }
-    return letterRight
-      ? { reward: 1, passed: 1, total, solved: true, feedback: [] }
-      : wrong(total, 0, body[letterAt]!)
-  }
-  const digit = body.find((t) => tokenDigit(t) !== undefined)
-  const prop = body.find(isProperty)
-  const checks = [
-    digit !== undefined && tokenDigit(digit) === problem.working[0],
-    prop !== undefined && prop === propertyToken(problem.working[1]),
-    letterRight
-  ]
-  const passed = checks.filter((c) => c).length
-  if (passed === total) return { reward: 1, passed, total, solved: true, feedback: [] }
-  const firstWrong = checks.indexOf(false)
-  const got = [digit, prop, letterAt >= 0 ? body[letterAt] : undefined][firstWrong]
-  const base = got === undefined
-    ? { reward: 0, passed, total, solved: false, feedback: errorFeedback("parse"), error: "parse" as const }
-    : wrong(total, passed, got)
-  return { ...base, reward: passed / total }
-}
 
 /** The question's tokens; only the cue's noise comes from `visit`, so the right letter never moves. */
 export const sciencePrompt = (config: ScienceConfig, problem: ScienceProblem, visit: Rng): Array<number> => {

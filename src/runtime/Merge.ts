@@ -7,8 +7,9 @@
  * codec-encodable value, so it can live in an actor's committed state and be hashed.
  *
  * Guarantee: for any arrival order of the same messages, `add` completes the same groups with the same
- * canonically ordered contents. A duplicate id within a group is rejected (a RangeError: a protocol
- * bug), never silently merged.
+ * canonically ordered contents. A duplicate id within a group, more messages than expected, or more
+ * than `maxOpenGroups` incomplete groups is rejected (a RangeError: a protocol bug, which in a handler
+ * is a defect), never silently merged.
  */
 import { sortByKey } from "../core/Order.ts"
 
@@ -24,6 +25,8 @@ export interface MergeSpec<A> {
   readonly idOf: (a: A) => ReadonlyArray<string | number>
   /** How many messages complete the group. */
   readonly expected: (group: string | number) => number
+  /** Most incomplete groups held at once (default 1024): a bound, so a lost message cannot grow it forever. */
+  readonly maxOpenGroups?: number
 }
 
 export interface Added<A> {
@@ -49,6 +52,10 @@ export const add = <A>(batches: Batches<A>, spec: MergeSpec<A>, message: A): Add
   }
   const next = new Map(batches)
   if (items.length < expected) {
+    const limit = spec.maxOpenGroups ?? 1024
+    if (previous.length === 0 && batches.size >= limit) {
+      throw new RangeError(`canonical merge: more than ${limit} incomplete groups (a lost message?)`)
+    }
     next.set(group, items)
     return { batches: next, complete: undefined }
   }

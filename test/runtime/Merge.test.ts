@@ -63,5 +63,11 @@ describe("canonical merge", () => {
       () => Merge.add(Merge.emptyBatches<Msg>(), { ...s, expected: () => 0 }, { step: 0, from: "a", id: 0 }),
       /expected 0/
     )
+    let open = Merge.emptyBatches<Msg>()
+    const bounded = { ...s, maxOpenGroups: 2 }
+    open = Merge.add(open, bounded, { step: 0, from: "a", id: 0 }).batches
+    open = Merge.add(open, bounded, { step: 1, from: "a", id: 0 }).batches
+    assert.throws(() => Merge.add(open, bounded, { step: 2, from: "a", id: 0 }), /more than 2 incomplete groups/)
+    assert.isDefined(Merge.add(open, bounded, { step: 1, from: "a", id: 1 }).complete)
   })
 })

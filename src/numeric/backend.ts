@@ -62,7 +62,7 @@ const activate = async (name: BackendName): Promise<BackendInfo> => {
 
 /** Selects and initialises a backend (idempotent when it is already active). */
 export const initBackend = async (request: BackendRequest = "wasm"): Promise<BackendInfo> => {
-  if (active !== undefined && (request === active.name || request === "auto") && tf.getBackend() === active.tfBackend) return active
+  if (active !== undefined && request === active.name && tf.getBackend() === active.tfBackend) return active
   if (request !== "auto") return activate(request)
   for (const name of ["tfjs-node-gpu", "tfjs-node"] as const) {
     try {

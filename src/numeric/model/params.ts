@@ -72,6 +72,17 @@ export const paramSpecs = (cfg: ModelConfig): ReadonlyArray<ParamSpec> => {
   return specs
 }
 
+/**
+ * A variable holding a copy of `values`. tf.variable keeps its own reference to the initial tensor's
+ * data, so the temporary is disposed here (otherwise every call would leak one tensor).
+ */
+export const newVariable = (values: Float32Array, shape: ReadonlyArray<number>, trainable: boolean): tf.Variable => {
+  const t = tf.tensor(values, [...shape], "float32")
+  const v = tf.variable(t, trainable, undefined, "float32")
+  t.dispose()
+  return v
+}
+
 const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1)
 
 const initValues = (spec: ParamSpec, rng: Rng): Float32Array => {
@@ -86,7 +97,7 @@ const initValues = (spec: ParamSpec, rng: Rng): Float32Array => {
 export const initParams = (cfg: ModelConfig, rng: Rng): Params => {
   const out: Record<string, tf.Variable> = {}
   for (const spec of paramSpecs(cfg)) {
-    out[spec.name] = tf.variable(tf.tensor(initValues(spec, rng), [...spec.shape], "float32"), true, undefined, "float32")
+    out[spec.name] = newVariable(initValues(spec, rng), spec.shape, true)
   }
   return out
 }
@@ -160,7 +171,7 @@ export const paramsFromWeights = (cfg: ModelConfig, weights: Weights): Params =>
     if (w.name !== s.name || w.values.length !== sizeOf(s.shape) || w.shape.join("x") !== s.shape.join("x")) {
       throw new NumericInputError("paramsFromWeights", `tensor ${i}: got ${w.name} [${w.shape}], expected ${s.name} [${s.shape}]`)
     }
-    out[s.name] = tf.variable(tf.tensor(w.values, [...s.shape], "float32"), true, undefined, "float32")
+    out[s.name] = newVariable(w.values, s.shape, true)
   })
   return out
 }

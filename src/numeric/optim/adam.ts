@@ -10,7 +10,7 @@
  *   p = p - lr * ( m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps) + wd * p )     (wd only where decay)
  */
 import { NumericInputError } from "../errors.ts"
-import type { Params } from "../model/params.ts"
+import { type Params, newVariable } from "../model/params.ts"
 import { tf } from "../tf.ts"
 
 export interface AdamConfig {
@@ -45,7 +45,7 @@ export const defaultDecaySet = (params: Params): ReadonlySet<string> =>
 
 const zerosLike = (params: Params): Record<string, tf.Variable> => {
   const out: Record<string, tf.Variable> = {}
-  for (const [n, p] of Object.entries(params)) out[n] = tf.variable(tf.zeros(p.shape, "float32"), false)
+  for (const [n, p] of Object.entries(params)) out[n] = newVariable(new Float32Array(p.size), p.shape, false)
   return out
 }
 
@@ -84,7 +84,7 @@ export const importAdamState = (params: Params, data: AdamStateData): AdamState 
       const p = params[n]!
       const a = arrs[i]
       if (a === undefined || a.length !== p.size) throw new NumericInputError("importAdamState", `${n}: wrong size`)
-      out[n] = tf.variable(tf.tensor(a, p.shape, "float32"), false)
+      out[n] = newVariable(a, p.shape, false)
     })
     return out
   }

@@ -85,19 +85,36 @@ interface CollectorState {
   readonly buffered: Merge.Batches<Result>
 }
 
-const checkOptions = (o: DemoOptions) => {
-  const steps = o.steps ?? 8
-  const itemsPerStep = o.itemsPerStep ?? 32
-  for (const [k, v] of [["workers", o.workers], ["steps", steps], ["itemsPerStep", itemsPerStep]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`runDemo: ${k} must be a positive integer, got ${v}`)
+/** The options given to `runDemo` are unusable; `problem` says which and why. */
+export class InvalidDemoOptions extends Schema.TaggedError<InvalidDemoOptions>()("InvalidDemoOptions", {
+  problem: Schema.String
+}) {
+  override get message(): string {
+    return `runDemo: ${this.problem}`
   }
-  return { steps, itemsPerStep }
 }
 
-/** Runs the pipeline in its own actor system; fails with `RestartBudgetExhausted` if a worker keeps dying. */
-export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult, RestartBudgetExhausted> =>
+const checkOptions = (o: DemoOptions): Effect.Effect<{ steps: number; itemsPerStep: number }, InvalidDemoOptions> => {
+  const steps = o.steps ?? 8
+  const itemsPerStep = o.itemsPerStep ?? 32
+  if (!Number.isSafeInteger(o.seed)) {
+    return Effect.fail(new InvalidDemoOptions({ problem: `seed must be a safe integer, got ${o.seed}` }))
+  }
+  for (const [k, v] of [["workers", o.workers], ["steps", steps], ["itemsPerStep", itemsPerStep]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      return Effect.fail(new InvalidDemoOptions({ problem: `${k} must be a positive integer, got ${v}` }))
+    }
+  }
+  return Effect.succeed({ steps, itemsPerStep })
+}
+
+/**
+ * Runs the pipeline in its own actor system. Fails with `RestartBudgetExhausted` if a worker keeps
+ * dying, and with `InvalidDemoOptions` on bad options.
+ */
+export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult, RestartBudgetExhausted | InvalidDemoOptions> =>
   Effect.gen(function*() {
-    const { steps, itemsPerStep } = checkOptions(options)
+    const { steps, itemsPerStep } = yield* checkOptions(options)
     const recorder = options.recorder ?? (yield* makeRecorder)
     const crashed = new Set<string>() // the environment's memory of injected faults, not actor state
     const finished = yield* Deferred.make<string>()

@@ -32,7 +32,6 @@ export { type SdpoDiagnostics, sdpoDiagnostics } from "./sdpoDiagnostics.ts"
 export {
   afterStudentStep,
   type AlignedForward,
-  disposeParams,
   emaUpdate,
   snapshotParams,
   type TeacherSpec,

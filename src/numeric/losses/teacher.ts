@@ -48,7 +48,7 @@ export const checkSameLayout = (where: string, a: Params, b: Params): void => {
 
 /**
  * A non-trainable copy of `params` (same names and order): the start of an EMA or frozen teacher.
- * The caller owns it and frees it with disposeParams.
+ * The caller owns it and frees it with model/params.ts's disposeParams.
  */
 export const snapshotParams = (params: Params): Params => {
   const out: Record<string, tf.Variable> = {}
@@ -56,13 +56,10 @@ export const snapshotParams = (params: Params): Params => {
   return out
 }
 
-/** Frees every variable of a params record made by snapshotParams. */
-export const disposeParams = (params: Params): void => {
-  for (const v of Object.values(params)) v.dispose()
-}
-
 /**
  * In place: teacher <- (1 - rate) teacher + rate student, for every parameter (after an optimiser step).
+ * `rate` is LAS / TRL's teacher_update_rate (the student's share). Note: model/params.ts's emaUpdate
+ * takes the opposite convention (its rate is the share kept by the target).
  * @category teacher
  */
 export const emaUpdate = (teacher: Params, student: Params, rate: number): void => {

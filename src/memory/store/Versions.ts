@@ -64,10 +64,13 @@ const checkBranch = (branch: string): string => {
   return branch
 }
 
+/** A frozen version record: callers share it, so nobody may change a stored version's fields. */
+export const freezeVersion = (v: Version): Version => Object.freeze({ ...v, meta: Object.freeze({ ...v.meta }) })
+
 /** Builds a version record (validating meta) and its id. */
 export const makeVersion = (root: string, parent: Version | null, meta: VersionMeta): Version => {
   const body = { root, parent: parent?.id ?? null, seq: parent === null ? 0 : parent.seq + 1, meta: checkMeta(meta) }
-  return { id: sha256Hex(encodeVersionBody(body)), ...body }
+  return freezeVersion({ id: sha256Hex(encodeVersionBody(body)), ...body })
 }
 
 export class VersionStore {

@@ -10,7 +10,7 @@ import { decode } from "../../core/Codec.ts"
 import { sha256Hex } from "../../core/Hash.ts"
 import { SnapshotFileCorrupt } from "./errors.ts"
 import { EMPTY_ID, makeBranch, makeLeaf, type Node, popcount16, TAG_BRANCH, TAG_LEAF } from "./node.ts"
-import { encodeVersionBody, type Version, type VersionStore } from "./Versions.ts"
+import { encodeVersionBody, freezeVersion, type Version, type VersionStore } from "./Versions.ts"
 
 export const KIND_NODE = 0x4e // "N"
 export const KIND_VERSION = 0x56 // "V"
@@ -74,7 +74,7 @@ const parseVersion = (file: string, bytes: Buffer, store: VersionStore): Version
   if (v.seq !== (v.parent === null ? 0 : store.version(v.parent).seq + 1)) {
     throw new SnapshotFileCorrupt(file, `version ${v.id} has seq ${v.seq}, inconsistent with its parent`)
   }
-  return v
+  return freezeVersion(v)
 }
 
 /** Loads one pack's records into `store`; returns the node and version ids it held. */

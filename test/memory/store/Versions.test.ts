@@ -22,6 +22,9 @@ describe("VersionStore", () => {
     t.commit("main", PMap.fromEntries([["a", 1]]), meta(0, "init"))
     expect(t.commit("main", PMap.fromEntries([["b", 2], ["a", 1]]), meta(1, "add")).version.id).toBe(v1.id)
     expect(s.read(v0.id).get("b")).toBeUndefined()
+    // version records are frozen: a caller cannot rewrite history through a returned object
+    expect(() => ((v1.meta as { label: string }).label = "forged")).toThrow(TypeError)
+    expect(s.version(v1.id).meta.label).toBe("add")
     expect(s.read("main").get("b")).toBe(2)
   })
 

@@ -20,25 +20,29 @@ const small = Array.from({ length: 40_000 }, (_, i) => ({
 }))
 
 const median = (xs: Array<number>) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
-/** Median times (ms) of `base` and `subject`, measured alternately so that machine noise hits both alike. */
+/**
+ * Median times (ms) of `base` and `subject`, measured alternately (and in alternating order, so that
+ * neither always runs right after the other's garbage) so that machine noise hits both alike.
+ */
 const pair = (reps: number, base: () => unknown, subject: () => unknown): [number, number] => {
   base()
   subject()
   const xs: Array<number> = []
   const ys: Array<number> = []
+  const time = (f: () => unknown, into: Array<number>) => {
+    const t = performance.now()
+    f()
+    into.push(performance.now() - t)
+  }
   for (let i = 0; i < reps; i++) {
-    let t = performance.now()
-    base()
-    xs.push(performance.now() - t)
-    t = performance.now()
-    subject()
-    ys.push(performance.now() - t)
+    if (i % 2 === 0) (time(base, xs), time(subject, ys))
+    else (time(subject, ys), time(base, xs))
   }
   return [median(xs), median(ys)]
 }
 
 const rows = []
-for (const [name, value, reps] of [["(a) Float32Array 10 MB", large, 15], ["(b) 40k small records", small, 11]] as const) {
+for (const [name, value, reps] of [["(a) Float32Array 10 MB", large, 20], ["(b) 40k small records", small, 14]] as const) {
   const canonBytes = encode(value)
   const rawBytes = raw.pack(value)
   // same value, so the sizes agree; the bytes differ only where raw msgpackr keeps insertion order

@@ -128,4 +128,28 @@ describe("replay", () => {
       assert.strictEqual(strict._tag, "Diverged")
       if (strict._tag === "Diverged") assert.strictEqual(strict.divergence.step, 3)
     }))
+
+  it.effect("replayExact stops the re-run at the first mismatch", () =>
+    Effect.gen(function*() {
+      const journal = yield* recorded(1000)
+      let stepsRun = 0
+      const err = yield* replayExact(journal, (r) => {
+        const wrapped: Recorder = {
+          ...r,
+          record: (input) => {
+            if (input.kind === "message") stepsRun++
+            return r.record(input)
+          }
+        }
+        return toyRun(wrapped, 1000, 6)
+      }).pipe(Effect.flip)
+      assert.strictEqual(err._tag, "ReplayDiverged")
+      assert.deepStrictEqual([err.step, err.kind, err.index], [6, "state", 13])
+      assert.isBelow(stepsRun, 10, "the re-run must stop soon after step 6, not run all 1000 steps")
+      // and an identical re-run passes through with its result
+      assert.strictEqual(yield* replayExact(journal, (r) => toyRun(r, 1000)), yield* toyRun(yield* makeRecorder, 1000))
+      // a re-run that records less is caught at its end
+      const short = yield* replayExact(journal, (r) => toyRun(r, 999)).pipe(Effect.flip)
+      assert.deepStrictEqual([short.step, short.got], [999, "<missing>"])
+    }))
 })

@@ -97,6 +97,8 @@ export interface SnapshotStoreShape {
   readonly save: Effect.Effect<SaveReport, SnapshotFileError>
   /** Folds the directory's packs into one (a no-op report in memory). */
   readonly compact: Effect.Effect<SaveReport, SnapshotFileError>
+  /** Sizes for metrics: stored versions, distinct nodes (all versions), branches. */
+  readonly stats: Effect.Effect<{ readonly versions: number; readonly nodes: number; readonly branches: number }>
 }
 
 const noSave: SaveReport = { pack: null, nodesWritten: 0, versionsWritten: 0, bytesWritten: 0 }
@@ -118,7 +120,8 @@ export const make = (store: VersionStore, disk?: DiskStore, autoSave: boolean = 
     distance: (from, to) => lift(() => store.distance(from, to)),
     branches: Effect.sync(() => store.branches()),
     save: lift(() => (disk === undefined ? noSave : disk.save())),
-    compact: lift(() => (disk === undefined ? noSave : disk.compact()))
+    compact: lift(() => (disk === undefined ? noSave : disk.compact())),
+    stats: Effect.sync(() => ({ versions: store.versionCount, nodes: store.nodeCount, branches: store.branches().length }))
   }
 }
 

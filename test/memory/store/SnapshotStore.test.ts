@@ -38,6 +38,8 @@ describe("SnapshotStore (Effect face)", () => {
       const recovered = yield* store.read("nope").pipe(Effect.catchTag("VersionNotFound", () => Effect.succeed(PMap.empty())))
       assert.strictEqual(recovered.size, 0)
       assert.deepStrictEqual(yield* store.save, { pack: null, nodesWritten: 0, versionsWritten: 0, bytesWritten: 0 })
+      // leaf a (shared by both versions), leaf b, and the branch over them
+      assert.deepStrictEqual(yield* store.stats, { versions: 2, nodes: 3, branches: 2 })
     }).pipe(Effect.provide(SnapshotStore.layer)))
 
   it.effect("the file layer saves every commit and a new layer on the same directory reads it back", () =>

@@ -14,7 +14,7 @@ import { NumericInputError } from "../errors.ts"
 import { tf } from "../tf.ts"
 import { type ModelConfig, headDim } from "./config.ts"
 import { attnMix, attnScores, fromHeads, toHeads } from "./attention.ts"
-import { embed, layerNorm, mm } from "./ops.ts"
+import { addBias, embed, layerNorm, mm } from "./ops.ts"
 import type { Params } from "./params.ts"
 
 const NEG = -1e9
@@ -50,17 +50,17 @@ const block = (
   const H = cfg.nHeads
   const dh = headDim(cfg)
   const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
-  const qkv = mm(x, p("attn.wqkv") as tf.Tensor2D).add(p("attn.bqkv")) as tf.Tensor2D // [B*T, 3d]
+  const qkv = addBias(mm(x, p("attn.wqkv") as tf.Tensor2D), p("attn.bqkv") as tf.Tensor1D) // [B*T, 3d]
   const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
   // scale q (small) rather than the [T, C, T] scores
   const { q, k, v } = toHeads(q2.mul(1 / Math.sqrt(dh)), k2, v2, B, T, H, dh) // [T, dh, C], [dh, C, T], [T, C, dh]
   kv?.push({ k, v })
   const att = tf.softmax(attnScores(q, k).add(bias)) as tf.Tensor3D // [T, C, T]
   const y = fromHeads(attnMix(att, v), B, T, H, dh) // [B*T, d]
-  h = h.add(mm(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo")))
+  h = h.add(addBias(mm(y, p("attn.wo") as tf.Tensor2D), p("attn.bo") as tf.Tensor1D))
   const x2 = layerNorm(h, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
-  const u = tf.relu(mm(x2, p("mlp.w1") as tf.Tensor2D).add(p("mlp.b1"))) as tf.Tensor2D // [B*T, dMlp]
-  return h.add(mm(u, p("mlp.w2") as tf.Tensor2D).add(p("mlp.b2")))
+  const u = tf.relu(addBias(mm(x2, p("mlp.w1") as tf.Tensor2D), p("mlp.b1") as tf.Tensor1D)) as tf.Tensor2D // [B*T, dMlp]
+  return h.add(addBias(mm(u, p("mlp.w2") as tf.Tensor2D), p("mlp.b2") as tf.Tensor1D))
 }
 
 const checkTokens = (cfg: ModelConfig, tokens: tf.Tensor2D): void => {
@@ -86,5 +86,5 @@ export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor
 export const forward = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D): tf.Tensor3D => {
   const [B, T] = tokens.shape
   const h = hiddenStates(params, cfg, tokens)
-  return mm(h, param(params, "head.w") as tf.Tensor2D).add(param(params, "head.b")).reshape([B, T, cfg.vocabSize]) as tf.Tensor3D
+  return addBias(mm(h, param(params, "head.w") as tf.Tensor2D), param(params, "head.b") as tf.Tensor1D).reshape([B, T, cfg.vocabSize]) as tf.Tensor3D
 }

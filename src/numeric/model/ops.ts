@@ -3,6 +3,8 @@
  *
  * - `mm`: matMul whose gradient uses explicit transposes and plain matMuls. The built-in
  *   gradient calls matMul with transposeA/transposeB, which is ~10x slower on wasm.
+ * - Reductions as matmuls: tfjs-wasm's Sum over axis 0 transposes first and is ~50x slower than
+ *   ones[1, N] @ x, and a row sum is faster as x @ ones[d, 1]. `addBias` and `layerNorm` use them.
  * - `layerNorm`: over the last axis, with a hand-written gradient (fewer kernels than autodiff).
  * - `embed`: one-hot matmul, because tf.gather has no gradient kernel on wasm.
  * All values are identical to the plain ops; only the gradient graphs differ.
@@ -30,27 +32,37 @@ export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => mmImpl(a, b) 
 
 const EPS = 1e-5
 
+/** Column sums of x [N, n] -> [n], as ones[1, N] @ x. */
+export const colSum = (x: tf.Tensor2D): tf.Tensor1D => tf.matMul(tf.ones([1, x.shape[0]]), x).reshape([x.shape[1]]) as tf.Tensor1D
+
+/** Row means of x [N, d] -> [N, 1], as x @ (ones[d, 1] / d). */
+const rowMean = (x: tf.Tensor2D): tf.Tensor2D => tf.matMul(x, tf.fill([x.shape[1], 1], 1 / x.shape[1])) as tf.Tensor2D
+
+const biasImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, b] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]
+  return { value: x.add(b), gradFunc: (dy: tf.Tensor) => [dy, colSum(dy as tf.Tensor2D)] }
+})
+
+/** x [N, n] + b [n], with the bias gradient as a matmul. */
+export const addBias = (x: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D => biasImpl(x, b) as tf.Tensor2D
+
 const lnImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [x, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc]
+  const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc]
   // x: [N, d]; normalise each row
-  const d = x.shape[x.rank - 1]!
-  const mean = x.mean(-1, true) // [N, 1]
-  const xc = x.sub(mean) // [N, d]
-  const rstd = tf.rsqrt(xc.square().mean(-1, true).add(EPS)) // [N, 1]
-  const xhat = xc.mul(rstd) // [N, d]
+  const xc = x.sub(rowMean(x)) as tf.Tensor2D // [N, d]
+  const rstd = tf.rsqrt(rowMean(xc.square()).add(EPS)) // [N, 1]
+  const xhat = xc.mul(rstd) as tf.Tensor2D // [N, d]
   save([xhat, rstd, g])
   return {
     value: xhat.mul(g).add(b),
     gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
-      const [sxhat, srstd, sg] = saved as [tf.Tensor, tf.Tensor, tf.Tensor]
-      const axes = [...Array(dy.rank - 1).keys()]
-      const dg = dy.mul(sxhat).sum(axes)
-      const db = dy.sum(axes)
-      const dxhat = dy.mul(sg) // [N, d]
+      const [sxhat, srstd, sg] = saved as [tf.Tensor2D, tf.Tensor, tf.Tensor]
+      const dy2 = dy as tf.Tensor2D
+      const dg = colSum(dy2.mul(sxhat))
+      const db = colSum(dy2)
+      const dxhat = dy2.mul(sg) as tf.Tensor2D // [N, d]
       // dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
-      const m1 = dxhat.sum(-1, true).div(d)
-      const m2 = dxhat.mul(sxhat).sum(-1, true).div(d)
-      const dx = dxhat.sub(m1).sub(sxhat.mul(m2)).mul(srstd)
+      const dx = dxhat.sub(rowMean(dxhat)).sub(sxhat.mul(rowMean(dxhat.mul(sxhat)))).mul(srstd)
       return [dx, dg, db]
     }
   }

@@ -1,0 +1,150 @@
+/**
+ * Policy benchmarks: train step (forward + backward + AdamW), KV-cache vs naive sampling, at the
+ * reference size (109k params: V=48, d=64, 2 layers, 4 heads, MLP 256, batch 64 x 48) and at 4x width
+ * (d=256, MLP 1024); the machine's plain matMul peak and the fraction of it a train step reaches; and
+ * the identical model in PyTorch CPU (bench/numeric/policy_torch.py) when python3 has torch.
+ *
+ *   node_modules/.bin/node bench/numeric/policy.bench.ts [--quick]
+ */
+import { spawnSync } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { Rng } from "../../src/core/Rng.ts"
+import {
+  type ModelConfig,
+  configParamCount,
+  createAdamState,
+  disposeAdamState,
+  disposeParams,
+  initBackend,
+  initParams,
+  nextTokenLoss,
+  sample,
+  sampleNaive,
+  trainStep
+} from "../../src/numeric/index.ts"
+import { tf } from "../../src/numeric/tf.ts"
+
+const quick = process.argv.includes("--quick")
+const STEPS = quick ? 3 : 8
+const B = 64
+const T = 48
+const SB = 64 // sampling batch
+const PROMPT = 16
+const NEW = 32
+
+const median = (xs: Array<number>): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const now = (): number => performance.now()
+
+/** Matmul FLOPs of one forward pass over B x T tokens (embedding one-hot, projections, attention, head). */
+const forwardFlops = (c: ModelConfig, b: number, t: number): number => {
+  const n = b * t
+  const perLayer = 2 * n * (c.dModel * 3 * c.dModel + c.dModel * c.dModel + 2 * c.dModel * c.dMlp) + 2 * 2 * b * t * t * c.dModel
+  return 2 * n * c.vocabSize * c.dModel + c.nLayers * perLayer + 2 * n * c.dModel * c.vocabSize
+}
+
+const matmulPeak = (): number => {
+  const n = 1024
+  const a = tf.randomNormal([n, n], 0, 1, "float32", 1)
+  const b = tf.randomNormal([n, n], 0, 1, "float32", 2)
+  tf.tidy(() => tf.matMul(a, b).dataSync())
+  const ts: Array<number> = []
+  for (let i = 0; i < 5; i++) {
+    const t0 = now()
+    tf.tidy(() => tf.matMul(a, b).dataSync())
+    ts.push(now() - t0)
+  }
+  tf.dispose([a, b])
+  return (2 * n ** 3) / (median(ts) / 1000) / 1e9
+}
+
+interface Row {
+  readonly name: string
+  readonly params: number
+  readonly stepMs: number
+  readonly gflops: number
+  readonly kvS: number
+  readonly naiveS: number
+}
+
+const benchConfig = (name: string, cfg: ModelConfig): Row => {
+  const params = initParams(cfg, Rng.root(1))
+  const st = createAdamState(params)
+  const r = Rng.root(2)
+  const tokens = Int32Array.from({ length: B * T }, () => r.below(cfg.vocabSize))
+  const weights = new Float32Array(B * T).fill(1)
+  const step = () =>
+    trainStep(params, st, () => nextTokenLoss(params, cfg, tokens, weights, B, T), { schedule: { lr: 1e-3, warmupSteps: 0, decay: "constant" }, clipNorm: 1 })
+  step()
+  step()
+  const ts: Array<number> = []
+  for (let i = 0; i < STEPS; i++) {
+    const t0 = now()
+    step()
+    ts.push(now() - t0)
+  }
+  const stepMs = median(ts)
+  const rows = () => Array.from({ length: SB }, (_, i) => ({ prompt: Array.from({ length: PROMPT }, (_, j) => (i * 7 + j * 3) % cfg.vocabSize), rng: Rng.root(3).fork(i) }))
+  const opts = { temperature: 1, maxNewTokens: NEW }
+  sample(params, cfg, rows().slice(0, 4), { temperature: 1, maxNewTokens: 4 })
+  const kv: Array<number> = []
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    const t0 = now()
+    sample(params, cfg, rows(), opts)
+    kv.push(now() - t0)
+  }
+  const t0 = now()
+  sampleNaive(params, cfg, rows(), opts)
+  const naiveS = (now() - t0) / 1000
+  disposeAdamState(st)
+  disposeParams(params)
+  return { name, params: configParamCount(cfg), stepMs, gflops: (3 * forwardFlops(cfg, B, T)) / (stepMs / 1000) / 1e9, kvS: median(kv) / 1000, naiveS }
+}
+
+interface TorchResult {
+  readonly params: number
+  readonly stepMs: number
+  readonly sampleNaiveS: number
+  readonly threads: number
+  readonly version: string
+}
+
+const torch = (cfg: ModelConfig, threads: number): TorchResult | string => {
+  const script = fileURLToPath(new URL("./policy_torch.py", import.meta.url))
+  const arg = JSON.stringify({ ...cfg, batch: B, seq: T, steps: STEPS, promptLen: PROMPT, newTokens: NEW, sampleBatch: SB, threads })
+  const r = spawnSync("python3", [script, arg], { encoding: "utf8" })
+  if (r.error !== undefined) return `python3 unavailable (${r.error.message})`
+  if (r.status !== 0) return (r.stderr.includes("No module named 'torch'") ? "torch not installed" : `torch failed: ${r.stderr.trim().split("\n").pop()}`)
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as TorchResult
+}
+
+const info = await initBackend("wasm")
+const peak = matmulPeak()
+console.log(`backend ${info.name} (simd ${info.simd}, deterministic ${info.deterministic}); matMul 1024^3 peak ${peak.toFixed(1)} GFLOP/s`)
+console.log(`train: batch ${B} x ${T} tokens, ${STEPS} timed steps (median); sample: ${SB} rows, prompt ${PROMPT}, ${NEW} new tokens\n`)
+
+const small: ModelConfig = { vocabSize: 48, contextLength: 48, dModel: 64, nLayers: 2, nHeads: 4, dMlp: 256 }
+const wide: ModelConfig = { ...small, dModel: 256, dMlp: 1024 }
+const rows = [benchConfig("ref d=64", small), benchConfig("4x width d=256", wide)]
+const pad = (s: string | number, n: number) => String(s).padStart(n)
+console.log(`${"config".padEnd(16)}${pad("params", 9)}${pad("step ms", 9)}${pad("GFLOP/s", 9)}${pad("of peak", 9)}${pad("kv s", 8)}${pad("naive s", 9)}${pad("kv tok/s", 10)}${pad("kv/naive", 10)}`)
+for (const r of rows) {
+  console.log(
+    `${r.name.padEnd(16)}${pad(r.params, 9)}${pad(r.stepMs.toFixed(0), 9)}${pad(r.gflops.toFixed(2), 9)}${pad(((100 * r.gflops) / peak).toFixed(0) + "%", 9)}` +
+      `${pad(r.kvS.toFixed(2), 8)}${pad(r.naiveS.toFixed(2), 9)}${pad(((SB * NEW) / r.kvS).toFixed(0), 10)}${pad((r.naiveS / r.kvS).toFixed(1) + "x", 10)}`
+  )
+}
+console.log("")
+const cfgs: Array<[string, ModelConfig, Row]> = [["ref d=64", small, rows[0]!], ["4x width d=256", wide, rows[1]!]]
+for (const threads of [1, 0]) {
+  for (const [name, cfg, ours] of cfgs) {
+    const t = torch(cfg, threads)
+    if (typeof t === "string") {
+      console.log(`pytorch: skipped (${t})`)
+      process.exit(0)
+    }
+    console.log(
+      `pytorch ${t.version} ${t.threads} thr, ${name.padEnd(15)} params ${t.params}  step ${t.stepMs.toFixed(0)} ms (tfjs/torch ${(ours.stepMs / t.stepMs).toFixed(2)}x time)` +
+        `  naive sample ${t.sampleNaiveS.toFixed(2)} s (tfjs kv is ${(t.sampleNaiveS / ours.kvS).toFixed(1)}x faster)`
+    )
+  }
+}

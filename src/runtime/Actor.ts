@@ -17,11 +17,13 @@
  * - Messages from outside the process enter through `tellUnknown` / `askUnknown`, which decode them
  *   with the actor's inbox schema and fail with `InvalidMessage` (actor + schema problem) if bad.
  * - With a `recorder`, each handled message appends a "message" and a "state" digest at step = the
- *   message's index, so the actor's history is journaled (see Journal.ts for the ordering rule).
+ *   message's index, so the actor's history is journaled (see Journal.ts for the ordering rule); a
+ *   message whose digests cannot be taken counts as a crash, so the journal never holds half a step.
  *
  * Spawn actors through `ActorSystem` (ActorSystem.ts), which owns their scope and the fatal signal.
  */
 import { Cause, Clock, Deferred, Duration, Effect, Exit, Queue, Result, Schema, Scope } from "effect"
+import { hashValue } from "../core/Hash.ts"
 import { ActorStopped, AskTimeout, InvalidMessage, RestartBudgetExhausted } from "./Errors.ts"
 import type { Recorder } from "./Journal.ts"
 import { backoffMillis, exhausted, recordRestart, resolvePolicy, type SupervisionPolicy } from "./Supervision.ts"
@@ -40,8 +42,13 @@ export interface Behavior<S, M, O = void, E = never, R = never> {
   readonly supervision?: Partial<SupervisionPolicy>
   /** Default ask timeout, on Effect's Clock (default 5 minutes; "Infinity" disables it). */
   readonly askTimeout?: Duration.Input
-  /** Journal every handled message and resulting state. Messages and states must be encodable. */
+  /** Journal every handled message and resulting state (their digests, through `journalView`). */
   readonly recorder?: Recorder
+  /**
+   * What of a message / state is hashed into the journal (default: all of it). Use it when the state
+   * holds something the codec cannot encode (a tensor, a handle): journal a hash of the weights instead.
+   */
+  readonly journalView?: { readonly message?: (msg: M) => unknown; readonly state?: (state: S) => unknown }
 }
 
 /**
@@ -82,6 +89,7 @@ interface Envelope<M, O, E> {
 const DEFAULT_CAPACITY = 64
 const DEFAULT_ASK_TIMEOUT: Duration.Input = "5 minutes"
 
+const identity = (u: unknown): unknown => u
 const describe = (u: unknown): string => (u instanceof Error ? `${u.name}: ${u.message}` : String(u))
 
 /**
@@ -96,6 +104,8 @@ export const start = <S, M, O, E, R>(
   Effect.gen(function*() {
     const name = behavior.name
     const policy = resolvePolicy(behavior.supervision)
+    const recorder = behavior.recorder
+    const view = { message: behavior.journalView?.message ?? identity, state: behavior.journalView?.state ?? identity }
     const capacity = behavior.capacity ?? DEFAULT_CAPACITY
     if (!Number.isInteger(capacity) || capacity < 1) {
       return yield* Effect.die(new RangeError(`actor ${name}: capacity must be a positive integer, got ${capacity}`))
@@ -134,16 +144,23 @@ export const start = <S, M, O, E, R>(
       while (true) {
         const env = pending ?? (yield* Queue.take(mailbox))
         pending = env
-        const exit = yield* Effect.exit(behavior.handle(state, env.msg))
+        // digests are taken inside the supervised region, before anything is appended: an unencodable
+        // state is a crash of this message (and, being deterministic, ends as RestartBudgetExhausted)
+        const exit = yield* Effect.exit(
+          recorder === undefined ? behavior.handle(state, env.msg) : behavior.handle(state, env.msg).pipe(
+            Effect.tap(([next]) => {
+              const digests = [hashValue(view.message(env.msg)), hashValue(view.state(next))] as const
+              return recorder.recordDigest({ step: handled, kind: "message", actor: name, digest: digests[0] }).pipe(
+                Effect.andThen(recorder.recordDigest({ step: handled, kind: "state", actor: name, digest: digests[1] }))
+              )
+            })
+          )
+        )
         if (Exit.isSuccess(exit)) {
           const [next, out] = exit.value
           state = next
           pending = undefined
           streak = 0
-          if (behavior.recorder !== undefined) {
-            yield* behavior.recorder.record({ step: handled, kind: "message", actor: name, value: env.msg })
-            yield* behavior.recorder.record({ step: handled, kind: "state", actor: name, value: state })
-          }
           handled++
           yield* complete(env, Exit.succeed(out))
           continue
@@ -174,8 +191,8 @@ export const start = <S, M, O, E, R>(
         streak++
         const delay = backoffMillis(streak, policy)
         yield* Effect.logWarning(`[${name}] crashed: ${reason}; restart ${restarts} in ${delay} ms, re-delivering`)
-        if (behavior.recorder !== undefined) {
-          yield* behavior.recorder.record({ step: handled, kind: "restart", actor: name, value: reason })
+        if (recorder !== undefined) {
+          yield* recorder.record({ step: handled, kind: "restart", actor: name, value: reason })
         }
         yield* Effect.sleep(Duration.millis(delay))
       }

@@ -152,4 +152,36 @@ describe("replay", () => {
       const short = yield* replayExact(journal, (r) => toyRun(r, 999)).pipe(Effect.flip)
       assert.deepStrictEqual([short.step, short.got], [999, "<missing>"])
     }))
+
+  it.effect("an actor journals a view of an unencodable state; without a view it fails loudly", () =>
+    Effect.gen(function*() {
+      interface Model {
+        readonly version: number
+        readonly forward: (x: number) => number // a handle the codec cannot encode
+      }
+      const model = (version: number): Model => ({ version, forward: (x) => x * version })
+      const run = (recorder: Recorder, withView: boolean) =>
+        ActorSystem.run(Effect.gen(function*() {
+          const policy = yield* ActorSystem.spawn({
+            name: "policy",
+            initial: model(1),
+            recorder,
+            supervision: { maxRestarts: 1, backoff: "1 millis" },
+            ...(withView ? { journalView: { state: (m: Model) => ({ version: m.version }) } } : {}),
+            handle: (m: Model, x: number) => Effect.succeed([model(m.version + 1), m.forward(x)] as const)
+          })
+          return yield* policy.ask(3)
+        }))
+      const recorder = yield* makeRecorder
+      assert.strictEqual(yield* driveClock(run(recorder, true)), 3)
+      const journal = yield* recorder.journal
+      assert.deepStrictEqual(journal.entries.map((e) => e.kind), ["message", "state"])
+      assert.strictEqual(journal.entries[1]!.digest, hashValue({ version: 2 }))
+      const bare = yield* makeRecorder
+      const err = yield* driveClock(run(bare, false)).pipe(Effect.flip)
+      assert.strictEqual(err._tag, "RestartBudgetExhausted")
+      if (err._tag === "RestartBudgetExhausted") assert.match(err.lastReason, /cannot encode a function/)
+      // nothing but restart entries was journaled: never half a step
+      assert.deepStrictEqual((yield* bare.journal).entries.map((e) => e.kind), ["restart"])
+    }))
 })

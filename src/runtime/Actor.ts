@@ -26,7 +26,14 @@ import { Cause, Clock, Deferred, Duration, Effect, Exit, Queue, Result, Schema, 
 import { hashValue } from "../core/Hash.ts"
 import { ActorStopped, AskTimeout, InvalidMessage, RestartBudgetExhausted } from "./Errors.ts"
 import type { Recorder } from "./Journal.ts"
-import { backoffMillis, exhausted, recordRestart, resolvePolicy, type SupervisionPolicy } from "./Supervision.ts"
+import {
+  backoffMillis,
+  checkDuration,
+  exhausted,
+  recordRestart,
+  resolvePolicy,
+  type SupervisionPolicy
+} from "./Supervision.ts"
 
 /** How an actor behaves: its name, initial state and message handler, plus optional knobs. */
 export interface Behavior<S, M, O = void, E = never, R = never> {
@@ -103,7 +110,9 @@ export const start = <S, M, O, E, R>(
 ): Effect.Effect<ActorRef<M, O, E>, never, R> =>
   Effect.gen(function*() {
     const name = behavior.name
+    // bad knobs fail the spawn loudly, never the running actor later
     const policy = resolvePolicy(behavior.supervision)
+    if (behavior.askTimeout !== undefined) checkDuration(`actor ${behavior.name}: askTimeout`, behavior.askTimeout)
     const recorder = behavior.recorder
     const view = { message: behavior.journalView?.message ?? identity, state: behavior.journalView?.state ?? identity }
     const capacity = behavior.capacity ?? DEFAULT_CAPACITY

@@ -44,7 +44,8 @@ export class RestartBudgetExhausted extends Schema.TaggedError<RestartBudgetExha
   lastReason: Schema.String
 }) {
   override get message(): string {
-    return `actor ${this.actor} exhausted its restart budget after ${this.restarts} restarts; last crash: ${this.lastReason}`
+    return `actor ${this.actor} exhausted its restart budget after ${this.restarts} restarts; ` +
+      `last crash: ${this.lastReason}`
   }
 }
 
@@ -86,6 +87,7 @@ export class ReplayDiverged extends Schema.TaggedError<ReplayDiverged>()("Replay
   got: Schema.String
 }) {
   override get message(): string {
-    return `replay diverged at entry ${this.index} (step ${this.step}, ${this.actor}, ${this.kind}): expected ${this.expected}, got ${this.got}`
+    return `replay diverged at entry ${this.index} (step ${this.step}, ${this.actor}, ${this.kind}): ` +
+      `expected ${this.expected}, got ${this.got}`
   }
 }

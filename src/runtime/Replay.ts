@@ -60,7 +60,11 @@ export const firstDivergence = (
       actor: at.actor,
       kind: at.kind,
       expected: x === undefined ? MISSING : x.digest,
-      got: y === undefined ? MISSING : sameSlot(x, y) ? y.digest : `${y.digest} (at step ${y.step}, ${y.actor}, ${y.kind})`
+      got: y === undefined
+        ? MISSING
+        : sameSlot(x, y)
+        ? y.digest
+        : `${y.digest} (at step ${y.step}, ${y.actor}, ${y.kind})`
     }
   }
   return undefined

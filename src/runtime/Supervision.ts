@@ -3,7 +3,7 @@
  * exponential back-off between restarts. Pure functions over millisecond timestamps read from
  * Effect's Clock, so tests drive them with TestClock and wall time never changes a result.
  */
-import { Duration } from "effect"
+import { Duration, Option } from "effect"
 
 export interface SupervisionPolicy {
   /** Restarts allowed within `within`; one more is fatal (`RestartBudgetExhausted`). */
@@ -23,17 +23,30 @@ export const defaultPolicy: SupervisionPolicy = {
   maxBackoff: "1 second"
 }
 
+/** Throws RangeError unless `input` is a valid, non-negative duration. */
+export const checkDuration = (what: string, input: Duration.Input): void => {
+  const d = Duration.fromInput(input)
+  if (Option.isNone(d) || Duration.toMillis(d.value) < 0) {
+    throw new RangeError(`${what}: not a valid duration: ${JSON.stringify(input)}`)
+  }
+}
+
 /** Resolves a partial policy against the defaults and checks it. Throws RangeError on nonsense. */
 export const resolvePolicy = (p: Partial<SupervisionPolicy> | undefined): SupervisionPolicy => {
   const policy = { ...defaultPolicy, ...p }
   if (!Number.isInteger(policy.maxRestarts) || policy.maxRestarts < 0) {
     throw new RangeError(`supervision: maxRestarts must be a non-negative integer, got ${policy.maxRestarts}`)
   }
+  for (const key of ["within", "backoff", "maxBackoff"] as const) checkDuration(`supervision.${key}`, policy[key])
   return policy
 }
 
 /** Restart timestamps still inside the window ending at `now`, plus `now` itself. */
-export const recordRestart = (history: ReadonlyArray<number>, now: number, policy: SupervisionPolicy): Array<number> => {
+export const recordRestart = (
+  history: ReadonlyArray<number>,
+  now: number,
+  policy: SupervisionPolicy
+): Array<number> => {
   const windowMillis = Duration.toMillis(Duration.fromInputUnsafe(policy.within))
   return [...history.filter((t) => now - t < windowMillis), now]
 }

@@ -138,7 +138,8 @@ export const runDemo = (options: DemoOptions): Effect.Effect<DemoResult, Restart
             const acc = hashValue([s.acc, r.step, merged])
             const next: CollectorState = { acc, total: s.total + merged.reduce((t, x) => t + x.score, 0), buffered }
             yield* recorder.record({ step: r.step, kind: "message", actor: "collector", value: merged })
-            yield* recorder.record({ step: r.step, kind: "state", actor: "collector", value: { acc, total: next.total } })
+            const summary = { acc, total: next.total }
+            yield* recorder.record({ step: r.step, kind: "state", actor: "collector", value: summary })
             yield* producer!.tell({ _tag: "StepDone", step: r.step, stateHash: acc })
             return [next, undefined] as const
           })

@@ -32,7 +32,10 @@ describe("demo pipeline determinism", () => {
     {
       seed: fc.constantFrom(1, 2, 3),
       workers: fc.integer({ min: 1, max: 6 }),
-      delays: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: steps * itemsPerStep, maxLength: steps * itemsPerStep }),
+      delays: fc.array(fc.integer({ min: 0, max: 40 }), {
+        minLength: steps * itemsPerStep,
+        maxLength: steps * itemsPerStep
+      }),
       crashes: fc.uniqueArray(fc.integer({ min: 0, max: steps * itemsPerStep - 1 }), { maxLength: 3 })
     },
     { numRuns: 50 }

@@ -25,5 +25,7 @@ describe("supervision policy", () => {
   it("rejects a nonsensical budget", () => {
     assert.throws(() => resolvePolicy({ maxRestarts: -1 }), /maxRestarts/)
     assert.throws(() => resolvePolicy({ maxRestarts: 1.5 }), /maxRestarts/)
+    assert.throws(() => resolvePolicy({ within: "soon" as never }), /supervision.within: not a valid duration/)
+    assert.throws(() => resolvePolicy({ backoff: -5 }), /supervision.backoff/)
   })
 })

@@ -40,6 +40,13 @@ export const valueBytes = (key: string, value: unknown): Uint8Array => {
   }
 }
 
+/**
+ * A fresh decoded copy of stored bytes. msgpackr returns binary (`bin`) values as views into the bytes it
+ * decodes, so decoding the stored bytes directly would let a caller write through a read-back Uint8Array
+ * into a stored version; decoding a private copy makes every read independent.
+ */
+export const decodeValue = <V>(bytes: Uint8Array): V => decode(bytes.slice()) as V
+
 const opOf = <V>(edit: Edit<V>): Op => {
   const key = checkKey(edit.key)
   const keyHash = keyHashOf(key)
@@ -82,7 +89,7 @@ export class PMap<V = unknown> {
   /** A fresh decoded copy of the value at `key`, or undefined. */
   get(key: string): V | undefined {
     const leaf = lookup(this.root, checkKey(key), keyHashOf(key))
-    return leaf === undefined ? undefined : (decode(leaf.value) as V)
+    return leaf === undefined ? undefined : decodeValue<V>(leaf.value)
   }
 
   has(key: string): boolean {
@@ -129,7 +136,7 @@ export class PMap<V = unknown> {
 
   /** All entries sorted by key, values decoded fresh. */
   entries(): Array<[string, V]> {
-    return this.leaves().map((l) => [l.key, decode(l.value) as V])
+    return this.leaves().map((l) => [l.key, decodeValue<V>(l.value)])
   }
 
   /** All keys, sorted. */
@@ -176,7 +183,7 @@ export class PMapBuilder<V = unknown> {
   get(key: string): V | undefined {
     const op = this.pending.get(key)
     if (op === undefined) return this.base.get(key)
-    return op.leaf === undefined ? undefined : (decode(op.leaf.value) as V)
+    return op.leaf === undefined ? undefined : decodeValue<V>(op.leaf.value)
   }
 
   has(key: string): boolean {

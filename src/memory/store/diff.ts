@@ -8,11 +8,10 @@
  * removed or changed key must hold its old value, each added key must be absent) and raises DiffConflict
  * otherwise, rather than producing a map that matches neither side.
  */
-import { decode } from "../../core/Codec.ts"
 import { compareStrings } from "../../core/Order.ts"
 import { DiffConflict } from "./errors.ts"
 import { forEachLeaf, type Leaf, makeLeaf, type Node, popcount16 } from "./node.ts"
-import { type Edit, PMap, valueBytes } from "./PMap.ts"
+import { decodeValue, type Edit, PMap, valueBytes } from "./PMap.ts"
 
 export interface Diff<V = unknown> {
   readonly added: ReadonlyArray<{ readonly key: string; readonly value: V }>
@@ -61,11 +60,11 @@ export const diff = <V>(a: PMap<V>, b: PMap<V>): Diff<V> => {
   walk(a.root, b.root, raw)
   const byKey = (x: Leaf, y: Leaf) => compareStrings(x.key, y.key)
   return {
-    added: raw.added.sort(byKey).map((l) => ({ key: l.key, value: decode(l.value) as V })),
-    removed: raw.removed.sort(byKey).map((l) => ({ key: l.key, value: decode(l.value) as V })),
+    added: raw.added.sort(byKey).map((l) => ({ key: l.key, value: decodeValue<V>(l.value) })),
+    removed: raw.removed.sort(byKey).map((l) => ({ key: l.key, value: decodeValue<V>(l.value) })),
     changed: raw.changed
       .sort((x, y) => byKey(x[0], y[0]))
-      .map(([l, r]) => ({ key: l.key, before: decode(l.value) as V, after: decode(r.value) as V }))
+      .map(([l, r]) => ({ key: l.key, before: decodeValue<V>(l.value), after: decodeValue<V>(r.value) }))
   }
 }
 

@@ -91,6 +91,18 @@ describe("PMap", () => {
     expect(b.commit().get("y")).toStrictEqual({ n: 1 })
   })
 
+  it("binary values read back are copies, not views into the stored bytes", () => {
+    // msgpackr decodes `bin` (a Buffer) as a view into its input: reads must not alias the stored bytes
+    const m = PMap.empty<unknown>().set("b", { bytes: Buffer.from([9, 9]), u8: Uint8Array.of(1, 2) })
+    const read = m.get("b") as { bytes: Uint8Array; u8: Uint8Array }
+    read.bytes[0] = 100
+    read.u8[0] = 100
+    expect(m.get("b")).toStrictEqual({ bytes: Uint8Array.of(9, 9), u8: Uint8Array.of(1, 2) })
+    const entry = m.entries()[0]![1] as { bytes: Uint8Array }
+    entry.bytes[1] = 100
+    expect((m.get("b") as { bytes: Uint8Array }).bytes).toStrictEqual(Uint8Array.of(9, 9))
+  })
+
   it("persistent: an update leaves the old map untouched", () => {
     const a = PMap.fromEntries([["k", 1], ["j", 2]])
     const b = a.set("k", 3).delete("j")

@@ -83,14 +83,8 @@ export const encodeLeaf = (key: string, value: Uint8Array): Buffer => {
 }
 
 /** A leaf over already-canonical value bytes (the caller hands over ownership of `value`). */
-export const makeLeaf = (key: string, value: Uint8Array, keyHash: string = keyHashOf(key)): Leaf => ({
-  kind: "leaf",
-  key,
-  keyHash,
-  value,
-  count: 1,
-  hex: sha(encodeLeaf(key, value))
-})
+export const makeLeaf = (key: string, value: Uint8Array, keyHash: string = keyHashOf(key)): Leaf =>
+  Object.freeze({ kind: "leaf", key, keyHash, value, count: 1, hex: sha(encodeLeaf(key, value)) })
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, "0")
 const hex8 = (n: number): string => n.toString(16).padStart(8, "0")
@@ -106,7 +100,14 @@ export const encodeBranchText = (bitmap: number, count: number, children: Readon
 export const makeBranch = (bitmap: number, children: ReadonlyArray<Node>): Branch => {
   let count = 0
   for (const c of children) count += c.count
-  return { kind: "branch", bitmap, children, count, hex: sha(encodeBranchText(bitmap, count, children)) }
+  // Frozen (as leaves are): nodes are shared by every version that contains them.
+  return Object.freeze({
+    kind: "branch",
+    bitmap,
+    children: Object.freeze(children),
+    count,
+    hex: sha(encodeBranchText(bitmap, count, children))
+  })
 }
 
 /** The encoding a node's id is the hash of (also its on-disk record). */

@@ -105,6 +105,8 @@ export const RunConfig = Schema.Struct({
   workers: PosInt,
   faults: Schema.Struct({ crash: Unit, hang: Unit, slow: Unit, flaky: Unit }),
   checkpointEvery: PosInt,
+  /** what distinguishes this run inside a sweep (e.g. { "memory.lag": 2 }); read by the report */
+  knobs: Schema.Record(Schema.String, Schema.Union([Schema.Finite, Schema.Boolean, Schema.String])),
   /** free-form domain knobs passed to the domain generator */
   domainOptions: Schema.Record(Schema.String, Schema.Union([Schema.Finite, Schema.Boolean, Schema.String]))
 })

@@ -87,7 +87,7 @@ export const groupBy = <T, K extends string | number>(
 
 /** Methods in the paper's order (its tables list them so); unknown methods follow, by name. */
 const METHOD_ORDER: ReadonlyArray<string> = [
-  "base", "grpo", "sdpo", "pmd-transient", "frozen-memory", "evolving-memory", "pmd"
+  "base", "frozen-policy", "frozen-memory", "grpo", "sdpo", "pmd-transient", "pmd"
 ]
 const methodRank = (method: string): number => {
   const i = METHOD_ORDER.indexOf(method.toLowerCase())

@@ -1,0 +1,177 @@
+/**
+ * The run's procedural memory and its version history (pure logic; the Memory actor wraps it).
+ *
+ * Each step: experience from the verified rollouts (commit "experience"), reflection on the batch's
+ * problems (commit "reflector"), and every `behaviorEvery` steps consolidation into behaviors (commit
+ * "consolidator"); with a Memp update policy the behavior level is a Memp store instead. Every commit
+ * is a new version in the snapshot store (src/memory/versioned.ts over src/memory/store), whose `seq`
+ * is the version number. The teacher reads version `newest - lag` (staleness is a knob, never an
+ * accident of timing). A frozen keeper ignores writes.
+ */
+import type { RunConfig } from "../../src/config/RunConfig.ts"
+import { Rng } from "../../src/core/Rng.ts"
+import { defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
+import type { Behavior } from "../../src/memory/behavior/behavior.ts"
+import { recordUses } from "../../src/memory/behavior/usage.ts"
+import type { Embedder } from "../../src/memory/embed/hashEmbed.ts"
+import { defaultInsightConfig } from "../../src/memory/insight/insights.ts"
+import { emptyMemp, type MempStore, mempRetrieve, mempUpdate, type MempOutcome } from "../../src/memory/memp/memp.ts"
+import { consolidateMemory, recordRollouts, reflectProblems, type RolloutGroup } from "../../src/memory/pipeline.ts"
+import type { MemoryView } from "../../src/memory/retrieval/compose.ts"
+import { behaviorIndex, type BehaviorIndex, retrieveBehaviors } from "../../src/memory/retrieval/retrieve.ts"
+import { emptyMemory, type MemoryState } from "../../src/memory/state.ts"
+import type { WriteContext } from "../../src/memory/types.ts"
+import type { Version } from "../../src/memory/store/Versions.ts"
+import { VersionedMemory } from "../../src/memory/versioned.ts"
+import { Control } from "../../src/domains/control.ts"
+
+export interface ProblemKey {
+  readonly id: string
+  /** a fixed rendering of the problem (its canonical prompt): what is embedded for clustering and retrieval */
+  readonly query: ReadonlyArray<number>
+}
+
+export interface MemorySizes {
+  readonly experience: number
+  readonly insights: number
+  readonly behaviors: number
+}
+
+export class MemoryKeeper {
+  vm: VersionedMemory
+  memp: MempStore = emptyMemp
+  frozen = false
+  private readonly cfg: RunConfig
+  private readonly embed: Embedder
+  private readonly problems: ReadonlyArray<{ id: string; vec: Float32Array; query: ReadonlyArray<number> }>
+  private readonly queryOf: Map<string, { vec: Float32Array; query: ReadonlyArray<number> }>
+  private readonly views = new Map<string, { state: MemoryState; index: BehaviorIndex | null }>()
+
+  /**
+   * `problems` are clustered into behaviors (the training split); `queries` can also retrieve them
+   * (e.g. held-out problems at evaluation).
+   */
+  constructor(cfg: RunConfig, embed: Embedder, problems: ReadonlyArray<ProblemKey>, queries: ReadonlyArray<ProblemKey> = [], vm: VersionedMemory = new VersionedMemory()) {
+    this.cfg = cfg
+    this.vm = vm
+    this.embed = embed
+    this.problems = problems.map((p) => ({ id: p.id, vec: embed(p.query), query: p.query }))
+    this.queryOf = new Map(this.problems.map((p) => [p.id, { vec: p.vec, query: p.query }]))
+    for (const q of queries) if (!this.queryOf.has(q.id)) this.queryOf.set(q.id, { vec: embed(q.query), query: q.query })
+  }
+
+  /** The newest version's number (0 = empty memory, before any commit) and id. */
+  get newest(): { readonly seq: number; readonly id: string } {
+    const h = this.vm.head
+    return h === undefined ? { seq: 0, id: "empty" } : { seq: h.seq + 1, id: h.id }
+  }
+
+  /** The version `lag` commits before the newest (clamped at the oldest), as (seq, id). */
+  lagged(lag: number): { readonly seq: number; readonly id: string } {
+    const h = this.vm.head
+    if (h === undefined) return this.newest
+    const log = this.vm.store.log(h.id, lag + 1)
+    if (lag >= log.length && log.length === h.seq + 1) return { seq: 0, id: "empty" } // before the first commit
+    const v = log[Math.min(lag, log.length - 1)]!
+    return { seq: v.seq + 1, id: v.id }
+  }
+
+  /** The three updates of one step (Eqs. 1-3). Returns the versions committed. */
+  afterRollouts(groups: ReadonlyArray<RolloutGroup>, ctx: WriteContext, consolidate: boolean): Array<Version> {
+    if (this.frozen) return []
+    const m = this.cfg.memory
+    const out: Array<Version> = []
+    const exp = recordRollouts(this.vm.state, groups, this.embed, {
+      maxSuccesses: m.successesMax, maxFailures: m.failuresMax, dupThreshold: m.duplicateSimilarity
+    })
+    this.commit(exp.state, ctx, "experience", out)
+    if (m.levels !== "E") {
+      const ins = reflectProblems(this.vm.state, groups.map((g) => g.problemId), this.embed, ctx, {
+        insight: { ...defaultInsightConfig, maxPerKind: m.insightsMax }
+      })
+      this.commit(ins.state, ctx, "reflector", out)
+    }
+    if (m.levels === "EIB" && m.update === "pmd" && consolidate) {
+      const c = consolidateMemory(this.vm.state, this.problems, this.embed, ctx, { ...defaultConsolidateConfig, capacity: m.bankCapacity })
+      this.commit(c.state, ctx, "consolidator", out)
+    }
+    return out
+  }
+
+  /** Memp bookkeeping and update (behavior level = Memp store), and PMD's behavior hit counters. */
+  recordOutcomes(outcomes: ReadonlyArray<MempOutcome & { readonly behaviorId?: string }>, ctx: WriteContext): Array<Version> {
+    if (this.frozen) return []
+    const m = this.cfg.memory
+    if (m.update !== "pmd") {
+      this.memp = mempUpdate(this.memp, outcomes, m.update, this.embed).store
+      return []
+    }
+    const uses = outcomes.flatMap((o) => (o.behaviorId === undefined ? [] : [{ behaviorId: o.behaviorId, success: o.success }]))
+    if (uses.length === 0) return []
+    const out: Array<Version> = []
+    this.commit({ ...this.vm.state, bank: recordUses(this.vm.state.bank, uses) }, ctx, "usage", out)
+    return out
+  }
+
+  /** What the teacher sees of a problem at `version` (experience, insights, top-K behaviors). */
+  view(version: string, problemId: string, retrievalRng: Rng): { view: MemoryView; topBehavior?: string } {
+    const v = this.viewAt(version)
+    const q = this.queryOf.get(problemId)
+    const m = this.cfg.memory
+    const base: MemoryView = {
+      ...(v.state.experience.get(problemId) ? { experience: v.state.experience.get(problemId)! } : {}),
+      ...(v.state.insights.get(problemId) ? { insights: v.state.insights.get(problemId)! } : {})
+    }
+    if (m.levels !== "EIB" || m.behaviorTopK === 0 || q === undefined) return { view: base }
+    if (m.update !== "pmd") {
+      const key = m.retrieval === "avefact" ? "ave_fact" : m.retrieval
+      const items = mempRetrieve(this.memp, q.query, key, m.behaviorTopK, this.embed, retrievalRng)
+      const behaviors = items.map((it) => pseudoBehavior(it.id, it.procedure))
+      return { view: { ...base, behaviors }, ...(items[0] ? { topBehavior: items[0].id } : {}) }
+    }
+    if (v.index === null || v.state.bank.behaviors.length === 0) return { view: base }
+    const hits = m.retrieval === "random"
+      ? retrievalRng.shuffle(v.state.bank.behaviors).slice(0, m.behaviorTopK).map((behavior) => ({ behavior, score: 0 }))
+      : retrieveBehaviors(v.index, q.vec, m.behaviorTopK)
+    return { view: { ...base, behaviors: hits.map((h) => h.behavior) }, ...(hits[0] ? { topBehavior: hits[0].behavior.id } : {}) }
+  }
+
+  sizes(): MemorySizes {
+    const s = this.vm.state
+    let experience = 0
+    let insights = 0
+    for (const e of s.experience.values()) experience += e.successes.length + e.failures.length
+    for (const i of s.insights.values()) insights += i.strategies.length + i.lessons.length
+    const behaviors = this.cfg.memory.update === "pmd" ? s.bank.behaviors.length : this.memp.items.length
+    return { experience, insights, behaviors }
+  }
+
+  /** Content id of the memory (with the Memp store, when in use): part of the per-step state hash. */
+  contentId(): string {
+    return this.cfg.memory.update === "pmd" ? this.newest.id : `${this.newest.id}+memp:${this.memp.items.map((i) => i.id).join(",")}`
+  }
+
+  private viewAt(version: string): { state: MemoryState; index: BehaviorIndex | null } {
+    const cached = this.views.get(version)
+    if (cached) return cached
+    const state = version === "empty" ? emptyMemory : version === this.newest.id ? this.vm.state : this.vm.checkout(version)
+    const index = state.bank.behaviors.length === 0 ? null : behaviorIndex(state.bank)
+    // a lagged teacher asks for the few newest versions only: keep a small cache
+    if (this.views.size > this.cfg.memory.lag + 4) this.views.delete(this.views.keys().next().value!)
+    this.views.set(version, { state, index })
+    return { state, index }
+  }
+
+  private commit(next: MemoryState, ctx: WriteContext, writer: string, out: Array<Version>): void {
+    out.push(this.vm.commit(next, ctx, writer).version)
+  }
+}
+
+/** A Memp item rendered through the behavior block (its procedure without [EOS]). */
+const pseudoBehavior = (id: string, procedure: ReadonlyArray<number>): Behavior => {
+  const end = procedure.indexOf(Control.EOS)
+  return {
+    id, kind: "skill", tokens: end < 0 ? [...procedure] : procedure.slice(0, end), problemIds: [], support: 0, hits: 0,
+    successes: 0, sources: { rolloutIds: [], policyVersion: 0, step: 0 }, key: new Float32Array(0), cluster: ""
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Wiring: the step's ports backed by supervised actors (`actorPorts`: policy, teacher, memory,
+ * verifier pool, each a fiber with a bounded mailbox in the ambient ActorSystem), or by plain calls on
+ * the same objects (`directPorts`: the baseline of bench/orchestrator/pipeline.bench.ts). The two
+ * produce identical results; only scheduling differs.
+ */
+import { Effect, type Scope } from "effect"
+import type { RunConfig } from "../../src/config/RunConfig.ts"
+import * as ActorSystem from "../../src/runtime/ActorSystem.ts"
+import type { DuplicateActor } from "../../src/runtime/Errors.ts"
+import type { MemoryKeeper } from "../memory/keeper.ts"
+import { expectMemory, memoryBehavior, type MemoryIn, memoryRead, memoryReply, memoryStatus } from "../memory/Memory.ts"
+import { expectOut, policyBehavior } from "../policy/Policy.ts"
+import type { PolicyModel } from "../policy/PolicyModel.ts"
+import { teach, teacherBehavior } from "../teacher/Teacher.ts"
+import type { VerifierPool } from "../verifier/pool.ts"
+import { verifierBehavior } from "../verifier/Verifier.ts"
+import type { MemoryStatus, Ports } from "./ports.ts"
+
+export interface PipelineParts {
+  readonly cfg: RunConfig
+  readonly model: PolicyModel
+  readonly keeper: MemoryKeeper
+  readonly freshKeeper: () => MemoryKeeper
+  readonly pool: VerifierPool
+}
+
+/** An ask whose only failures are kernel failures (a stopped actor): those end the run as defects. */
+const orDie = <A, E>(eff: Effect.Effect<A, E>): Effect.Effect<A> => Effect.orDie(eff)
+
+export const actorPorts = (parts: PipelineParts): Effect.Effect<Ports, DuplicateActor, ActorSystem.ActorSystem | Scope.Scope> =>
+  Effect.gen(function*() {
+    const policy = yield* ActorSystem.spawn(policyBehavior(parts.model))
+    const memory = yield* ActorSystem.spawn(memoryBehavior(parts.keeper, parts.freshKeeper))
+    const score = (contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>) =>
+      orDie(policy.ask({ _tag: "ScoreTeacher", contexts, responses })).pipe(Effect.map((o) => expectOut(o, "Scored").logp))
+    const teacher = yield* ActorSystem.spawn(teacherBehavior(parts.cfg, score))
+    const verifier = yield* ActorSystem.spawn(verifierBehavior(parts.pool))
+    const ask = (msg: MemoryIn) => orDie(memory.ask(msg))
+    return {
+      sample: (b) => orDie(policy.ask({ _tag: "Sample", ...b })).pipe(Effect.map((o) => {
+        const s = expectOut(o, "Sampled")
+        return { results: s.results, policyVersion: s.policyVersion }
+      })),
+      verify: (requests) => orDie(verifier.ask({ _tag: "VerifyBatch", requests: [...requests] })),
+      remember: (request) => ask({ _tag: "Remember", request }).pipe(Effect.map((o) => expectMemory(o, "Status").status)),
+      readMemory: (lag) => ask({ _tag: "Read", lag }).pipe(Effect.map((o) => expectMemory(o, "Read").read)),
+      freezeMemory: ask({ _tag: "Freeze" }).pipe(Effect.map((o) => expectMemory(o, "Status").status)),
+      teach: (request) => orDie(teacher.ask({ _tag: "Teach", request })),
+      update: (r) => orDie(policy.ask({ _tag: "Update", ...r })).pipe(Effect.map((o) => {
+        const u = expectOut(o, "Updated")
+        return { ...u.stats, policyVersion: u.policyVersion }
+      })),
+      entropy: (prompts, responses) => orDie(policy.ask({ _tag: "Entropy", prompts, responses })).pipe(Effect.map((o) => expectOut(o, "Entropy").entropy)),
+      policyHash: orDie(policy.ask({ _tag: "Hash" })).pipe(Effect.map((o) => expectOut(o, "Hash").hash)),
+      keeper: ask({ _tag: "Keeper" }).pipe(Effect.map((o) => expectMemory(o, "Keeper").keeper)),
+      exportPolicy: orDie(policy.ask({ _tag: "Export" })).pipe(Effect.map((o) => expectOut(o, "State").state)),
+      importPolicy: (state) => orDie(policy.ask({ _tag: "Import", state })).pipe(Effect.asVoid)
+    }
+  })
+
+/** The same computation as plain sequential calls. */
+export const directPorts = (parts: PipelineParts): Ports => {
+  let keeper = parts.keeper
+  const m = parts.model
+  return {
+    sample: (b) => Effect.sync(() => {
+      const r = m.sample(b.requests, b.maxNewTokens, b.lag, b.greedy)
+      return { results: r.results, policyVersion: r.version }
+    }),
+    verify: (requests) => parts.pool.verify(requests).pipe(Effect.orDie),
+    remember: (request) => Effect.sync(() => {
+      const [k, out] = memoryReply(parts.freshKeeper, keeper, { _tag: "Remember", request })
+      keeper = k
+      return (out as { status: MemoryStatus }).status
+    }),
+    readMemory: (lag) => Effect.sync(() => memoryRead(keeper, lag)),
+    freezeMemory: Effect.sync(() => { keeper.frozen = true; return memoryStatus(keeper) }),
+    teach: (request) => teach(parts.cfg, (c, r) => Effect.sync(() => m.scoreTeacher(c, r)), request),
+    update: (r) => Effect.sync(() => ({ ...m.update(r.rows, r.kind, r.importance), policyVersion: m.version })),
+    entropy: (p, r) => Effect.sync(() => m.entropy(p, r)),
+    policyHash: Effect.sync(() => m.hash()),
+    keeper: Effect.sync(() => keeper),
+    exportPolicy: Effect.sync(() => m.exportState()),
+    importPolicy: (state) => Effect.sync(() => m.importState(state))
+  }
+}

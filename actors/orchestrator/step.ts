@@ -1,0 +1,212 @@
+/**
+ * One training step as a straight line of typed requests (ARCHITECTURE.md §8):
+ * orchestrator -> policy (sample) -> verifier pool -> memory (experience, reflector, consolidator) ->
+ * teacher (memory-conditioned scores) -> policy (update).
+ *
+ * Determinism: problems come from the seeded epoch schedule, prompts and rollouts from streams keyed
+ * by (step, problem, rollout), verdicts are keyed by rollout id, and every merge is in id order. The
+ * wall-clock stage timings are measured on Effect's Clock and reported, never hashed.
+ */
+import { Clock, Effect } from "effect"
+import type { RunConfig } from "../../src/config/RunConfig.ts"
+import { hashValue } from "../../src/core/Hash.ts"
+import { Rng } from "../../src/core/Rng.ts"
+import type { Domain, ProblemBase } from "../../src/domains/Domain.ts"
+import type { MempOutcome } from "../../src/memory/memp/memp.ts"
+import type { RolloutGroup } from "../../src/memory/pipeline.ts"
+import type { UpdateRow } from "../policy/batch.ts"
+import type { TeachItem } from "../teacher/contexts.ts"
+import type { VerifyResult } from "../verifier/protocol.ts"
+import { batchAt } from "./batches.ts"
+import type { MemoryRead, Ports } from "./ports.ts"
+
+export type Outcome = MempOutcome & { readonly behaviorId?: string }
+
+/** What the loop carries from step to step (checkpointed). */
+export interface LoopState {
+  readonly step: number
+  readonly policyVersion: number
+  readonly everSolved: ReadonlyArray<string>
+  readonly pendingOutcomes: ReadonlyArray<Outcome>
+}
+
+export interface StepResult {
+  readonly state: LoopState
+  readonly metrics: {
+    readonly rewardMean: number
+    readonly loss: number
+    readonly gradNorm: number
+    readonly entropy: number
+    readonly teacherFraction: number
+    readonly memoryVersionRead: number
+    readonly memoryVersionNewest: number
+    readonly rolloutPolicyVersion: number
+    readonly rolloutLag: number
+    readonly rollouts: number
+    readonly tokens: number
+    readonly discarded: number
+    readonly verifyFailed: number
+  }
+  readonly stageMs: Record<string, number>
+  /** digests of what each actor produced this step (journal "message" entries) */
+  readonly digests: Readonly<Record<string, string>>
+}
+
+export const usesMemory = (cfg: RunConfig): boolean => cfg.method !== "grpo" && cfg.method !== "sdpo"
+/** Frozen-Memory + Evolving Policy first builds its memory with a frozen policy, then freezes it and trains. */
+export const trainsPolicy = (cfg: RunConfig, step: number): boolean =>
+  cfg.method !== "frozen-policy" && !(cfg.method === "frozen-memory" && step < cfg.memory.frozenAfterSteps)
+
+interface Rollout {
+  readonly id: string
+  readonly problemId: string
+  readonly index: number
+  readonly prompt: ReadonlyArray<number>
+  readonly response: ReadonlyArray<number>
+  readonly oldLogp: Float32Array
+  readonly policyVersion: number
+  readonly lag: number
+}
+
+const timed = <A, E, R>(stage: string, into: Record<string, number>, eff: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const t0 = yield* Clock.currentTimeMillis
+    const a = yield* eff
+    into[stage] = (into[stage] ?? 0) + (yield* Clock.currentTimeMillis) - t0
+    return a
+  })
+
+export const rolloutId = (step: number, problemId: string, k: number): string =>
+  `s${String(step).padStart(6, "0")}/${problemId}/r${String(k).padStart(3, "0")}`
+
+/** Per-problem rollout lag for async runs: drawn in [0, staleness], keyed by (step, problem). */
+const lagOf = (cfg: RunConfig, step: number, problemId: string, policyVersion: number): number =>
+  cfg.async.staleness === 0 ? 0 : Math.min(policyVersion, Rng.root(cfg.seed).fork("staleness", step, problemId).int(0, cfg.async.staleness))
+
+export const runStep = (
+  ports: Ports,
+  cfg: RunConfig,
+  domain: Domain<ProblemBase>,
+  trainIds: ReadonlyArray<string>,
+  state: LoopState
+): Effect.Effect<StepResult> =>
+  Effect.gen(function*() {
+    const t = state.step
+    const stageMs: Record<string, number> = {}
+    const ids = batchAt(cfg.seed, trainIds, cfg.batchProblems, t)
+    const prompts = new Map(ids.map((id) => [id, domain.prompt(domain.problem(id), Rng.root(cfg.seed).fork("visit", t, id))]))
+
+    // 1. rollouts, grouped by the policy version they come from (async staleness pins it per problem)
+    const byLag = new Map<number, Array<string>>()
+    for (const id of ids) {
+      const lag = lagOf(cfg, t, id, state.policyVersion)
+      byLag.set(lag, [...(byLag.get(lag) ?? []), id])
+    }
+    const rollouts: Array<Rollout> = []
+    for (const lag of [...byLag.keys()].sort((a, b) => a - b)) {
+      const group = byLag.get(lag)!
+      const requests = group.flatMap((id) =>
+        Array.from({ length: cfg.groupSize }, (_, k) => ({ prompt: prompts.get(id)!, key: ["rollout", t, id, k] as const }))
+      )
+      const reply = yield* timed("sample", stageMs, ports.sample({ requests, maxNewTokens: domain.maxResponseTokens, lag, greedy: false }))
+      group.forEach((id, g) => {
+        for (let k = 0; k < cfg.groupSize; k++) {
+          const r = reply.results[g * cfg.groupSize + k]!
+          rollouts.push({ id: rolloutId(t, id, k), problemId: id, index: k, prompt: prompts.get(id)!, response: r.tokens, oldLogp: r.logProbs, policyVersion: reply.policyVersion, lag })
+        }
+      })
+    }
+    rollouts.sort((a, b) => (a.id < b.id ? -1 : 1))
+
+    // 2. verification (train protocol: code uses half of each problem's tests)
+    const results = yield* timed("verify", stageMs, ports.verify(rollouts.map((r) => ({ rolloutId: r.id, problemId: r.problemId, protocol: "train" as const, response: [...r.response] }))))
+    const verdictOf = new Map<string, VerifyResult>(results.map((v) => [v.rolloutId, v]))
+    const reward = (id: string) => { const v = verdictOf.get(id)!; return v._tag === "Verified" ? v.verdict.reward : 0 }
+    const feedback = (id: string) => { const v = verdictOf.get(id)!; return v._tag === "Verified" ? v.verdict.feedback : [] }
+    const solved = (id: string) => { const v = verdictOf.get(id)!; return v._tag === "Verified" && v.verdict.solved }
+
+    // 3. memory: experience (sync), reflection, consolidation on the slow clock
+    let memory: MemoryRead | null = null
+    let newestSeq = -1
+    if (usesMemory(cfg)) {
+      const frozenNow = cfg.method === "frozen-memory" && t >= cfg.memory.frozenAfterSteps
+      const groups: Array<RolloutGroup> = ids.map((id) => ({
+        problemId: id,
+        attempts: rollouts.filter((r) => r.problemId === id).map((r) => ({
+          response: r.response, feedback: feedback(r.id), success: solved(r.id),
+          prov: { rolloutId: r.id, policyVersion: r.policyVersion, step: t, reward: reward(r.id) }
+        }))
+      }))
+      const status = yield* timed("memory", stageMs, frozenNow
+        ? ports.freezeMemory
+        : ports.remember({
+          groups, step: t, policyVersion: state.policyVersion, fresh: cfg.method === "pmd-transient",
+          consolidate: cfg.method === "pmd-transient" || (t + 1) % cfg.memory.behaviorEvery === 0,
+          outcomes: state.pendingOutcomes
+        }))
+      newestSeq = status.newest.seq
+      memory = yield* ports.readMemory(cfg.memory.lag)
+    }
+
+    // 4. teacher (not for GRPO, nor for a policy that never learns)
+    const items: Array<TeachItem> = rollouts.map((r) => ({
+      rolloutId: r.id, problemId: r.problemId, index: r.index, prompt: r.prompt, response: r.response, reward: reward(r.id), feedback: feedback(r.id)
+    }))
+    const needsTeacher = cfg.method !== "grpo" && trainsPolicy(cfg, t)
+    const taught = needsTeacher ? yield* timed("teacher", stageMs, ports.teach({ items, memory, step: t })) : null
+
+    // 5. update (async: rollouts older than maxStaleness are discarded, or kept with IS correction)
+    const keep = rollouts.map((r) => !(cfg.async.correction === "discard" && r.lag > cfg.async.maxStaleness))
+    const rows: Array<UpdateRow> = []
+    rollouts.forEach((r, i) => {
+      if (!keep[i]) return
+      rows.push({
+        prompt: r.prompt, response: r.response, oldLogp: [...r.oldLogp], reward: reward(r.id),
+        group: ids.indexOf(r.problemId), teacherLogp: taught?.teacherLogp[i] ?? null
+      })
+    })
+    let upd = { loss: 0, gradNorm: 0, policyVersion: state.policyVersion }
+    if (trainsPolicy(cfg, t) && rows.length > 0) {
+      upd = yield* timed("update", stageMs, ports.update({ rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0 }))
+    }
+    const sub = rollouts.slice(0, 32)
+    const entropy = yield* timed("entropy", stageMs, ports.entropy(sub.map((r) => r.prompt), sub.map((r) => r.response)))
+
+    const outcomes: Array<Outcome> = rollouts.map((r, i) => {
+      const top = taught?.topBehavior[i]
+      return {
+        problemId: r.problemId, query: r.prompt, response: r.response, success: solved(r.id),
+        prov: { rolloutId: r.id, policyVersion: r.policyVersion, step: t, reward: reward(r.id) },
+        ...(top === undefined ? {} : { usedId: top, behaviorId: top })
+      }
+    })
+    const everSolved = [...new Set([...state.everSolved, ...rollouts.filter((r) => solved(r.id)).map((r) => r.problemId)])].sort()
+    const rewardSum = rollouts.reduce((a, r) => a + reward(r.id), 0)
+    const minVersion = Math.min(...rollouts.map((r) => r.policyVersion))
+    return {
+      state: { step: t + 1, policyVersion: upd.policyVersion, everSolved, pendingOutcomes: usesMemory(cfg) ? outcomes : [] },
+      metrics: {
+        rewardMean: rewardSum / rollouts.length,
+        loss: upd.loss,
+        gradNorm: upd.gradNorm,
+        entropy,
+        teacherFraction: taught === null ? 0 : taught.teacherLogp.filter((x) => x !== null).length / rollouts.length,
+        memoryVersionRead: memory?.seq ?? -1,
+        memoryVersionNewest: newestSeq,
+        rolloutPolicyVersion: minVersion,
+        rolloutLag: state.policyVersion - minVersion,
+        rollouts: rollouts.length,
+        tokens: rollouts.reduce((a, r) => a + r.response.length, 0),
+        discarded: keep.filter((k) => !k).length,
+        verifyFailed: results.filter((v) => v._tag === "VerifyFailed").length
+      },
+      stageMs,
+      digests: {
+        policy: hashValue(rollouts.map((r) => [r.id, r.response, r.oldLogp, r.policyVersion])),
+        verifier: hashValue(results),
+        memory: hashValue([memory?.id ?? null, newestSeq]),
+        teacher: hashValue(taught === null ? null : taught.teacherLogp),
+        update: hashValue([upd.loss, upd.gradNorm, upd.policyVersion])
+      }
+    }
+  })

@@ -1,0 +1,86 @@
+/**
+ * The policy loss of one update, by method: GRPO; SDPO / PMD (the same distillation loss, with
+ * different teacher contexts); optionally blended with GRPO and modified by CPPO weighting.
+ *
+ * Everything numeric comes from src/numeric/losses; this file only chooses and wires (the run's
+ * config names are mapped to the reference option names there).
+ */
+import type { RunConfig } from "../../src/config/RunConfig.ts"
+import {
+  type ModelConfig,
+  type Params,
+  forward
+} from "../../src/numeric/index.ts"
+import {
+  cppoLoss,
+  cppoPlan,
+  grpoLoss,
+  type GrpoOptions,
+  groupAdvantages,
+  sdpoLoss,
+  type SdpoOptions,
+  sequenceLogp
+} from "../../src/numeric/losses/index.ts"
+import { tf } from "../../src/numeric/tf.ts"
+import type { AlignedBatch } from "./batch.ts"
+
+export type LossKind = "grpo" | "distill"
+
+export interface LossInputs {
+  readonly batch: AlignedBatch
+  /** importance correction against the behaviour policy (async rollouts); false = treat as on-policy */
+  readonly importance: boolean
+  /** log pi_ref(x) per row, for CPPO's retention term (reference = the base policy) */
+  readonly refSeqLogp: Float32Array | null
+}
+
+export const grpoOptions = (cfg: RunConfig, T: number): GrpoOptions => ({
+  epsilon: cfg.grpo.epsilon,
+  epsilonHigh: cfg.grpo.epsilonHigh,
+  beta: cfg.grpo.beta,
+  lossType: cfg.grpo.lossType,
+  maxCompletionLength: T
+})
+
+export const sdpoOptions = (cfg: RunConfig, T: number): SdpoOptions => ({
+  alpha: cfg.sdpo.variant === "sampled_token" ? 1 : cfg.sdpo.alpha,
+  fullLogitDistillation: cfg.sdpo.variant === "logit",
+  distillationTopk: cfg.sdpo.distillationTopK === 0 ? null : cfg.sdpo.distillationTopK,
+  distillationAddTail: true,
+  isClip: cfg.sdpo.isClip,
+  teacherTemperature: cfg.sdpo.teacherTemperature,
+  entropyCoef: cfg.sdpo.entropyCoef,
+  distillationWeight: cfg.sdpo.distillationWeight,
+  lossAggMode: "token-mean",
+  grpo: grpoOptions(cfg, T)
+})
+
+/** The scalar to minimise; call inside trainStep's gradient scope. */
+export const policyLoss = (params: Params, model: ModelConfig, cfg: RunConfig, kind: LossKind, inputs: LossInputs): tf.Scalar => {
+  const { batch } = inputs
+  const { B, T } = batch
+  const logits = forward(params, model, tf.tensor2d(batch.tokens, [B, T], "int32")) // [B, T, V], aligned to targets
+  const advantages = groupAdvantages(batch.rewards, batch.groups, { scaleRewards: cfg.grpo.scaleRewards })
+  const oldLogp = inputs.importance ? batch.oldLogp : undefined
+  const lossWith = (sampleWeights: Float32Array | undefined): tf.Scalar => {
+    const common = {
+      targets: batch.targets,
+      responseMask: batch.responseMask,
+      advantages,
+      ...(oldLogp === undefined ? {} : { oldLogp }),
+      ...(sampleWeights === undefined ? {} : { sampleWeights })
+    }
+    return kind === "grpo"
+      ? grpoLoss(logits, common, grpoOptions(cfg, T))
+      : sdpoLoss(logits, { ...common, teacherLogp: batch.teacherLogp, teacherMask: batch.teacherMask }, sdpoOptions(cfg, T))
+  }
+  if (!cfg.cppo.enabled || inputs.refSeqLogp === null) return lossWith(undefined)
+  const plan = cppoPlan(batch.rewards, sequenceLogp(batch.oldLogp, batch.responseMask, B), { k: cfg.cppo.k, ub: cfg.cppo.ub, lb: cfg.cppo.lb, retentionCoef: cfg.cppo.retentionBeta })
+  return cppoLoss(
+    logits,
+    plan,
+    { targets: batch.targets, responseMask: batch.responseMask, refSeqLogp: inputs.refSeqLogp },
+    (w) => lossWith(w),
+    { k: cfg.cppo.k, ub: cfg.cppo.ub, lb: cfg.cppo.lb, retentionCoef: cfg.cppo.retentionBeta }
+  )
+}

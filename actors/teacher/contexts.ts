@@ -1,0 +1,61 @@
+/**
+ * The teacher's context for each rollout (pure): the student's prompt with blocks before its [ANS].
+ *
+ * SDPO (LAS defaults, algorithms.md §2a): a successful sibling from the same group (never the rollout
+ * itself when `dontRepromptOnSelfSuccess`), else the rollout's own verifier feedback when
+ * `includeFeedback` (feedback only without a solution); no context => mask 0 (no distillation signal).
+ * PMD (§1a step 5): the same current-batch context g_i plus the problem's memory m_i (experience,
+ * insights, top-K behaviors, by the configured levels), read from the memory version the teacher was
+ * given. Our choice where the paper is silent: a rollout whose context has any block gets mask 1, so
+ * persistent memory can teach even when no sibling succeeded (ARCHITECTURE.md §9.1).
+ */
+import { compose, type MemoryLevels, type MemoryView } from "../../src/memory/retrieval/compose.ts"
+
+export interface TeachItem {
+  readonly rolloutId: string
+  readonly problemId: string
+  /** index of the rollout inside its group */
+  readonly index: number
+  readonly prompt: ReadonlyArray<number>
+  readonly response: ReadonlyArray<number>
+  readonly reward: number
+  readonly feedback: ReadonlyArray<number>
+}
+
+export interface ContextOptions {
+  readonly levels: MemoryLevels
+  readonly budget: number
+  readonly successThreshold: number
+  readonly includeFeedback: boolean
+  readonly dontRepromptOnSelfSuccess: boolean
+}
+
+export interface TeacherContext {
+  readonly rolloutId: string
+  /** null = no extra context: the rollout is masked out of distillation */
+  readonly context: ReadonlyArray<number> | null
+}
+
+/** Contexts for all items; `viewOf(problemId)` gives the memory view (ignored at levels "none"). */
+export const teacherContexts = (
+  items: ReadonlyArray<TeachItem>,
+  viewOf: (problemId: string) => MemoryView,
+  opts: ContextOptions
+): Array<TeacherContext> => {
+  const groups = new Map<string, Array<TeachItem>>()
+  for (const it of items) groups.set(it.problemId, [...(groups.get(it.problemId) ?? []), it])
+  return items.map((it) => {
+    const group = [...groups.get(it.problemId)!].sort((a, b) => a.index - b.index)
+    const sibling = group.find((o) => o.reward >= opts.successThreshold && !(opts.dontRepromptOnSelfSuccess && o.index === it.index))
+    const ownFailed = it.reward < opts.successThreshold && it.feedback.length > 0
+    const feedback = opts.includeFeedback && sibling === undefined && ownFailed ? it.feedback : undefined
+    const view = opts.levels === "none" ? {} : viewOf(it.problemId)
+    const c = compose(view, { prompt: it.prompt }, {
+      levels: opts.levels,
+      budget: opts.budget,
+      ...(sibling === undefined ? {} : { solution: sibling.response }),
+      ...(feedback === undefined ? {} : { feedback })
+    })
+    return { rolloutId: it.rolloutId, context: c.blocks.length === 0 ? null : c.tokens }
+  })
+}

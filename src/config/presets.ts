@@ -1,0 +1,69 @@
+/**
+ * Embedded presets: complete, valid configs (nanoGPT's config files, as data). `tiny` is for smoke
+ * tests and first contact (a few steps, well under a minute); `default` is what `npm start` runs for
+ * each method and seed. Any field can be overridden with `--config FILE` or `--set key=value`.
+ */
+import type { RunConfig } from "./RunConfig.ts"
+
+export const defaultConfig: RunConfig = {
+  seed: 1,
+  method: "pmd",
+  domain: "code",
+  steps: 60,
+  batchProblems: 8,
+  groupSize: 8,
+  sampling: { temperature: 1, topK: 0, topP: 1 },
+  model: { dModel: 64, nLayers: 2, nHeads: 4, dMlp: 256, contextLength: 128 },
+  base: "warmup",
+  optim: { lr: 3e-4, weightDecay: 0, clipNorm: 1, warmupSteps: 0, beta1: 0.9, beta2: 0.999 },
+  grpo: { scaleRewards: "none", lossType: "dapo", epsilon: 0.2, epsilonHigh: 0.28, beta: 0 },
+  sdpo: {
+    alpha: 1,
+    distillationTopK: 20,
+    variant: "logit",
+    isClip: 2,
+    teacherTemperature: 1.5,
+    entropyCoef: 0.01,
+    distillationWeight: 0.5,
+    successThreshold: 1,
+    includeFeedback: true,
+    dontRepromptOnSelfSuccess: true
+  },
+  teacher: { kind: "ema", emaRate: 0.05, interpolation: 1 },
+  memory: {
+    levels: "EIB",
+    successesMax: 5,
+    failuresMax: 3,
+    duplicateSimilarity: 0.95,
+    insightsMax: 10,
+    behaviorEvery: 10,
+    behaviorTopK: 3,
+    bankCapacity: 500,
+    lag: 0,
+    frozenAfterSteps: 20,
+    retrieval: "query",
+    update: "pmd",
+    contextTokensMax: 112
+  },
+  cppo: { enabled: false, k: 1, ub: 1.5, lb: 0.5, retentionBeta: 0.1 },
+  async: { staleness: 0, maxStaleness: 2, correction: "importance" },
+  eval: { every: 20, problems: 64, k: 4, memoryAugmented: true },
+  workers: 2,
+  faults: { crash: 0, hang: 0, slow: 0, flaky: 0 },
+  checkpointEvery: 20,
+  domainOptions: {},
+  knobs: {}
+}
+
+export const tinyConfig: RunConfig = {
+  ...defaultConfig,
+  steps: 4,
+  batchProblems: 4,
+  groupSize: 4,
+  memory: { ...defaultConfig.memory, behaviorEvery: 2, frozenAfterSteps: 2 },
+  eval: { every: 2, problems: 8, k: 2, memoryAugmented: true },
+  checkpointEvery: 2,
+  workers: 1
+}
+
+export const presets: Readonly<Record<string, RunConfig>> = { default: defaultConfig, tiny: tinyConfig }

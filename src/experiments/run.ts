@@ -1,0 +1,173 @@
+/**
+ * One training run, end to end: resolve parts, start the actors (policy, teacher, memory, verifier
+ * pool) in an ActorSystem, drive `steps` steps, evaluate every `eval.every`, checkpoint every
+ * `checkpointEvery`, journal every step, and write summary.json.
+ *
+ * The per-step state hash covers the policy weights, the memory content and the deterministic part
+ * of the step's metrics; `finalStateHash` is the last one. Timings (stageMs, throughput) are wall
+ * clock, reported but never hashed, so results are bit-identical whatever the workers or load.
+ */
+import { Clock, Effect } from "effect"
+import { join } from "node:path"
+import type { RunConfig } from "../config/RunConfig.ts"
+import { configHash } from "../config/resolve.ts"
+import { hashValue } from "../core/Hash.ts"
+import { initBackend } from "../numeric/index.ts"
+import * as ActorSystem from "../runtime/ActorSystem.ts"
+import * as Journal from "../runtime/Journal.ts"
+import { DiskStore } from "../memory/store/disk.ts"
+import { VersionedMemory } from "../memory/versioned.ts"
+import { makePool } from "../../actors/verifier/pool.ts"
+import { evaluate } from "../../actors/orchestrator/evaluate.ts"
+import { actorPorts, directPorts } from "../../actors/orchestrator/Pipeline.ts"
+import type { Ports } from "../../actors/orchestrator/ports.ts"
+import { type LoopState, runStep, usesMemory } from "../../actors/orchestrator/step.ts"
+import type { EvalRow, MetricsRow, TrainRow } from "./metrics.ts"
+import { readRunCheckpoint, writeRunCheckpoint } from "./checkpoint.ts"
+import { appendMetrics, checkpointSteps, FILES, truncateMetrics, writeAtomic } from "./runDir.ts"
+import { buildParts, modelConfig } from "./setup.ts"
+
+export interface Summary {
+  readonly seed: number
+  readonly method: string
+  readonly domain: string
+  readonly configHash: string
+  readonly baseRecipeHash: string | null
+  readonly steps: number
+  readonly finalStateHash: string
+  readonly policyHash: string
+  readonly memoryId: string
+  readonly final: { readonly train: TrainRow | null; readonly eval: ReadonlyArray<EvalRow> }
+}
+
+export interface RunOptions {
+  readonly cfg: RunConfig
+  readonly dir: string
+  /** continue from the newest checkpoint in `dir` */
+  readonly resume: boolean
+  /** run through supervised actors (default) or as a plain sequential loop (benchmark baseline) */
+  readonly actors?: boolean
+  /** set `requested` to stop after the current step with a checkpoint (SIGINT) */
+  readonly stop?: { requested: boolean }
+  /** stop (without a final checkpoint) after this many steps: tests of kill-and-resume */
+  readonly haltAfter?: number
+  readonly onRow?: (row: MetricsRow) => void
+}
+
+const deterministic = (m: Record<string, unknown>) => m // the step metrics carry no timings (stageMs is separate)
+
+export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonly halted: boolean }> =>
+  Effect.scoped(Effect.gen(function*() {
+    const { cfg, dir } = opts
+    yield* Effect.promise(() => initBackend("wasm"))
+    const ckSteps = opts.resume ? checkpointSteps(dir) : []
+    const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
+    if (!opts.resume) writeAtomic(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
+    const restored = resumeFrom === null ? null : readRunCheckpoint(dir, resumeFrom)
+
+    // memory lives in the run's snapshot store; a resume points its branch back at the checkpoint's head
+    const disk = DiskStore.open(join(dir, FILES.memory))
+    let branch = restored?.run.memoryBranch ?? "main"
+    if (restored !== null) {
+      if (restored.run.memoryHead === "empty") {
+        if (disk.store.head(branch) !== undefined) branch = `${branch}-r${resumeFrom}`
+      } else disk.store.setHead(branch, restored.run.memoryHead)
+    }
+    const parts = buildParts(cfg, new VersionedMemory(disk.store, branch))
+    if (restored !== null) {
+      parts.model.importState(restored.policy)
+      parts.keeper.frozen = restored.run.memoryFrozen
+      parts.keeper.memp = restored.run.memp
+    }
+    const pool = yield* makePool(parts.poolOptions)
+    const pipelineParts = { cfg, model: parts.model, keeper: parts.keeper, freshKeeper: parts.freshKeeper, pool }
+    const body = (ports: Ports) => Effect.gen(function*() {
+      const recorder = yield* Journal.makeRecorder
+      for (const e of restored?.run.journal ?? []) yield* recorder.recordDigest({ step: e.step, kind: e.kind, actor: e.actor, digest: e.digest })
+      let state: LoopState = restored?.run.loop ?? { step: 0, policyVersion: 0, everSolved: [], pendingOutcomes: [] }
+      if (restored !== null) truncateMetrics(dir, state.step + 1)
+      const emit = (rows: ReadonlyArray<MetricsRow>) => {
+        appendMetrics(dir, rows)
+        for (const r of rows) opts.onRow?.(r)
+      }
+      let lastEval: ReadonlyArray<EvalRow> = []
+      let lastTrain: TrainRow | null = null
+      // the state hashes form a chain: a resumed run continues from the journal's last one
+      const states = (restored?.run.journal ?? []).filter((e) => e.kind === "state")
+      let stateHash = states.length > 0 ? states[states.length - 1]!.digest : hashValue(["start", cfg.seed])
+      if (restored === null) {
+        lastEval = yield* evaluate(ports, cfg, parts.domain, 0)
+        emit(lastEval)
+      }
+      const checkpoint = Effect.gen(function*() {
+        const keeper = yield* ports.keeper
+        disk.save()
+        const policy = yield* ports.exportPolicy
+        const journal = yield* recorder.journal
+        writeRunCheckpoint(dir, state.step, modelConfig(cfg), policy, {
+          loop: state, memoryHead: cfg.method === "pmd-transient" ? "empty" : keeper.newest.id, memoryBranch: branch,
+          memoryFrozen: keeper.frozen, memp: keeper.memp, journal: journal.entries
+        })
+        yield* Journal.save(join(dir, FILES.journal), journal).pipe(Effect.orDie)
+      })
+      let halted = false
+      while (state.step < cfg.steps) {
+        const t0 = yield* Clock.currentTimeMillis
+        const r = yield* runStep(ports, cfg, parts.domain, parts.trainIds, state)
+        state = r.state
+        const keeper = yield* ports.keeper
+        const sizes = keeper.sizes()
+        const policyHash = yield* ports.policyHash
+        const step = state.step
+        for (const [actor, digest] of Object.entries(r.digests).sort()) yield* recorder.recordDigest({ step, kind: "message", actor, digest })
+        stateHash = hashValue({ step, policyHash, memory: keeper.contentId(), loop: state, metrics: deterministic(r.metrics), prev: stateHash })
+        yield* recorder.recordDigest({ step, kind: "state", actor: "orchestrator", digest: stateHash })
+        const wall = Math.max(1, (yield* Clock.currentTimeMillis) - t0)
+        lastTrain = {
+          kind: "train", step, rewardMean: r.metrics.rewardMean, loss: r.metrics.loss, gradNorm: r.metrics.gradNorm,
+          entropy: r.metrics.entropy, teacherFraction: r.metrics.teacherFraction,
+          everSolved: state.everSolved.length / parts.trainIds.length,
+          memoryVersionRead: r.metrics.memoryVersionRead, memoryVersionNewest: r.metrics.memoryVersionNewest,
+          memoryLag: r.metrics.memoryVersionRead < 0 ? 0 : r.metrics.memoryVersionNewest - r.metrics.memoryVersionRead,
+          rolloutPolicyVersion: r.metrics.rolloutPolicyVersion, rolloutLag: r.metrics.rolloutLag,
+          memorySizes: usesMemory(cfg) ? sizes : { experience: 0, insights: 0, behaviors: 0 },
+          rolloutsPerSec: (r.metrics.rollouts * 1000) / wall, tokensPerSec: (r.metrics.tokens * 1000) / wall,
+          stageMs: r.stageMs
+        }
+        const rows: Array<MetricsRow> = [lastTrain]
+        if (step % cfg.eval.every === 0 || step === cfg.steps) {
+          lastEval = yield* evaluate(ports, cfg, parts.domain, step)
+          rows.push(...lastEval)
+          yield* recorder.record({ step, kind: "message", actor: "eval", value: lastEval.map((e) => [e.protocol, e.memoryFree, e.memoryAugmented]) })
+        }
+        emit(rows)
+        if (opts.haltAfter !== undefined && step >= opts.haltAfter) {
+          halted = true
+          break
+        }
+        if (step % cfg.checkpointEvery === 0 || step === cfg.steps || opts.stop?.requested) yield* checkpoint
+        if (opts.stop?.requested) {
+          halted = true
+          break
+        }
+      }
+      return { stateHash, lastTrain, lastEval, halted, policyHash: yield* ports.policyHash, memoryId: (yield* ports.keeper).contentId() }
+    })
+    const out = opts.actors === false
+      ? yield* body(directPorts(pipelineParts))
+      : yield* ActorSystem.run(Effect.scoped(Effect.gen(function*() {
+        const ports = yield* actorPorts(pipelineParts).pipe(Effect.orDie)
+        return yield* body(ports)
+      }))).pipe(Effect.orDie)
+    parts.model.dispose()
+    const summary: Summary & { halted: boolean } = {
+      seed: cfg.seed, method: cfg.method, domain: cfg.domain, configHash: configHash(cfg), baseRecipeHash: parts.baseHash,
+      steps: cfg.steps, finalStateHash: out.stateHash, policyHash: out.policyHash, memoryId: out.memoryId,
+      final: { train: out.lastTrain, eval: out.lastEval }, halted: out.halted
+    }
+    if (!out.halted) {
+      const { halted: _, ...rest } = summary
+      writeAtomic(join(dir, FILES.summary), `${JSON.stringify(rest, null, 2)}\n`)
+    }
+    return summary
+  }))

@@ -1,0 +1,65 @@
+/**
+ * Builds the parts of a run from its config: the domain, the base weights, the policy model, the
+ * memory keeper (with the fixed seeded embedder), and the verifier pool options.
+ */
+import type { RunConfig } from "../config/RunConfig.ts"
+import { Rng } from "../core/Rng.ts"
+import { makeDomain, type DomainSpec } from "../domains/index.ts"
+import type { Domain, ProblemBase } from "../domains/Domain.ts"
+import { VOCAB_SIZE } from "../domains/vocab.ts"
+import { makeHashEmbedder } from "../memory/embed/hashEmbed.ts"
+import type { ModelConfig, Weights } from "../numeric/index.ts"
+import { MemoryKeeper, type ProblemKey } from "../../actors/memory/keeper.ts"
+import { PolicyModel } from "../../actors/policy/PolicyModel.ts"
+import type { PoolOptions } from "../../actors/verifier/pool.ts"
+import { baseCheckpoint } from "./base.ts"
+import type { VersionedMemory } from "../memory/versioned.ts"
+
+export const domainSpec = (cfg: RunConfig): DomainSpec =>
+  ({ name: cfg.domain, seed: cfg.seed, config: cfg.domainOptions as never }) as DomainSpec
+
+export const modelConfig = (cfg: RunConfig): ModelConfig => ({ vocabSize: VOCAB_SIZE, ...cfg.model })
+
+/** The fixed rendering of a problem that memory embeds (its prompt under a canonical visit). */
+export const problemKeys = (cfg: RunConfig, domain: Domain<ProblemBase>, split: "train" | "heldout"): Array<ProblemKey> =>
+  domain.problems(split).map((p) => ({ id: p.id, query: domain.prompt(p, Rng.root(cfg.seed).fork("canonical-prompt", p.id)) }))
+
+export interface RunParts {
+  readonly domain: Domain<ProblemBase>
+  readonly model: PolicyModel
+  readonly keeper: MemoryKeeper
+  readonly freshKeeper: () => MemoryKeeper
+  readonly poolOptions: PoolOptions
+  readonly trainIds: ReadonlyArray<string>
+  readonly baseHash: string | null
+}
+
+export const buildParts = (cfg: RunConfig, vm?: VersionedMemory): RunParts => {
+  const domain = makeDomain(domainSpec(cfg))
+  const model = modelConfig(cfg)
+  let weights: Weights | null = null
+  let baseHash: string | null = null
+  if (cfg.base === "warmup") {
+    const base = baseCheckpoint(cfg.domain, model)
+    weights = base.weights
+    baseHash = base.recipeHash
+  }
+  const embed = makeHashEmbedder()
+  const train = problemKeys(cfg, domain, "train")
+  const heldout = problemKeys(cfg, domain, "heldout")
+  const freshKeeper = () => new MemoryKeeper(cfg, embed, train, heldout)
+  return {
+    domain,
+    model: new PolicyModel(cfg, model, weights),
+    keeper: vm === undefined ? freshKeeper() : new MemoryKeeper(cfg, embed, train, heldout, vm),
+    freshKeeper,
+    poolOptions: {
+      domain: domainSpec(cfg),
+      workers: cfg.workers,
+      faults: { seed: cfg.seed, crash: cfg.faults.crash, hang: cfg.faults.hang, slow: cfg.faults.slow, flaky: cfg.faults.flaky, slowMillis: 20 },
+      timeout: "5 seconds"
+    },
+    trainIds: domain.problems("train").map((p) => p.id),
+    baseHash
+  }
+}

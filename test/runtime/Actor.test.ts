@@ -215,3 +215,26 @@ describe("actor crashes from inside the handler", () => {
       assert.strictEqual(yield* a.restarts, 1)
     }).pipe(ActorSystem.run))
 })
+
+describe("ask timeouts under back-pressure", () => {
+  it.effect("an ask suspended on a full mailbox times out too, and leaves the mailbox usable", () =>
+    Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const actor = yield* ActorSystem.spawn({
+        name: "busy",
+        initial: 0,
+        capacity: 1,
+        handle: (n: number, m: number) => Deferred.await(gate).pipe(Effect.as([n + m, n + m] as const))
+      })
+      yield* actor.tell(1) // taken, blocks on the gate
+      yield* Effect.yieldNow
+      yield* actor.tell(2) // fills the mailbox
+      const asking = yield* Effect.forkChild(actor.ask(3, { timeout: "1 second" }))
+      yield* TestClock.adjust("1 second")
+      const err = yield* Fiber.join(asking).pipe(Effect.flip)
+      assert.strictEqual(err._tag, "AskTimeout")
+      yield* Deferred.succeed(gate, undefined)
+      // the timed-out ask never entered the mailbox: 1 + 2 + 10
+      assert.strictEqual(yield* actor.ask(10), 13)
+    }).pipe(ActorSystem.run))
+})

@@ -35,6 +35,16 @@ export interface LayerKV {
   readonly v: tf.Tensor3D
 }
 
+/**
+ * q, k, v [N, d] from x [N, d] and the fused wqkv [d, 3d], bqkv [3d]: three matmuls on column slices
+ * of the (small) weight, because tf.split of the [N, 3d] product is slow on wasm.
+ */
+export const projectQkv = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] => {
+  const d = x.shape[1]
+  const part = (i: number) => addBias(mm(x, w.slice([0, i * d], [d, d])), b.slice([i * d], [d]))
+  return [part(0), part(1), part(2)]
+}
+
 /** One transformer block on the flattened residual stream h [B*T, d]; `kv` collects its keys/values. */
 const block = (
   params: Params,
@@ -50,8 +60,7 @@ const block = (
   const H = cfg.nHeads
   const dh = headDim(cfg)
   const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
-  const qkv = addBias(mm(x, p("attn.wqkv") as tf.Tensor2D), p("attn.bqkv") as tf.Tensor1D) // [B*T, 3d]
-  const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
+  const [q2, k2, v2] = projectQkv(x, p("attn.wqkv") as tf.Tensor2D, p("attn.bqkv") as tf.Tensor1D) // [B*T, d] each
   // scale q (small) rather than the [T, C, T] scores
   const { q, k, v } = toHeads(q2.mul(1 / Math.sqrt(dh)), k2, v2, B, T, H, dh) // [T, dh, C], [dh, C, T], [T, C, dh]
   kv?.push({ k, v })

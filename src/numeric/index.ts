@@ -38,7 +38,7 @@ export {
 export { type LrSchedule, learningRate } from "./optim/schedule.ts"
 export { type TrainOptions, type TrainStepResult, trainStep } from "./optim/trainStep.ts"
 export { type Pick, type SamplingParams, pickToken } from "./sampling/pick.ts"
-export { type SampleOptions, type SampleResult, type SampleRow } from "./sampling/rows.ts"
+export { type SampleOptions, type SampleResult, type SampleRow, alignLength } from "./sampling/rows.ts"
 export { sample } from "./sampling/sample.ts"
 export { sampleNaive } from "./sampling/naive.ts"
 export { type ScoredResponse, type TopK, embedSequences, scoreResponses, topKLogProbs } from "./sampling/score.ts"

@@ -49,6 +49,8 @@ export interface PoolStats {
   readonly verified: number
   readonly failed: number
   readonly attempts: number
+  /** Checks posted to a worker (attempts minus those lost to a failed worker start). */
+  readonly dispatched: number
   readonly crashes: number
   readonly timeouts: number
   readonly corrupt: number
@@ -77,7 +79,7 @@ type Outcome = { readonly _tag: "reply"; readonly msg: unknown } | { readonly _t
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url)
 const zeroStats: PoolStats = {
-  checks: 0, verified: 0, failed: 0, attempts: 0, crashes: 0, timeouts: 0, corrupt: 0, workersStarted: 0
+  checks: 0, verified: 0, failed: 0, attempts: 0, dispatched: 0, crashes: 0, timeouts: 0, corrupt: 0, workersStarted: 0
 }
 const decodeFromWorker = Schema.decodeUnknownResult(FromWorker)
 
@@ -104,12 +106,16 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
     const slots: Array<Slot> = Array.from({ length: options.workers }, () => ({ handle: undefined }))
     let nextJobId = 0
 
-    // Resolves when the worker has loaded (Ready with our fingerprint); fails if it dies first.
-    const boot: Effect.Effect<Option.Option<Handle>> = Effect.callback<Handle, "crashed">((resume) => {
+    // Resolves when the worker has loaded (Ready with our fingerprint); fails with the reason if it dies first.
+    const bootOrFail: Effect.Effect<Handle, string> = Effect.callback<Handle, string>((resume) => {
       const worker = new Worker(WORKER_URL, { workerData: init })
       const handle: Handle = { worker, dead: false }
+      let lastError = "exited before it was ready"
       // Permanent listeners: an 'error' event without a listener would take the whole process down.
-      worker.on("error", () => void (handle.dead = true))
+      worker.on("error", (e: unknown) => {
+        handle.dead = true
+        lastError = e instanceof Error ? e.message : String(e)
+      })
       worker.on("exit", () => void (handle.dead = true))
       const onMessage = (m: unknown) => {
         const r = decodeFromWorker(m)
@@ -120,7 +126,7 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
       }
       const onExit = () => {
         off()
-        resume(Effect.fail("crashed"))
+        resume(Effect.fail(lastError))
       }
       const off = () => {
         worker.off("message", onMessage)
@@ -133,9 +139,12 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
         void worker.terminate()
       })
     }).pipe(
-      Effect.timeoutOption(bootTimeout),
-      Effect.catch(() => Effect.succeed(Option.none<Handle>())),
+      Effect.timeoutOrElse({ duration: bootTimeout, orElse: () => Effect.fail("did not start within the boot time-out") }),
       Effect.tap(() => bump("workersStarted"))
+    )
+    const boot: Effect.Effect<Option.Option<Handle>> = bootOrFail.pipe(
+      Effect.map(Option.some),
+      Effect.catch(() => Effect.succeed(Option.none<Handle>()))
     )
 
     const ask = (handle: Handle, check: Check): Effect.Effect<Outcome> =>
@@ -179,6 +188,7 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
           _tag: "Check", jobId: nextJobId++, request, fault: drawFault(faults, request.rolloutId, n, attemptsMax),
           slowMillis: faults.slowMillis
         }
+        yield* bump("dispatched")
         const out = yield* Effect.timeoutOption(ask(slot.handle, check), timeout)
         if (Option.isNone(out)) {
           yield* bump("timeouts")
@@ -219,11 +229,15 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
     yield* Effect.addFinalizer(() =>
       Effect.promise(() => Promise.all(slots.map((s) => s.handle?.worker.terminate()))).pipe(Effect.asVoid)
     )
-    // Warm start: load every worker now, so the first batch does not pay for it.
-    yield* Effect.forEach(slots, (slot) => boot.pipe(Effect.map((h) => (slot.handle = Option.getOrUndefined(h)))), {
-      concurrency: "unbounded",
-      discard: true
-    })
+    // Warm start: load every worker now, so the first batch does not pay for it. A worker that cannot
+    // start at all here is an environment problem (e.g. a Node without .ts support), not a fault: die loudly.
+    yield* Effect.forEach(slots, (slot) =>
+      bootOrFail.pipe(
+        Effect.map((h) => void (slot.handle = h)),
+        Effect.catch((reason) =>
+          Effect.die(new Error(`verifier pool: a worker thread failed to start (${reason}); Node >= 22.18 runs .ts workers`))
+        )
+      ), { concurrency: "unbounded", discard: true })
     for (const slot of slots) {
       yield* Effect.forkScoped(Effect.forever(
         Queue.take(queue).pipe(Effect.flatMap((job) => runJob(slot, job).pipe(Effect.flatMap((r) => Deferred.succeed(job.done, r)))))

@@ -13,20 +13,21 @@
  *   faults are a pure function of (plan, rollout id, attempt), and each job's attempts run in order on one
  *   slot. So 1 or N workers, and runs with or without transient faults, give identical results.
  *
- * Shape: a bounded job queue, one fiber per worker slot taking jobs from it, one Deferred per job.
+ * Shape: a bounded job queue, one fiber per worker slot taking jobs from it, one Deferred per job. A slot
+ * sends the jobs it takes as one chunk (up to `chunkMax`, fewer when the queue is short so that slots
+ * share the work); jobs a chunk did not answer validly are re-run one at a time from attempt 0, so each
+ * job's attempts, faults and outcome are exactly those it would have had alone.
  * With `workers: 0` the pool verifies on the calling fiber (no threads, faults ignored): the baseline
  * for benchmarks and for callers that do not want threads.
  */
-import { Worker } from "node:worker_threads"
-import { Deferred, Duration, Effect, Option, Queue, Ref, Result, Schema, type Scope } from "effect"
+import { Deferred, Duration, Effect, Option, Queue, Ref, Result, type Scope } from "effect"
 import { sortByKey } from "../../src/core/Order.ts"
-import { makeDomain, verifySpecOf, verifyWith, type DomainSpec } from "../../src/domains/index.ts"
+import { makeDomain, verifySpecOf, verifyWith, type DomainSpec, type Verdict } from "../../src/domains/index.ts"
 import { verdictDigest } from "./digest.ts"
 import { drawFault, noFaults, validateFaultPlan, type FaultPlan } from "./faults.ts"
-import {
-  FromWorker, InvalidBatch, type Check, type FailReason, type VerifyRequest, type VerifyResult
-} from "./protocol.ts"
+import { InvalidBatch, type CheckItem, type FailReason, type VerifyRequest, type VerifyResult } from "./protocol.ts"
 import type { WorkerInit } from "./worker.ts"
+import { decodeFromWorker, send, start, type Handle } from "./workerHandle.ts"
 
 export interface PoolOptions {
   readonly domain: DomainSpec
@@ -41,6 +42,8 @@ export interface PoolOptions {
   readonly faults?: FaultPlan
   /** Capacity of the job queue (default 1024); a larger batch waits for room (back-pressure). */
   readonly queueCapacity?: number
+  /** Most checks sent to a worker in one message (default 16; 1 = one message per check). */
+  readonly chunkMax?: number
 }
 
 /** Counters of what supervision did; they vary with faults and timing, results never do. */
@@ -64,24 +67,17 @@ export interface VerifierPool {
   readonly stats: Effect.Effect<PoolStats>
 }
 
-interface Handle {
-  readonly worker: Worker
-  dead: boolean
-}
 interface Slot {
   handle: Handle | undefined
 }
 interface Job {
+  readonly id: number
   readonly request: VerifyRequest
   readonly done: Deferred.Deferred<VerifyResult>
 }
-type Outcome = { readonly _tag: "reply"; readonly msg: unknown } | { readonly _tag: "crashed" }
-
-const WORKER_URL = new URL("./worker.ts", import.meta.url)
 const zeroStats: PoolStats = {
   checks: 0, verified: 0, failed: 0, attempts: 0, dispatched: 0, crashes: 0, timeouts: 0, corrupt: 0, workersStarted: 0
 }
-const decodeFromWorker = Schema.decodeUnknownResult(FromWorker)
 
 /** Starts a pool in the current scope; closing the scope stops its fibers and terminates its workers. */
 export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, never, Scope.Scope> =>
@@ -105,40 +101,13 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
     const bump = (k: keyof PoolStats, n = 1) => Ref.update(stats, (s) => ({ ...s, [k]: s[k] + n }))
     const slots: Array<Slot> = Array.from({ length: options.workers }, () => ({ handle: undefined }))
     let nextJobId = 0
+    let nextChunkId = 0
+    const chunkMax = options.chunkMax ?? 16
+    if (!Number.isInteger(chunkMax) || chunkMax < 1) {
+      return yield* Effect.die(new RangeError(`verifier pool: chunkMax must be a positive integer, got ${chunkMax}`))
+    }
 
-    // Resolves when the worker has loaded (Ready with our fingerprint); fails with the reason if it dies first.
-    const bootOrFail: Effect.Effect<Handle, string> = Effect.callback<Handle, string>((resume) => {
-      const worker = new Worker(WORKER_URL, { workerData: init })
-      const handle: Handle = { worker, dead: false }
-      let lastError = "exited before it was ready"
-      // Permanent listeners: an 'error' event without a listener would take the whole process down.
-      worker.on("error", (e: unknown) => {
-        handle.dead = true
-        lastError = e instanceof Error ? e.message : String(e)
-      })
-      worker.on("exit", () => void (handle.dead = true))
-      const onMessage = (m: unknown) => {
-        const r = decodeFromWorker(m)
-        if (Result.isSuccess(r) && r.success._tag === "Ready" && r.success.fingerprint === init.fingerprint) {
-          off()
-          resume(Effect.succeed(handle))
-        }
-      }
-      const onExit = () => {
-        off()
-        resume(Effect.fail(lastError))
-      }
-      const off = () => {
-        worker.off("message", onMessage)
-        worker.off("exit", onExit)
-      }
-      worker.on("message", onMessage)
-      worker.on("exit", onExit)
-      return Effect.sync(() => {
-        off()
-        void worker.terminate()
-      })
-    }).pipe(
+    const bootOrFail: Effect.Effect<Handle, string> = start(init).pipe(
       Effect.timeoutOrElse({ duration: bootTimeout, orElse: () => Effect.fail("did not start within the boot time-out") }),
       Effect.tap(() => bump("workersStarted"))
     )
@@ -147,82 +116,80 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
       Effect.catch(() => Effect.succeed(Option.none<Handle>()))
     )
 
-    const ask = (handle: Handle, check: Check): Effect.Effect<Outcome> =>
-      Effect.callback<Outcome>((resume) => {
-        if (handle.dead) return resume(Effect.succeed({ _tag: "crashed" }))
-        const onMessage = (msg: unknown) => {
-          off()
-          resume(Effect.succeed({ _tag: "reply", msg }))
-        }
-        const onExit = () => {
-          off()
-          resume(Effect.succeed({ _tag: "crashed" }))
-        }
-        const off = () => {
-          handle.worker.off("message", onMessage)
-          handle.worker.off("exit", onExit)
-        }
-        handle.worker.on("message", onMessage)
-        handle.worker.on("exit", onExit)
-        handle.worker.postMessage(check)
-        return Effect.sync(off)
-      })
-
     const retire = (slot: Slot) =>
       Effect.sync(() => {
         if (slot.handle !== undefined) void slot.handle.worker.terminate()
         slot.handle = undefined
       })
 
-    /** One attempt on this slot: a verdict, or why the attempt failed. */
-    const attempt = (slot: Slot, request: VerifyRequest, n: number) =>
+    type Sent = { readonly verdicts: ReadonlyMap<number, Verdict>; readonly failure: FailReason | undefined }
+
+    /** One message with `items` on this slot's worker: the verdicts that came back valid, and what went wrong. */
+    const sendChunk = (slot: Slot, items: ReadonlyArray<CheckItem>): Effect.Effect<Sent> =>
       Effect.gen(function*() {
-        yield* bump("attempts")
+        yield* bump("attempts", items.length)
         if (slot.handle === undefined || slot.handle.dead) {
           yield* retire(slot)
           const h = yield* boot
-          if (Option.isNone(h)) return { ok: false, reason: "crashed" } as const
+          if (Option.isNone(h)) return { verdicts: new Map(), failure: "crashed" }
           slot.handle = h.value
         }
-        const check: Check = {
-          _tag: "Check", jobId: nextJobId++, request, fault: drawFault(faults, request.rolloutId, n, attemptsMax),
-          slowMillis: faults.slowMillis
-        }
-        yield* bump("dispatched")
-        const out = yield* Effect.timeoutOption(ask(slot.handle, check), timeout)
+        const chunkId = nextChunkId++
+        yield* bump("dispatched", items.length)
+        const out = yield* Effect.timeoutOption(send(slot.handle, { _tag: "CheckChunk", chunkId, items, slowMillis: faults.slowMillis }), timeout)
         if (Option.isNone(out)) {
           yield* bump("timeouts")
           yield* retire(slot)
-          return { ok: false, reason: "timeout" } as const
+          return { verdicts: new Map(), failure: "timeout" }
         }
         if (out.value._tag === "crashed") {
           yield* bump("crashes")
           yield* retire(slot)
-          return { ok: false, reason: "crashed" } as const
+          return { verdicts: new Map(), failure: "crashed" }
         }
         const r = decodeFromWorker(out.value.msg)
-        if (Result.isSuccess(r) && r.success._tag === "Checked" && r.success.jobId === check.jobId &&
-          verdictDigest(r.success.verdict) === r.success.digest) {
-          return { ok: true, verdict: r.success.verdict } as const
+        const verdicts = new Map<number, Verdict>()
+        if (Result.isSuccess(r) && r.success._tag === "CheckedChunk" && r.success.chunkId === chunkId) {
+          for (const it of r.success.items) {
+            if (verdictDigest(it.verdict) === it.digest) verdicts.set(it.jobId, it.verdict)
+          }
         }
-        yield* bump("corrupt")
-        return { ok: false, reason: "corrupt" } as const
+        const lost = items.length - verdicts.size
+        if (lost > 0) yield* bump("corrupt", lost)
+        return { verdicts, failure: lost > 0 ? "corrupt" : undefined }
       })
 
+    const item = (job: Job, attempt: number): CheckItem => ({
+      jobId: job.id, request: job.request, fault: drawFault(faults, job.request.rolloutId, attempt, attemptsMax)
+    })
+    const verified = (job: Job, verdict: Verdict): VerifyResult =>
+      ({ _tag: "Verified", rolloutId: job.request.rolloutId, problemId: job.request.problemId, verdict })
+
+    /** A job on its own: attempts 0, 1, ... until a valid verdict or `attemptsMax`. */
     const runJob = (slot: Slot, job: Job) =>
       Effect.gen(function*() {
-        const { rolloutId, problemId } = job.request
         let reason: FailReason = "crashed"
         for (let n = 0; n < attemptsMax; n++) {
-          const a = yield* attempt(slot, job.request, n)
-          if (a.ok) {
-            yield* bump("verified")
-            return { _tag: "Verified", rolloutId, problemId, verdict: a.verdict } as const
-          }
-          reason = a.reason
+          const sent = yield* sendChunk(slot, [item(job, n)])
+          const v = sent.verdicts.get(job.id)
+          if (v !== undefined) return verified(job, v)
+          reason = sent.failure ?? "corrupt"
         }
-        yield* bump("failed")
-        return { _tag: "VerifyFailed", rolloutId, problemId, reason } as const
+        return { _tag: "VerifyFailed", rolloutId: job.request.rolloutId, problemId: job.request.problemId, reason } as const
+      })
+
+    const finish = (job: Job, r: VerifyResult) =>
+      bump(r._tag === "Verified" ? "verified" : "failed").pipe(Effect.andThen(Deferred.succeed(job.done, r)))
+
+    /** Several jobs as one chunk at attempt 0; the ones it did not answer validly run alone from attempt 0. */
+    const runChunk = (slot: Slot, jobs: ReadonlyArray<Job>) =>
+      Effect.gen(function*() {
+        if (jobs.length === 1) return yield* finish(jobs[0]!, yield* runJob(slot, jobs[0]!))
+        const sent = yield* sendChunk(slot, jobs.map((j) => item(j, 0)))
+        for (const job of jobs) {
+          const v = sent.verdicts.get(job.id)
+          yield* finish(job, v !== undefined ? verified(job, v) : yield* runJob(slot, job))
+        }
       })
 
     const queue = yield* Queue.bounded<Job>(options.queueCapacity ?? 1024)
@@ -238,10 +205,12 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
           Effect.die(new Error(`verifier pool: a worker thread failed to start (${reason}); Node >= 22.18 runs .ts workers`))
         )
       ), { concurrency: "unbounded", discard: true })
+    // A slot takes its share of what is queued (at most chunkMax), so a short queue is spread over all slots.
+    const takeShare = Queue.size(queue).pipe(
+      Effect.flatMap((n) => Queue.takeBetween(queue, 1, Math.max(1, Math.min(chunkMax, Math.ceil(n / slots.length)))))
+    )
     for (const slot of slots) {
-      yield* Effect.forkScoped(Effect.forever(
-        Queue.take(queue).pipe(Effect.flatMap((job) => runJob(slot, job).pipe(Effect.flatMap((r) => Deferred.succeed(job.done, r)))))
-      ))
+      yield* Effect.forkScoped(Effect.forever(takeShare.pipe(Effect.flatMap((jobs) => runChunk(slot, jobs)))))
     }
 
     const validate = (requests: ReadonlyArray<VerifyRequest>): Effect.Effect<void, InvalidBatch> => {
@@ -273,7 +242,7 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
           yield* bump("verified", results.length)
           return results
         }
-        const jobs: Array<Job> = ordered.map((request) => ({ request, done: Deferred.makeUnsafe<VerifyResult>() }))
+        const jobs: Array<Job> = ordered.map((request) => ({ id: nextJobId++, request, done: Deferred.makeUnsafe<VerifyResult>() }))
         yield* Effect.forEach(jobs, (j) => Queue.offer(queue, j), { discard: true })
         return yield* Effect.forEach(jobs, (j) => Deferred.await(j.done))
       })

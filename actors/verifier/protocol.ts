@@ -74,18 +74,28 @@ export class InvalidBatch extends Schema.TaggedError<InvalidBatch>()("InvalidBat
 export const Fault = Schema.Literals(["none", "crash", "hang", "slow", "flaky"])
 export type Fault = typeof Fault.Type
 
-/** Pool -> worker: run one check. `fault` is decided by the pool from (rolloutId, attempt). */
-export const Check = Schema.TaggedStruct("Check", {
-  jobId: Schema.Int,
-  request: VerifyRequest,
-  fault: Fault,
+/** One check inside a chunk. `fault` is decided by the pool from (rolloutId, attempt). */
+export const CheckItem = Schema.Struct({ jobId: Schema.Int, request: VerifyRequest, fault: Fault })
+export type CheckItem = typeof CheckItem.Type
+
+/**
+ * Pool -> worker: run these checks in order and answer once for all of them. Chunks amortise the
+ * per-message cost (a round trip and a schema decode cost more than a check); a chunk that fails as a
+ * whole is re-run one check at a time, so a fault is always charged to the check that drew it.
+ */
+export const CheckChunk = Schema.TaggedStruct("CheckChunk", {
+  chunkId: Schema.Int,
+  items: Schema.Array(CheckItem),
   slowMillis: Schema.Int
 })
-export type Check = typeof Check.Type
+export type CheckChunk = typeof CheckChunk.Type
 
-/** Worker -> pool. `digest` is taken over the verdict where it was computed; the pool re-checks it. */
+/** Worker -> pool. Each `digest` is taken over the verdict where it was computed; the pool re-checks it. */
 export const FromWorker = Schema.Union([
   Schema.TaggedStruct("Ready", { fingerprint: Schema.String }),
-  Schema.TaggedStruct("Checked", { jobId: Schema.Int, verdict: VerdictSchema, digest: Schema.String })
+  Schema.TaggedStruct("CheckedChunk", {
+    chunkId: Schema.Int,
+    items: Schema.Array(Schema.Struct({ jobId: Schema.Int, verdict: VerdictSchema, digest: Schema.String }))
+  })
 ])
 export type FromWorker = typeof FromWorker.Type

@@ -53,6 +53,8 @@ describe("verifier pool", () => {
       const direct = await runPool({ domain: spec, workers: 0 }, [batch])
       const one = await runPool({ domain: spec, workers: 1 }, [batch])
       const four = await runPool({ domain: spec, workers: 4 }, [batch])
+      const unchunked = await runPool({ domain: spec, workers: 2, chunkMax: 1 }, [batch])
+      expect(unchunked.results).toEqual(direct.results)
       expectCanonical(batch, direct.results[0]!)
       expect(one.results).toEqual(direct.results)
       expect(four.results).toEqual(direct.results)
@@ -74,15 +76,15 @@ describe("verifier pool", () => {
     expect(faulty.stats).toMatchObject({ verified: codeBatch.length, failed: 0 })
   })
 
-  it("property: any transient fault schedule, any worker count, same results (few runs: workers are slow to start)", async () => {
+  it("property: any transient fault schedule, worker count and chunk size, same results (few runs: workers are slow to start)", async () => {
     const base = await runPool({ domain: sciSpec, workers: 0 }, [sciBatch.slice(0, 24), sciBatch.slice(24)])
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 3 }), fc.nat(1000), fc.double({ min: 0, max: 0.15, noNaN: true }),
+        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 8 }), fc.nat(1000), fc.double({ min: 0, max: 0.15, noNaN: true }),
         fc.double({ min: 0, max: 0.2, noNaN: true }), fc.double({ min: 0, max: 0.2, noNaN: true }),
-        async (workers, seed, crash, slow, flaky) => {
+        async (workers, chunkMax, seed, crash, slow, flaky) => {
           const faults: FaultPlan = { seed, crash, hang: 0, slow, flaky, slowMillis: 5 }
-          const r = await runPool({ domain: sciSpec, workers, faults }, [sciBatch.slice(0, 24), sciBatch.slice(24)])
+          const r = await runPool({ domain: sciSpec, workers, chunkMax, faults }, [sciBatch.slice(0, 24), sciBatch.slice(24)])
           expect(r.results).toEqual(base.results)
           expect(r.stats.verified).toBe(sciBatch.length)
         }
@@ -96,7 +98,20 @@ describe("verifier pool", () => {
     const r = await runPool({ domain: codeSpec, workers: 2, attemptsMax: 2, faults: { seed: 1, crash: 1, hang: 0, slow: 0, flaky: 0, slowMillis: 0, persistent: true } }, [batch])
     expectCanonical(batch, r.results[0]!)
     expect(r.results[0]!.every((x) => x._tag === "VerifyFailed" && x.reason === "crashed")).toBe(true)
-    expect(r.stats).toMatchObject({ failed: 4, attempts: 8, crashes: 8 })
+    expect(r.stats).toMatchObject({ failed: 4, verified: 0 })
+    expect(r.stats.crashes).toBeGreaterThanOrEqual(8) // 2 attempts per job alone, plus any lost chunk
+  })
+
+  it("persistent faults fail the same checks for 1 worker unchunked and 3 workers chunked", async () => {
+    const faults: FaultPlan = { seed: 5, crash: 0.1, hang: 0, slow: 0, flaky: 0.3, slowMillis: 0, persistent: true }
+    const batch = sciBatch.slice(0, 20)
+    const a = await runPool({ domain: sciSpec, workers: 1, chunkMax: 1, attemptsMax: 2, faults }, [batch])
+    const b = await runPool({ domain: sciSpec, workers: 3, chunkMax: 8, attemptsMax: 2, faults }, [batch])
+    expect(b.results).toEqual(a.results)
+    expectCanonical(batch, b.results[0]!)
+    const failed = a.results[0]!.filter((r) => r._tag === "VerifyFailed").length
+    expect(failed).toBeGreaterThan(0)
+    expect(failed).toBeLessThan(batch.length)
   })
 
   it.effect("a hung check is cut off by the Clock's time-out (TestClock), not by wall time", () =>

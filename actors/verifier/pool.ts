@@ -42,7 +42,7 @@ export interface PoolOptions {
   readonly faults?: FaultPlan
   /** Capacity of the job queue (default 1024); a larger batch waits for room (back-pressure). */
   readonly queueCapacity?: number
-  /** Most checks sent to a worker in one message (default 16; 1 = one message per check). */
+  /** Most checks sent to a worker in one message (default 64; 1 = one message per check). */
   readonly chunkMax?: number
 }
 
@@ -102,7 +102,7 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
     const slots: Array<Slot> = Array.from({ length: options.workers }, () => ({ handle: undefined }))
     let nextJobId = 0
     let nextChunkId = 0
-    const chunkMax = options.chunkMax ?? 16
+    const chunkMax = options.chunkMax ?? 64
     if (!Number.isInteger(chunkMax) || chunkMax < 1) {
       return yield* Effect.die(new RangeError(`verifier pool: chunkMax must be a positive integer, got ${chunkMax}`))
     }

@@ -10,32 +10,52 @@
  *               log M = logsumexp(s + log(1 - alpha), t + log alpha)
  * Top-k support: the *student's* top-k indices (detached; ties go to the lower token id), the teacher
  * read at the same indices; then either a tail bucket log(1 - sum_k p) (clamped below log 1 = 0 at
- * -1e-7, as both references do) or renormalisation of the k entries by logsumexp.
+ * -1e-7, as both references do) or renormalisation of the k entries by logsumexp. The support is a
+ * multi-hot mask over V rather than gathered [k] vectors (same sums, O(B R V) memory, no gather).
  * Departure: k >= V is the full vocabulary with no tail bucket. The references would append a tail
  * whose mass is float noise (~1e-7), and its log has O(1) relative error and a ~1e7 derivative.
  */
 import { tf } from "../tf.ts"
 import type { Dims } from "./common.ts"
 
-/** Per-position divergence summed over the last axis. s, t: [..., K] log-probs, t constant. -> [...] */
-export const divergence = (s: tf.Tensor, t: tf.Tensor, alpha: number): tf.Tensor => {
-  if (alpha === 0) return t.exp().mul(t.sub(s)).sum(-1)
-  if (alpha === 1) return s.exp().mul(s.sub(t)).sum(-1)
+/**
+ * Per-position divergence summed over the last axis. s, t: [..., K] log-probs (t constant); `mask`
+ * (same shape, constant 0/1) restricts the sum to a support, entries outside it must be finite. -> [...]
+ */
+export const divergence = (s: tf.Tensor, t: tf.Tensor, alpha: number, mask?: tf.Tensor): tf.Tensor => {
+  const sum = (x: tf.Tensor): tf.Tensor => (mask === undefined ? x : x.mul(mask)).sum(-1)
+  if (alpha === 0) return sum(t.exp().mul(t.sub(s)))
+  if (alpha === 1) return sum(s.exp().mul(s.sub(t)))
   const logM = tf.logSumExp(tf.stack([s.add(Math.log(1 - alpha)), t.add(Math.log(alpha))]), 0) // [..., K]
-  const klS = s.exp().mul(s.sub(logM)).sum(-1)
-  const klT = t.exp().mul(t.sub(logM)).sum(-1)
+  const klS = sum(s.exp().mul(s.sub(logM)))
+  const klT = sum(t.exp().mul(t.sub(logM)))
   return klS.mul(1 - alpha).add(klT.mul(alpha))
 }
 
-/** Appends log(1 - sum exp(lp)) as one more bin. [..., k] -> [..., k + 1] */
-export const addTailBucket = (lp: tf.Tensor): tf.Tensor => {
-  const logS = tf.minimum(tf.logSumExp(lp, -1, true), -1e-7) // captured mass, kept below 1
-  const tail = tf.expm1(logS).neg().log() // log(1 - exp(logS)), stable for logS near 0
-  return tf.concat([lp, tail], -1)
+/** log sum over the support of exp(lp), keepDims. [..., V] x mask [..., V] -> [..., 1] */
+export const maskedLogSumExp = (lp: tf.Tensor, mask: tf.Tensor): tf.Tensor => {
+  const m = tf.max(lp.add(mask.sub(1).mul(1e9)), -1, true) // the support's max (off-support pushed to -1e9)
+  return m.add(lp.sub(m).exp().mul(mask).sum(-1, true).log())
 }
 
-/** Renormalises the k entries to a distribution. [..., k] -> [..., k] */
-export const renormalize = (lp: tf.Tensor): tf.Tensor => lp.sub(tf.logSumExp(lp, -1, true))
+/** The tail bucket log(1 - P(support)), clamped as in the references. [..., V] -> [..., 1] */
+export const tailLogProb = (lp: tf.Tensor, mask: tf.Tensor): tf.Tensor => {
+  const logS = tf.minimum(maskedLogSumExp(lp, mask), -1e-7) // captured mass, kept below 1
+  return tf.expm1(logS).neg().log() // log(1 - exp(logS)), stable for logS near 0
+}
+
+/**
+ * Divergence over a top-k support given as a multi-hot mask [B, R, V] (no [k, V] selector is built,
+ * the support's order does not matter to a sum): with a tail bucket, or renormalised on the support.
+ * s, t: [B, R, V] log-probs. -> [B, R]
+ */
+export const supportDivergence = (s: tf.Tensor, t: tf.Tensor, mask: tf.Tensor, alpha: number, addTail: boolean): tf.Tensor => {
+  if (addTail) {
+    const tails = divergence(tailLogProb(s, mask), tailLogProb(t, mask), alpha) // [B, R] from one bin
+    return divergence(s, t, alpha, mask).add(tails)
+  }
+  return divergence(s.sub(maskedLogSumExp(s, mask)), t.sub(maskedLogSumExp(t, mask)), alpha, mask)
+}
 
 /**
  * Indices [B*R*k] of the k largest entries of each row of `values` [B*R*V] (host data), largest first,
@@ -54,10 +74,9 @@ export const topkIndices = (values: Float32Array, d: Dims, k: number): Int32Arra
   return out
 }
 
-/** A constant one-hot selector [B, R, k, V] of the given indices. */
-export const supportMask = (indices: Int32Array, d: Dims, k: number): tf.Tensor4D =>
-  tf.oneHot(tf.tensor1d(indices, "int32"), d.V).reshape([d.B, d.R, k, d.V]).toFloat() as tf.Tensor4D
-
-/** Reads each position's log-probs at its k support entries. [B, R, V] x [B, R, k, V] -> [B, R, k] */
-export const onSupport = (lp: tf.Tensor3D, mask: tf.Tensor4D): tf.Tensor3D =>
-  lp.expandDims(2).mul(mask).sum(-1) as tf.Tensor3D
+/** A constant multi-hot mask [B, R, V] of each position's k support indices. */
+export const supportMask = (indices: Int32Array, d: Dims, k: number): tf.Tensor3D => {
+  const m = new Float32Array(d.B * d.R * d.V)
+  for (let row = 0; row < d.B * d.R; row++) for (let j = 0; j < k; j++) m[row * d.V + indices[row * k + j]!] = 1
+  return tf.tensor3d(m, [d.B, d.R, d.V])
+}

@@ -17,16 +17,9 @@ export {
   type RolloutType,
   sequenceLogp
 } from "./cppo.ts"
-export { addTailBucket, divergence, renormalize, topkIndices } from "./divergence.ts"
-export {
-  type GrpoBatch,
-  type GrpoDiagnostics,
-  type GrpoOptions,
-  grpoDefaults,
-  grpoDiagnostics,
-  grpoLoss,
-  resolveGrpoOptions
-} from "./grpo.ts"
+export { divergence, supportDivergence, topkIndices } from "./divergence.ts"
+export { type GrpoBatch, grpoDefaults, grpoLoss, type GrpoOptions, resolveGrpoOptions } from "./grpo.ts"
+export { type GrpoDiagnostics, grpoDiagnostics } from "./grpoDiagnostics.ts"
 export { resolveSdpoOptions, type SdpoBatch, sdpoDefaults, sdpoLoss, type SdpoOptions } from "./sdpo.ts"
 export { type SdpoDiagnostics, sdpoDiagnostics } from "./sdpoDiagnostics.ts"
 export {

@@ -44,7 +44,7 @@ import {
   targetMask,
   weightedSum
 } from "./common.ts"
-import { addTailBucket, divergence, onSupport, renormalize, supportMask, topkIndices } from "./divergence.ts"
+import { divergence, supportDivergence, supportMask, topkIndices } from "./divergence.ts"
 import { type GrpoBatch, type GrpoOptions, grpoPerToken, resolveGrpoOptions, validateGrpoBatch } from "./grpo.ts"
 
 /** Data of one SDPO batch; arrays are row-major over [B, R] unless noted. */
@@ -158,14 +158,9 @@ export const sdpoTerms = (logits: tf.Tensor3D, batch: SdpoBatch, d: Dims, o: Res
   if (k === null || k >= d.V) {
     perTokenDiv = divergence(logp, teacherLogp, o.alpha)
   } else {
-    const support = supportMask(topkIndices(hostF32(logits), d, k), d, k) // [B, R, k, V]
-    let s: tf.Tensor = onSupport(logp, support) // [B, R, k]
-    let t: tf.Tensor = onSupport(teacherLogp, support)
-    topkMass = s.exp().sum(-1) as tf.Tensor2D
-    const fix = o.distillationAddTail ? addTailBucket : renormalize
-    s = fix(s)
-    t = fix(t)
-    perTokenDiv = divergence(s, t, o.alpha)
+    const support = supportMask(topkIndices(hostF32(logits), d, k), d, k) // [B, R, V] multi-hot
+    topkMass = logp.exp().mul(support).sum(-1) as tf.Tensor2D
+    perTokenDiv = supportDivergence(logp, teacherLogp, support, o.alpha, o.distillationAddTail)
   }
   if (o.distillationKlClip !== null) perTokenDiv = tf.minimum(perTokenDiv, o.distillationKlClip)
   return { logp, picked, teacherLogp, teacherPicked, perTokenDiv: perTokenDiv as tf.Tensor2D, topkMass }

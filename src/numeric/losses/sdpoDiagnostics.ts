@@ -6,7 +6,7 @@
  */
 import { tf } from "../tf.ts"
 import { dimsOf, entropyOf, hostF32, hostTidy, maskedMeanHost } from "./common.ts"
-import { type GrpoDiagnostics, grpoDiagnostics } from "./grpo.ts"
+import { type GrpoDiagnostics, grpoDiagnostics } from "./grpoDiagnostics.ts"
 import { distillMask, isWeights, resolveSdpoOptions, type SdpoBatch, type SdpoOptions, sdpoTerms, validateSdpoBatch } from "./sdpo.ts"
 
 export interface SdpoDiagnostics {

@@ -2,7 +2,8 @@ import { fc, test as fcTest } from "@fast-check/vitest"
 import { beforeAll, describe, expect, it } from "vitest"
 import { NumericInputError } from "../../../src/numeric/errors.ts"
 import { groupAdvantages } from "../../../src/numeric/losses/advantages.ts"
-import { type GrpoBatch, grpoDiagnostics, grpoLoss, type GrpoOptions } from "../../../src/numeric/losses/grpo.ts"
+import { type GrpoBatch, grpoLoss, type GrpoOptions } from "../../../src/numeric/losses/grpo.ts"
+import { grpoDiagnostics } from "../../../src/numeric/losses/grpoDiagnostics.ts"
 import { tf } from "../../../src/numeric/tf.ts"
 import {
   bits,

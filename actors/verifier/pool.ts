@@ -209,8 +209,13 @@ export const makePool = (options: PoolOptions): Effect.Effect<VerifierPool, neve
     const takeShare = Queue.size(queue).pipe(
       Effect.flatMap((n) => Queue.takeBetween(queue, 1, Math.max(1, Math.min(chunkMax, Math.ceil(n / slots.length)))))
     )
+    // A defect in a slot (a bug, not a fault) is handed to the waiting callers instead of leaving them hanging.
+    const serve = (slot: Slot, jobs: ReadonlyArray<Job>) =>
+      runChunk(slot, jobs).pipe(
+        Effect.catchCause((cause) => Effect.forEach(jobs, (j) => Deferred.failCause(j.done, cause), { discard: true }))
+      )
     for (const slot of slots) {
-      yield* Effect.forkScoped(Effect.forever(takeShare.pipe(Effect.flatMap((jobs) => runChunk(slot, jobs)))))
+      yield* Effect.forkScoped(Effect.forever(takeShare.pipe(Effect.flatMap((jobs) => serve(slot, jobs)))))
     }
 
     const validate = (requests: ReadonlyArray<VerifyRequest>): Effect.Effect<void, InvalidBatch> => {

@@ -71,6 +71,12 @@ export const send = (handle: Handle, chunk: CheckChunk): Effect.Effect<Outcome> 
     }
     handle.worker.on("message", onMessage)
     handle.worker.on("exit", onExit)
-    handle.worker.postMessage(chunk)
+    try {
+      handle.worker.postMessage(chunk)
+    } catch {
+      // e.g. a response that cannot be cloned: treat the worker as lost, the check is retried then failed
+      off()
+      return resume(Effect.succeed({ _tag: "crashed" }))
+    }
     return Effect.sync(off)
   })

@@ -101,9 +101,16 @@ export const RunConfig = Schema.Struct({
     k: PosInt,
     memoryAugmented: Schema.Boolean
   }),
+  /** tfjs backend: wasm (default, deterministic), cpu (deterministic, slow), tfjs-node(-gpu) when installed, auto */
+  backend: Schema.Literals(["wasm", "cpu", "tfjs-node", "tfjs-node-gpu", "auto"]),
   /** verifier worker threads */
   workers: PosInt,
-  faults: Schema.Struct({ crash: Unit, hang: Unit, slow: Unit, flaky: Unit }),
+  /**
+   * injected verifier faults (per-attempt probabilities; transient: the last attempt runs clean) and the
+   * per-attempt verification time-out. Keep the time-out far above a real check's cost: a check that times
+   * out without an injected hang would make results depend on machine load.
+   */
+  faults: Schema.Struct({ crash: Unit, hang: Unit, slow: Unit, flaky: Unit, timeoutSeconds: Positive }),
   checkpointEvery: PosInt,
   /** what distinguishes this run inside a sweep (e.g. { "memory.lag": 2 }); read by the report */
   knobs: Schema.Record(Schema.String, Schema.Union([Schema.Finite, Schema.Boolean, Schema.String])),

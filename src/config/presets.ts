@@ -19,7 +19,7 @@ export const defaultConfig: RunConfig = {
   grpo: { scaleRewards: "none", lossType: "dapo", epsilon: 0.2, epsilonHigh: 0.28, beta: 0 },
   sdpo: {
     alpha: 1,
-    distillationTopK: 20,
+    distillationTopK: 0,
     variant: "logit",
     isClip: 2,
     teacherTemperature: 1.5,
@@ -48,8 +48,9 @@ export const defaultConfig: RunConfig = {
   cppo: { enabled: false, k: 1, ub: 1.5, lb: 0.5, retentionBeta: 0.1 },
   async: { staleness: 0, maxStaleness: 2, correction: "importance" },
   eval: { every: 20, problems: 64, k: 4, memoryAugmented: true },
+  backend: "wasm",
   workers: 2,
-  faults: { crash: 0, hang: 0, slow: 0, flaky: 0 },
+  faults: { crash: 0, hang: 0, slow: 0, flaky: 0, timeoutSeconds: 60 },
   checkpointEvery: 20,
   domainOptions: {},
   knobs: {}

@@ -59,7 +59,7 @@ const deterministic = (m: Record<string, unknown>) => m // the step metrics carr
 export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonly halted: boolean }> =>
   Effect.scoped(Effect.gen(function*() {
     const { cfg, dir } = opts
-    yield* Effect.promise(() => initBackend("wasm"))
+    yield* Effect.promise(() => initBackend(cfg.backend))
     const ckSteps = opts.resume ? checkpointSteps(dir) : []
     const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
     if (!opts.resume) writeAtomic(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
@@ -114,6 +114,9 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       while (state.step < cfg.steps) {
         const t0 = yield* Clock.currentTimeMillis
         const r = yield* runStep(ports, cfg, parts.domain, parts.trainIds, state)
+        if (r.metrics.verifyFailed > 0) {
+          yield* Effect.logWarning(`step ${r.state.step}: ${r.metrics.verifyFailed} checks failed after every retry (reward 0); raise faults.timeoutSeconds if the machine is overloaded`)
+        }
         state = r.state
         const keeper = yield* ports.keeper
         const sizes = keeper.sizes()

@@ -57,7 +57,7 @@ export const buildParts = (cfg: RunConfig, vm?: VersionedMemory): RunParts => {
       domain: domainSpec(cfg),
       workers: cfg.workers,
       faults: { seed: cfg.seed, crash: cfg.faults.crash, hang: cfg.faults.hang, slow: cfg.faults.slow, flaky: cfg.faults.flaky, slowMillis: 20 },
-      timeout: "5 seconds"
+      timeout: `${cfg.faults.timeoutSeconds} seconds`
     },
     trainIds: domain.problems("train").map((p) => p.id),
     baseHash

@@ -1,0 +1,84 @@
+/**
+ * The CLI end to end, as a user runs it: a tiny `pmdsim run`, refusal to overwrite, SIGKILL and
+ * `--resume` to the same final state hash, `replay` passing (and failing on a tampered journal).
+ */
+import { spawn, spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { decode, encode } from "../../src/core/Codec.ts"
+
+const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts")
+const SETS = ["--set", "base=scratch", "--set", "eval.problems=4", "--set", "domainOptions.clusters=4", "--set", "domainOptions.trainPerCluster=4", "--set", "domainOptions.heldoutPerCluster=2"]
+const cli = (...args: Array<string>) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", env: { ...process.env, PMDSIM_PLAIN: "1" } })
+const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { finalStateHash: string }
+const tmp = () => mkdtempSync(join(tmpdir(), "pmdsim-cli-"))
+
+describe("pmdsim CLI", () => {
+  it("runs a tiny config, writes the run directory, refuses to overwrite it, and replays it", () => {
+    const dir = join(tmp(), "run")
+    const r = cli("run", "--preset", "tiny", ...SETS, "--out", dir)
+    expect(r.status, r.stderr).toBe(0)
+    for (const f of ["config.json", "summary.json", "metrics.jsonl", "journal.bin", "report.html", "memory", "checkpoints"]) expect(existsSync(join(dir, f)), f).toBe(true)
+    expect(summaryOf(dir).finalStateHash).toMatch(/^[0-9a-f]{64}$/)
+    const again = cli("run", "--preset", "tiny", ...SETS, "--out", dir)
+    expect(again.status).toBe(3)
+    expect(again.stderr).toMatch(/--force/)
+    const ok = cli("replay", dir)
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0)
+    // tamper with one state digest: replay must name the step
+    const file = join(dir, "journal.bin")
+    const j = decode(readFileSync(file)) as { entries: Array<{ step: number; kind: string; digest: string }>; checksum: string }
+    const target = j.entries.find((e) => e.kind === "state" && e.step === 3)!
+    target.digest = "0".repeat(64)
+    const { hashValue } = require_hash()
+    j.checksum = hashValue(j.entries)
+    writeFileSync(file, encode(j))
+    const bad = cli("replay", dir)
+    expect(bad.status).toBe(4)
+    expect(bad.stdout).toMatch(/diverged at step 3/)
+  })
+
+  it("a run killed with SIGKILL resumes to the same final state hash as an uninterrupted run", async () => {
+    const root = tmp()
+    const steps = ["--set", "steps=6", "--set", "checkpointEvery=2", "--set", "eval.every=3"]
+    const straight = cli("run", "--preset", "tiny", ...SETS, ...steps, "--out", join(root, "straight"))
+    expect(straight.status, straight.stderr).toBe(0)
+    const dir = join(root, "killed")
+    const child = spawn(process.execPath, [MAIN, "run", "--preset", "tiny", ...SETS, ...steps, "--out", dir], { stdio: "ignore" })
+    // kill it once step 3 is done (a checkpoint exists at step 2, step 3's metrics are written)
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const m = existsSync(join(dir, "metrics.jsonl")) ? readFileSync(join(dir, "metrics.jsonl"), "utf8") : ""
+        if (m.includes("\"kind\":\"train\",\"step\":3")) {
+          clearInterval(poll)
+          child.kill("SIGKILL")
+          resolve()
+        }
+      }, 50)
+    })
+    await new Promise((r) => child.on("close", r))
+    expect(existsSync(join(dir, "summary.json"))).toBe(false)
+    const resumed = cli("run", "--resume", "--out", dir)
+    expect(resumed.status, resumed.stderr).toBe(0)
+    expect(summaryOf(dir).finalStateHash).toBe(summaryOf(join(root, "straight")).finalStateHash)
+    // the resumed metrics have each step exactly once
+    const steps2 = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.kind === "train").map((r) => r.step)
+    expect(steps2).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
+  it("bad input gets a typed message and an exit code, and writes nothing", () => {
+    const dir = join(tmp(), "never")
+    const r = cli("run", "--preset", "tiny", "--set", "groupSize=0", "--out", dir)
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/groupSize/)
+    expect(existsSync(dir)).toBe(false)
+    expect(cli("run", "--resume", "--out", dir).status).toBe(2)
+    expect(cli("replay", dir).status).toBe(2)
+  })
+})
+
+// the journal checksum is the canonical hash of its entries
+import * as Hash from "../../src/core/Hash.ts"
+const require_hash = () => Hash

@@ -49,7 +49,7 @@ export const defaultConfig: RunConfig = {
   async: { staleness: 0, maxStaleness: 2, correction: "importance" },
   eval: { every: 20, problems: 64, k: 4, memoryAugmented: true },
   backend: "wasm",
-  workers: 2,
+  workers: 1,
   faults: { crash: 0, hang: 0, slow: 0, flaky: 0, timeoutSeconds: 60 },
   checkpointEvery: 20,
   domainOptions: {},

@@ -2,6 +2,7 @@
  * Whole-loop determinism and ablation wiring, on tiny runs (scratch weights, a small code domain).
  */
 import { describe, expect, it } from "vitest"
+import { tf } from "../../src/numeric/tf.ts"
 import { tinyConfig, train } from "./helpers.ts"
 
 describe("the training loop", () => {
@@ -15,11 +16,13 @@ describe("the training loop", () => {
     expect(d.summary.finalStateHash).not.toBe(a.summary.finalStateHash)
   })
 
-  it("the plain sequential loop computes exactly what the actor pipeline computes", async () => {
+  it("the plain sequential loop computes exactly what the actor pipeline computes, and no tensor leaks", async () => {
     const cfg = tinyConfig(["steps=2"])
     const actors = await train(cfg)
+    const before = tf.memory().numTensors
     const direct = await train(cfg, undefined, { actors: false })
     expect(direct.summary.finalStateHash).toBe(actors.summary.finalStateHash)
+    expect(tf.memory().numTensors).toBe(before)
   })
 
   it("frozen-policy never changes the weights; its memory still evolves", async () => {

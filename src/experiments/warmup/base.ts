@@ -1,0 +1,107 @@
+/**
+ * The committed base checkpoints: `src/experiments/warmup/base/<domain>/` holds the numeric checkpoint
+ * (model.json, weights.bin, train-state.bin), recipe.json (the recipe, its hash, the prefix and final
+ * weights hashes) and calibration.json (the measured pass rates).
+ *
+ * `loadBase` refuses, with a typed error, a checkpoint built from a recipe other than the one in the
+ * code (recipe.ts), so a stale base is never used silently: change the recipe, rebuild with build.ts.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type { DomainName } from "../../domains/Domain.ts"
+import { type ModelConfig, type Params, loadCheckpoint, paramsFromWeights, saveCheckpoint, weightsHash } from "../../numeric/index.ts"
+import type { Calibration, CalibrateOptions } from "./calibrate.ts"
+import { RECIPES, type WarmupRecipe, recipeHash } from "./recipe.ts"
+
+/** The directory of a domain's committed base. */
+export const baseDir = (domain: DomainName): string => fileURLToPath(new URL(`./base/${domain}/`, import.meta.url))
+
+export interface RecipeRecord {
+  readonly recipe: WarmupRecipe
+  readonly recipeHash: string
+  /** weightsHash after recipe.prefixSteps steps of the build (the test's cheap determinism guard). */
+  readonly prefixHash: string
+  readonly weightsHash: string
+}
+
+export interface CalibrationRecord {
+  readonly recipeHash: string
+  readonly weightsHash: string
+  readonly options: CalibrateOptions
+  readonly calibration: Calibration
+}
+
+export interface Base {
+  readonly params: Params
+  readonly config: ModelConfig
+  readonly recipeHash: string
+  readonly weightsHash: string
+}
+
+/** No committed base for this domain (or no recipe in the code for it). */
+export class BaseMissing extends Error {
+  readonly _tag = "BaseMissing"
+  readonly domain: string
+  constructor(domain: string, why: string) {
+    super(`warm-up base for '${domain}': ${why}`)
+    this.domain = domain
+  }
+}
+
+/** The committed base was built from another recipe than the code's: rebuild it with build.ts. */
+export class BaseRecipeMismatch extends Error {
+  readonly _tag = "BaseRecipeMismatch"
+  readonly domain: string
+  readonly committed: string
+  readonly expected: string
+  constructor(domain: string, committed: string, expected: string) {
+    super(`warm-up base for '${domain}' was built from recipe ${committed.slice(0, 16)}, the code's recipe is ${expected.slice(0, 16)}: ` +
+      `rebuild with 'node src/experiments/warmup/build.ts --domain ${domain}'`)
+    this.domain = domain
+    this.committed = committed
+    this.expected = expected
+  }
+}
+
+const readJson = <A>(path: string): A => JSON.parse(readFileSync(path, "utf8")) as A
+
+export const readRecipeRecord = (domain: DomainName, dir: string = baseDir(domain)): RecipeRecord => {
+  const path = join(dir, "recipe.json")
+  if (!existsSync(path)) throw new BaseMissing(domain, `${path} does not exist`)
+  return readJson<RecipeRecord>(path)
+}
+
+export const readCalibrationRecord = (domain: DomainName, dir: string = baseDir(domain)): CalibrationRecord =>
+  readJson<CalibrationRecord>(join(dir, "calibration.json"))
+
+/** Writes a base: the checkpoint and recipe.json (calibration.json is written by `saveCalibration`). */
+export const saveBase = (dir: string, params: Params, record: RecipeRecord): void => {
+  saveCheckpoint(dir, { config: record.recipe.model, params, meta: { recipeHash: record.recipeHash, domain: record.recipe.domain.name } })
+  writeFileSync(join(dir, "recipe.json"), JSON.stringify(record, null, 2) + "\n")
+}
+
+export const saveCalibration = (dir: string, record: CalibrationRecord): void => {
+  writeFileSync(join(dir, "calibration.json"), JSON.stringify(record, null, 2) + "\n")
+}
+
+/**
+ * Loads the committed base of `domain` as fresh variables (the caller disposes them). Throws BaseMissing,
+ * BaseRecipeMismatch, or the numeric CheckpointError on damaged files; checks the weights hash too.
+ */
+export const loadBase = (domain: DomainName, dir: string = baseDir(domain)): Base => {
+  const recipe = RECIPES[domain]
+  if (recipe === undefined) throw new BaseMissing(domain, "no recipe in src/experiments/warmup/recipe.ts")
+  const expected = recipeHash(recipe)
+  const record = readRecipeRecord(domain, dir)
+  if (record.recipeHash !== expected) throw new BaseRecipeMismatch(domain, record.recipeHash, expected)
+  const data = loadCheckpoint(dir, recipe.model)
+  const meta = data.meta as { recipeHash?: unknown } | null
+  if (meta?.recipeHash !== expected) throw new BaseRecipeMismatch(domain, String(meta?.recipeHash), expected)
+  const params = paramsFromWeights(data.config, data.weights)
+  const hash = weightsHash(params)
+  if (hash !== record.weightsHash) {
+    throw new BaseMissing(domain, `weights hash ${hash.slice(0, 16)} differs from recipe.json's ${record.weightsHash.slice(0, 16)}`)
+  }
+  return { params, config: data.config, recipeHash: expected, weightsHash: hash }
+}

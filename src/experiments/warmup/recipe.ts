@@ -1,0 +1,93 @@
+/**
+ * The warm-up recipe: a plain, serialisable description of how a base checkpoint is built (domain,
+ * model, optimiser, steps, batch, mixture schedule, seed). Its hash (core/Hash.ts `hashValue`) names
+ * the committed base: `loadBase` refuses a checkpoint whose recorded hash differs from the recipe in
+ * the code, so changing any knob here without rebuilding is caught instead of silently used.
+ */
+import { hashValue } from "../../core/Hash.ts"
+import type { DomainSpec } from "../../domains/index.ts"
+import type { DomainName } from "../../domains/Domain.ts"
+import { VOCAB_SIZE } from "../../domains/vocab.ts"
+import type { AdamConfig, LrSchedule, ModelConfig } from "../../numeric/index.ts"
+
+/**
+ * Relative weights of the context kinds of one warm-up example (ARCHITECTURE.md §9.3):
+ * - none:     the bare prompt (what memory-free evaluation sees);
+ * - skill:    `[BEH] skill [END]`, the cluster's shared procedure only (a partial hint);
+ * - solution: `[SOL] solution-without-EOS [END]` (a copy-ready hint, as a stored success);
+ * - feedback: `[FB] ... [END]` from the verifier on a corrupted solution (a failed attempt).
+ */
+export interface MixtureWeights {
+  readonly none: number
+  readonly skill: number
+  readonly solution: number
+  readonly feedback: number
+}
+
+export interface Mixture {
+  /** Weights at step 1 and at the last step; linear in between. */
+  readonly start: MixtureWeights
+  readonly end: MixtureWeights
+  /**
+   * Weights of 0, 1, 2 distractor skills (of other clusters) joined by [SEP] in a skill hint, in a
+   * random order: at training time the teacher gets the top-3 retrieved behaviors, not one.
+   */
+  readonly distractors: readonly [number, number, number]
+  /** Probability that a feedback context also carries the skill hint (blocks of memory co-occur). */
+  readonly feedbackWithSkill: number
+}
+
+export interface WarmupRecipe {
+  readonly version: 1
+  readonly domain: DomainSpec
+  readonly model: ModelConfig
+  /** Root of every stream of the build: init, batches, visits. */
+  readonly seed: number
+  readonly steps: number
+  readonly batchSize: number
+  readonly schedule: LrSchedule
+  readonly adam: AdamConfig
+  readonly clipNorm: number
+  readonly mixture: Mixture
+  /** Steps after which the build's weights hash is recorded in recipe.json (the cheap determinism guard). */
+  readonly prefixSteps: number
+}
+
+const CODE_STEPS = 1500
+
+/** The code-domain base recipe (see README.md for why each part is there). */
+export const codeRecipe: WarmupRecipe = {
+  version: 1,
+  domain: { name: "code", seed: 0, config: {} },
+  model: { vocabSize: VOCAB_SIZE, contextLength: 128, dModel: 64, nLayers: 2, nHeads: 4, dMlp: 256 },
+  seed: 1,
+  steps: CODE_STEPS,
+  batchSize: 48,
+  schedule: { lr: 3e-3, warmupSteps: 100, decay: "cosine", totalSteps: CODE_STEPS, minLr: 2e-4 },
+  adam: { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01 },
+  clipNorm: 1,
+  mixture: {
+    start: { none: 0.4, skill: 0.3, solution: 0.22, feedback: 0.08 },
+    end: { none: 0.75, skill: 0.12, solution: 0.08, feedback: 0.05 },
+    distractors: [0.4, 0.3, 0.3],
+    feedbackWithSkill: 0.3
+  },
+  prefixSteps: 20
+}
+
+/** The recipe the code holds for each domain (science: not built yet). */
+export const RECIPES: Partial<Record<DomainName, WarmupRecipe>> = { code: codeRecipe }
+
+export const recipeHash = (recipe: WarmupRecipe): string => hashValue(recipe)
+
+/** The mixture weights at 1-based step `step` of `total` (linear from start to end). */
+export const mixtureAt = (m: Mixture, step: number, total: number): MixtureWeights => {
+  const f = total <= 1 ? 1 : Math.min(1, Math.max(0, (step - 1) / (total - 1)))
+  const lerp = (a: number, b: number): number => a + (b - a) * f
+  return {
+    none: lerp(m.start.none, m.end.none),
+    skill: lerp(m.start.skill, m.end.skill),
+    solution: lerp(m.start.solution, m.end.solution),
+    feedback: lerp(m.start.feedback, m.end.feedback)
+  }
+}

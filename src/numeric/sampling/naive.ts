@@ -6,6 +6,7 @@
 import type { ModelConfig } from "../model/config.ts"
 import { forward } from "../model/forward.ts"
 import type { Params } from "../model/params.ts"
+import { readTidy } from "../read.ts"
 import { tf } from "../tf.ts"
 import { pickToken } from "./pick.ts"
 import { type SampleOptions, type SampleResult, type SampleRow, RowState, checkRows, padRight } from "./rows.ts"
@@ -20,9 +21,9 @@ export const sampleNaive = (params: Params, cfg: ModelConfig, rows: ReadonlyArra
   for (let step = 0; step < opts.maxNewTokens && states.some((s) => !s.stopped); step++) {
     const T = Math.max(...seqs.map((s) => s.length))
     const last = Int32Array.from(seqs, (s, b) => b * T + s.length - 1)
-    const logits = tf.tidy(() => {
+    const logits = readTidy(() => {
       const all = forward(params, cfg, tf.tensor2d(padRight(seqs, T, opts.padToken ?? 0), [B, T], "int32")) // [B, T, V]
-      return tf.gather(all.reshape([B * T, V]), tf.tensor1d(last, "int32")).dataSync() as Float32Array // [B, V]
+      return tf.gather(all.reshape([B * T, V]), tf.tensor1d(last, "int32")) // [B, V]
     })
     for (let b = 0; b < B; b++) {
       const st = states[b]!

@@ -19,6 +19,7 @@ import { type LayerKV, hiddenStates, param } from "../model/forward.ts"
 import { cbmm } from "../model/attention.ts"
 import { layerNorm, mm } from "../model/ops.ts"
 import type { Params } from "../model/params.ts"
+import { readTidy } from "../read.ts"
 import { tf } from "../tf.ts"
 import { pickToken } from "./pick.ts"
 import { type SampleOptions, type SampleResult, type SampleRow, RowState, alignLength, checkRows, padRight } from "./rows.ts"
@@ -100,7 +101,7 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
   }
   // prefill: logits at each row's last prompt token, and the caches
   let caches: Array<LayerKV> = []
-  const first = tf.tidy(() => {
+  const first = readTidy(() => {
     const kv: Array<LayerKV> = []
     const hAll = hiddenStates(params, cfg, tf.tensor2d(padRight(rows.map((r) => r.prompt), P, opts.padToken ?? 0), [B, P], "int32"), kv)
     caches = kv.map(({ k, v }) => ({
@@ -108,12 +109,12 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
       v: tf.keep(tf.pad(v, [[0, Tmax - P], [0, 0], [0, 0]]))
     }))
     const last = tf.tensor1d(Int32Array.from(pos, (n, b) => b * P + n - 1), "int32")
-    return head(params, tf.gather(hAll, last) as tf.Tensor2D).dataSync() as Float32Array
+    return head(params, tf.gather(hAll, last) as tf.Tensor2D) // [B, V]
   })
   let next = pickAll(first)
   try {
     for (let step = 1; step < opts.maxNewTokens && states.some((s) => !s.stopped); step++) {
-      const logits = tf.tidy(() => {
+      const logits = readTidy(() => {
         const masks = stepMasks(pos, cfg.nHeads, Tmax)
         const posT = tf.tensor1d(Int32Array.from(pos), "int32")
         let h = tf.gather(param(params, "tokEmb"), tf.tensor1d(next, "int32")).add(tf.gather(param(params, "posEmb"), posT)) as tf.Tensor2D
@@ -126,7 +127,7 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
         for (const c of caches) tf.dispose([c.k, c.v])
         caches = fresh
         const hf = layerNorm(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
-        return head(params, hf).dataSync() as Float32Array
+        return head(params, hf) // [B, V]
       })
       for (let b = 0; b < B; b++) pos[b]!++
       next = pickAll(logits)

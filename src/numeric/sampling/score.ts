@@ -11,6 +11,7 @@ import { NumericInputError } from "../errors.ts"
 import type { ModelConfig } from "../model/config.ts"
 import { forward, hiddenStates } from "../model/forward.ts"
 import type { Params } from "../model/params.ts"
+import { readTidy } from "../read.ts"
 import { tf } from "../tf.ts"
 import { alignLength, checkTokens, padRight } from "./rows.ts"
 
@@ -54,9 +55,9 @@ export const scoreResponses = (
     const lp =
       idx.length === 0
         ? new Float32Array(0)
-        : tf.tidy(() => {
+        : readTidy(() => {
             const logits = forward(params, cfg, tf.tensor2d(padRight(chunk.map((r) => r.seq), T, options.padToken ?? 0), [B, T], "int32"))
-            return tf.logSoftmax(tf.gather(logits.reshape([B * T, V]), tf.tensor1d(Int32Array.from(idx), "int32"))).dataSync() as Float32Array
+            return tf.logSoftmax(tf.gather(logits.reshape([B * T, V]), tf.tensor1d(Int32Array.from(idx), "int32"))) // [n, V]
           })
     let off = 0
     for (const r of chunk) {
@@ -118,9 +119,7 @@ export const embedSequences = (
   for (const chunk of chunks(seqs, options.batchSize ?? 64)) {
     const B = chunk.length
     const T = alignLength(Math.max(...chunk.map((s) => s.length)), cfg.contextLength)
-    const h = tf.tidy(
-      () => hiddenStates(params, cfg, tf.tensor2d(padRight(chunk, T, options.padToken ?? 0), [B, T], "int32")).dataSync() as Float32Array
-    ) // [B*T, d]
+    const h = readTidy(() => hiddenStates(params, cfg, tf.tensor2d(padRight(chunk, T, options.padToken ?? 0), [B, T], "int32"))) // [B*T, d]
     // Mean over the real positions in float64, in position order: a tfjs Sum over the padded axis
     // groups its terms by SIMD lane, so its bits would depend on the batch's padded length.
     chunk.forEach((s, b) => {

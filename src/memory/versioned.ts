@@ -1,57 +1,60 @@
 /**
- * Versioned memory: every memory update becomes a new snapshot version in the content-addressed store
- * (src/memory/store/PMap.ts), recorded with the step and the policy version that wrote it.
+ * Versioned memory: every memory update becomes a new version in the snapshot store
+ * (src/memory/store/: PMap + VersionStore), recorded with the step and the policy version that wrote it.
  *
- * - A commit applies only `diffEdits(prev, next)` to the store map, so its cost is O(changed records),
- *   not O(memory) (bench/memory/consolidation.bench.ts measures it as memory grows).
- * - Version numbers are monotone (0 = empty memory); the content id is the PMap root id, so two runs
- *   that reach the same memory name it with the same id.
- * - `checkout(v)` rebuilds the exact MemoryState of any version (round-trips through the canonical codec).
- * Thin on purpose: history, files, branches and diffs belong to the store.
+ * - A commit applies only `diffEdits(prev, next)` (state.ts) to the head map, so its cost is
+ *   O(changed records), not O(memory); bench/memory/consolidation.bench.ts measures it as memory grows.
+ * - Versions are monotone: each commit's `seq` is its parent's + 1 and its step may not go back; the
+ *   version id (sha256 of root, parent, seq, meta) names both the content and the history.
+ * - `checkout(ref)` rebuilds the exact MemoryState of any version or branch through the canonical codec
+ *   (round-trip property-tested).
+ * History, persistence (DiskStore), forks and diffs are the store's; this module is the thin mapping.
  */
 import { PMap } from "./store/PMap.ts"
+import { type CommitResult, type Version, VersionStore } from "./store/Versions.ts"
 import { diffEdits, emptyMemory, fromEntries, type MemoryState, type MemoryValue } from "./state.ts"
 import { MemoryInputError, type WriteContext } from "./types.ts"
 
-export interface VersionRecord {
-  readonly version: number
-  /** Content id of the memory at this version (PMap root id). */
-  readonly id: string
-  readonly step: number
-  readonly policyVersion: number
-  /** Store entries written or deleted by this version. */
-  readonly changed: number
-  /** What wrote it (e.g. "experience", "reflector", "consolidator"). */
-  readonly writer: string
-}
+export class VersionedMemory {
+  readonly store: VersionStore
+  readonly branch: string
+  private current: MemoryState
+  private map: PMap<MemoryValue>
+  private last: Version | undefined
 
-export interface VersionedMemory {
-  readonly state: MemoryState
-  readonly map: PMap<MemoryValue>
-  readonly maps: ReadonlyArray<PMap<MemoryValue>>
-  readonly log: ReadonlyArray<VersionRecord>
-}
+  constructor(store: VersionStore = VersionStore.empty(), branch = "main") {
+    this.store = store
+    this.branch = branch
+    const headVersion = store.head(branch)
+    this.last = headVersion
+    this.map = headVersion ? store.read<MemoryValue>(headVersion.id) : PMap.empty<MemoryValue>()
+    this.current = headVersion ? fromEntries(this.map.entries()) : emptyMemory
+  }
 
-export const initVersioned = (): VersionedMemory => {
-  const map = PMap.empty<MemoryValue>()
-  return { state: emptyMemory, map, maps: [map], log: [{ version: 0, id: map.id, step: 0, policyVersion: 0, changed: 0, writer: "init" }] }
-}
+  get state(): MemoryState {
+    return this.current
+  }
 
-export const head = (vm: VersionedMemory): VersionRecord => vm.log[vm.log.length - 1]!
+  get head(): Version | undefined {
+    return this.last
+  }
 
-/** Record `next` as a new version (always a new version number, even when nothing changed). */
-export const commit = (vm: VersionedMemory, next: MemoryState, ctx: WriteContext, writer: string): VersionedMemory => {
-  const last = head(vm)
-  if (ctx.step < last.step) throw new MemoryInputError(`commit at step ${ctx.step} after step ${last.step}: steps must not go back`)
-  const edits = diffEdits(vm.state, next)
-  const map = edits.length === 0 ? vm.map : vm.map.update(edits)
-  const rec: VersionRecord = { version: last.version + 1, id: map.id, step: ctx.step, policyVersion: ctx.policyVersion, changed: edits.length, writer }
-  return { state: next, map, maps: [...vm.maps, map], log: [...vm.log, rec] }
-}
+  /** Records `next` as a new version on the branch (a new version even when nothing changed). */
+  commit(next: MemoryState, ctx: WriteContext, label: string): CommitResult & { readonly changed: number } {
+    if (this.last && ctx.step < this.last.meta.step) {
+      throw new MemoryInputError(`commit at step ${ctx.step} after step ${this.last.meta.step}: steps must not go back`)
+    }
+    const edits = diffEdits(this.current, next)
+    const map = edits.length === 0 ? this.map : this.map.update(edits)
+    const result = this.store.commit(this.branch, map, { step: ctx.step, policyVersion: ctx.policyVersion, label })
+    this.current = next
+    this.map = map
+    this.last = result.version
+    return { ...result, changed: edits.length }
+  }
 
-/** The exact memory of version `v`, decoded from the store. */
-export const checkout = (vm: VersionedMemory, v: number): MemoryState => {
-  const map = vm.maps[v]
-  if (!map) throw new MemoryInputError(`no memory version ${v} (head is ${head(vm).version})`)
-  return fromEntries(map.entries())
+  /** The exact memory at a version id or branch name, decoded from the store. */
+  checkout(ref: string): MemoryState {
+    return fromEntries(this.store.read<MemoryValue>(ref).entries())
+  }
 }

@@ -1,4 +1,4 @@
-import { test as fcTest, fc } from "@fast-check/vitest"
+import { test as fcTest } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { emptyExperience, updateExperience, type ProblemExperience } from "../../src/memory/experience/experience.ts"
 import { containsGram } from "../../src/memory/insight/ngrams.ts"

@@ -1,10 +1,11 @@
 /**
  * Renders memory into the teacher's context tokens (PMD App. B.2; ARCHITECTURE §1).
  *
- * Layout: [STRAT] s [SEP] s [END] [LESSON] [AVOID] l fb [SEP] ... [END] [BEH] b [SEP] [AVOID] b [END]
- * [SOL] solution [END] [FB] feedback [END], then the problem's prompt. Blocks keep the paper's order;
- * a block with no item is left out. Departure: the paper puts the problem first; here the prompt goes
- * last because it ends with [ANS], after which the (student's) response is scored.
+ * Layout (src/domains/context.ts, the one layout shared with the warm-up and the teacher):
+ *   [PROB] ...problem... [STRAT] s [SEP] s [END] [LESSON] [AVOID] l fb [SEP] ... [END]
+ *   [BEH] b [SEP] [AVOID] b [END] [SOL] solution [END] [FB] feedback [END] [ANS]
+ * i.e. the problem, then the blocks in the paper's order, right before the prompt's final [ANS]. A block
+ * with no item is left out.
  *
  * Budget: the whole context (prompt included) stays within `budget` tokens. Items are admitted whole,
  * never cut, in priority order (default: solution, feedback, strategies, lessons, behaviors), each
@@ -16,6 +17,7 @@
  * A sibling solution / feedback passed in `opts` takes the place of the stored one.
  */
 import { compareStrings } from "../../core/Order.ts"
+import { block, joinItems, withBlocks } from "../../domains/context.ts"
 import { Control } from "../../domains/control.ts"
 import type { Behavior } from "../behavior/behavior.ts"
 import type { ExperienceItem, ProblemExperience } from "../experience/experience.ts"
@@ -46,7 +48,10 @@ export interface ComposeOptions {
 }
 
 export interface Composed {
+  /** The teacher's context: the prompt with the memory blocks before its final [ANS]. */
   readonly tokens: Array<number>
+  /** The memory blocks alone. */
+  readonly blocks: Array<number>
   /** Items rendered per block. */
   readonly counts: Readonly<Record<BlockName, number>>
   /** Items left out for the budget. */
@@ -84,6 +89,7 @@ const rankInsights = (xs: ReadonlyArray<Insight>): Array<Insight> =>
 export const compose = (view: MemoryView, problem: { readonly prompt: ReadonlyArray<number> }, opts: ComposeOptions): Composed => {
   const lv = opts.levels
   if (!["none", "E", "EI", "EIB"].includes(lv)) throw new MemoryInputError(`unknown memory levels ${String(lv)}`)
+  if (problem.prompt[problem.prompt.length - 1] !== Control.ANS) throw new MemoryInputError("compose: a prompt must end with [ANS]")
   if (problem.prompt.length > opts.budget) throw new BudgetError(`prompt of ${problem.prompt.length} tokens exceeds the budget ${opts.budget}`)
   const items: Record<BlockName, Array<Array<number>>> = { STRAT: [], LESSON: [], BEH: [], SOL: [], FB: [] }
   const exp = lv === "none" ? undefined : view.experience
@@ -112,17 +118,9 @@ export const compose = (view: MemoryView, problem: { readonly prompt: ReadonlyAr
       } else dropped++
     }
   }
-  const tokens: Array<number> = []
-  for (const name of ORDER) {
-    if (kept[name].length === 0) continue
-    tokens.push(OPEN[name])
-    kept[name].forEach((it, i) => {
-      if (i > 0) tokens.push(Control.SEP)
-      tokens.push(...it)
-    })
-    tokens.push(Control.END)
-  }
-  tokens.push(...problem.prompt)
+  for (const name of ORDER) if (!(opts.priority ?? DEFAULT_PRIORITY).includes(name)) dropped += items[name].length
+  const blocks = ORDER.flatMap((name) => (kept[name].length === 0 ? [] : block(OPEN[name], joinItems(kept[name]))))
+  const tokens = withBlocks(problem.prompt, blocks)
   const counts = { STRAT: kept.STRAT.length, LESSON: kept.LESSON.length, BEH: kept.BEH.length, SOL: kept.SOL.length, FB: kept.FB.length }
-  return { tokens, counts, dropped }
+  return { tokens, blocks, counts, dropped }
 }

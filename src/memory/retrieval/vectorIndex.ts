@@ -3,16 +3,16 @@
  * HNSW above (stack-notes §5).
  *
  * Determinism: items are inserted one at a time, single-threaded, in id order, so the HNSW graph (and
- * every result) is a function of the set of items; results are re-sorted by (score desc, id asc), so
- * equal scores never come back in arrival order. Exact search computes cosines in float64 over the
- * stored (normalised) vectors: it equals a brute-force cosine top-K by construction, and ties go to
- * the smallest id. HNSW is approximate: recall < 1 is possible (measured in
+ * every result) is a function of the set of items; results are re-scored with the exact cosine and
+ * re-sorted by (score desc, id asc), so equal scores never come back in arrival order. Exact search
+ * computes cosines in float64 with the formula of `cosine` (vec.ts): it equals a brute-force cosine
+ * top-K bit for bit, and ties go to the smallest id. HNSW is approximate: recall < 1 is possible (measured in
  * bench/memory/retrieval.bench.ts); it is never used below the threshold.
  * usearch keys are bigint; they stay inside this module (position in id order).
  */
 import usearch, { type MetricKind, type ScalarKind } from "usearch"
 import { compareStrings } from "../../core/Order.ts"
-import { byScoreThenId, dot, normalize, type Scored } from "../embed/vec.ts"
+import { byScoreThenId, dot, norm, normalize, type Scored } from "../embed/vec.ts"
 import { MemoryInputError } from "../types.ts"
 
 export interface IndexConfig {
@@ -31,12 +31,13 @@ export interface VectorIndex {
   search(query: Float32Array, k: number): Array<Scored>
 }
 
-/** Exact cosine top-K (float64, ties by id). Vectors must be normalised (or zero). */
-export const exactTopK = (ids: ReadonlyArray<string>, vecs: ReadonlyArray<Float32Array>, query: Float32Array, k: number): Array<Scored> => {
-  const q = normalize(query)
+/** Exact cosine top-K: the same float64 formula as `cosine` (vec.ts), ties by id. */
+export const exactTopK = (ids: ReadonlyArray<string>, vecs: ReadonlyArray<Float32Array>, norms: ReadonlyArray<number>, query: Float32Array, k: number): Array<Scored> => {
+  const nq = norm(query)
   const out: Array<Scored> = []
   for (let i = 0; i < ids.length; i++) {
-    const s: Scored = { id: ids[i]!, score: dot(vecs[i]!, q) }
+    const n = norms[i]!
+    const s: Scored = { id: ids[i]!, score: n === 0 || nq === 0 ? 0 : dot(vecs[i]!, query) / (n * nq) }
     if (out.length < k) {
       out.push(s)
       if (out.length === k) out.sort(byScoreThenId)
@@ -59,7 +60,8 @@ export const buildIndex = (
     if (i > 0 && sorted[i]!.id === sorted[i - 1]!.id) throw new MemoryInputError(`index: duplicate id ${sorted[i]!.id}`)
   }
   const ids = sorted.map((s) => s.id)
-  const vecs = sorted.map((s) => normalize(s.vec))
+  const vecs = sorted.map((s) => s.vec)
+  const norms = vecs.map(norm)
   const checkK = (k: number) => {
     if (!Number.isInteger(k) || k < 0) throw new MemoryInputError(`top-k must be a non-negative integer, got ${k}`)
   }
@@ -68,7 +70,7 @@ export const buildIndex = (
       size: ids.length, exact: true,
       search: (q, k) => {
         checkK(k)
-        return exactTopK(ids, vecs, q, k)
+        return exactTopK(ids, vecs, norms, q, k)
       }
     }
   }
@@ -76,7 +78,7 @@ export const buildIndex = (
     dimensions: dim, metric: "cos" as MetricKind, quantization: "f32" as ScalarKind,
     connectivity: config.connectivity, expansion_add: config.expansionAdd, expansion_search: config.expansionSearch, multi: false
   })
-  for (let i = 0; i < vecs.length; i++) index.add(BigInt(i), vecs[i]!, 1)
+  for (let i = 0; i < vecs.length; i++) index.add(BigInt(i), normalize(vecs[i]!), 1)
   return {
     size: ids.length, exact: false,
     search: (q, k) => {
@@ -84,10 +86,12 @@ export const buildIndex = (
       if (k === 0) return []
       // over-fetch a little so equal-score neighbours at the cut can be ordered by id
       const m = index.search(normalize(q), Math.min(ids.length, k + 4), 1)
+      const nq = norm(q)
       const out: Array<Scored> = []
       for (let j = 0; j < m.keys.length; j++) {
         const i = Number(m.keys[j]!)
-        out.push({ id: ids[i]!, score: dot(vecs[i]!, normalize(q)) })
+        const n = norms[i]!
+        out.push({ id: ids[i]!, score: n === 0 || nq === 0 ? 0 : dot(vecs[i]!, q) / (n * nq) })
       }
       return out.sort(byScoreThenId).slice(0, k)
     }

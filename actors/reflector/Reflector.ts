@@ -1,0 +1,88 @@
+/**
+ * The reflector actor: owns the insight memory and turns experience into insights
+ * (src/memory/insight/reflect.ts, documented in src/memory/README.md).
+ *
+ * A thin shell over the pure logic on the runtime kernel (src/runtime/Actor.ts): one message at a time,
+ * state committed only when the handler succeeds, so a crash mid-reflection re-delivers the message
+ * against the last committed insights (reflection is deterministic, so the retry gives the same result).
+ * Problems in a message are processed in id order, whatever order the sender listed them in.
+ * Bad records fail the ask with ReflectorInputError (typed), never a silent skip.
+ */
+import { Effect, Schema } from "effect"
+import { compareStrings } from "../../src/core/Order.ts"
+import type { Embedder } from "../../src/memory/embed/hashEmbed.ts"
+import { makeHashEmbedder } from "../../src/memory/embed/hashEmbed.ts"
+import type { ProblemExperience } from "../../src/memory/experience/experience.ts"
+import { defaultInsightConfig, emptyInsights, type InsightConfig, type ProblemInsights, updateInsights } from "../../src/memory/insight/insights.ts"
+import { defaultReflectConfig, reflect, type ReflectConfig } from "../../src/memory/insight/reflect.ts"
+import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
+import { ReflectorIn } from "./protocol.ts"
+
+export class ReflectorInputError extends Schema.TaggedError<ReflectorInputError>()("ReflectorInputError", { problem: Schema.String }) {}
+
+export interface ReflectorState {
+  readonly insights: ReadonlyMap<string, ProblemInsights>
+}
+
+export type ReflectorOut =
+  | { readonly _tag: "Reflected"; readonly changed: ReadonlyArray<ProblemInsights>; readonly added: number; readonly merged: number; readonly dropped: number }
+  | { readonly _tag: "Insights"; readonly insights: ReadonlyArray<ProblemInsights> }
+
+export interface ReflectorOptions {
+  readonly name?: string
+  readonly embed?: Embedder
+  readonly reflect?: ReflectConfig
+  readonly insight?: InsightConfig
+  readonly initial?: ReadonlyMap<string, ProblemInsights>
+}
+
+/** Pure step of the reflector (exported for tests and for in-process use without an actor). */
+export const reflectStep = (
+  state: ReflectorState, msg: Extract<ReflectorIn, { _tag: "Reflect" }>, embed: Embedder, opts: ReflectorOptions = {}
+): [ReflectorState, ReflectorOut] => {
+  const ctx = { step: msg.step, policyVersion: msg.policyVersion }
+  const exps = [...msg.experiences].sort((a, b) => compareStrings(a.problemId, b.problemId)) as Array<ProblemExperience>
+  const next = new Map(state.insights)
+  const changed: Array<ProblemInsights> = []
+  let added = 0
+  let merged = 0
+  let dropped = 0
+  for (const exp of exps) {
+    const u = updateInsights(next.get(exp.problemId) ?? emptyInsights(exp.problemId), reflect(exp, ctx, opts.reflect ?? defaultReflectConfig), embed, opts.insight ?? defaultInsightConfig)
+    added += u.added.length
+    merged += u.merged.length
+    dropped += u.dropped
+    if (u.added.length + u.merged.length > 0) {
+      next.set(exp.problemId, u.next)
+      changed.push(u.next)
+    }
+  }
+  return [{ insights: next }, { _tag: "Reflected", changed, added, merged, dropped }]
+}
+
+export const reflectorBehavior = (opts: ReflectorOptions = {}): Behavior<ReflectorState, ReflectorIn, ReflectorOut, ReflectorInputError> => {
+  const embed = opts.embed ?? makeHashEmbedder()
+  return behavior({
+    name: opts.name ?? "reflector",
+    initial: { insights: opts.initial ?? new Map() },
+    inbox: ReflectorIn,
+    handle: (state: ReflectorState, msg: ReflectorIn) => {
+      switch (msg._tag) {
+        case "Reflect": {
+          const ids = msg.experiences.map((e) => e.problemId)
+          if (new Set(ids).size !== ids.length) return Effect.fail(new ReflectorInputError({ problem: "a problem appears twice in one Reflect" }))
+          return Effect.try({
+            try: () => reflectStep(state, msg, embed, opts) as readonly [ReflectorState, ReflectorOut],
+            catch: (e) => new ReflectorInputError({ problem: e instanceof Error ? e.message : String(e) })
+          })
+        }
+        case "GetInsights":
+          return Effect.succeed([state, {
+            _tag: "Insights",
+            insights: [...msg.problemIds].sort(compareStrings).map((id) => state.insights.get(id) ?? emptyInsights(id))
+          }] as const)
+      }
+    },
+    journalView: { state: (s) => [...s.insights.entries()].sort((a, b) => compareStrings(a[0], b[0])) }
+  })
+}

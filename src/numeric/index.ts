@@ -6,6 +6,7 @@
  */
 export { type BackendInfo, type BackendName, type BackendRequest, backendInfo, initBackend } from "./backend.ts"
 export { BackendError, CheckpointError, NumericInputError } from "./errors.ts"
+export { readTidy } from "./read.ts"
 export { type ModelConfig, defaultModelConfig, headDim, validateConfig } from "./model/config.ts"
 export { causalBias, forward, hiddenStates } from "./model/forward.ts"
 export { nextTokenLoss } from "./model/lmLoss.ts"

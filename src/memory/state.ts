@@ -86,6 +86,36 @@ export const diffEdits = (prev: MemoryState, next: MemoryState): Array<MemoryEdi
   return out.sort((a, b) => compareStrings(a.key, b.key))
 }
 
+/** Which records an update may have changed: lets a commit skip the O(memory) reference scan. */
+export interface Touched {
+  readonly experience?: ReadonlyArray<string>
+  readonly insights?: ReadonlyArray<string>
+  /** The bank may have changed (it is diffed in full: at most `capacity` behaviors). */
+  readonly bank?: boolean
+}
+
+/**
+ * Like `diffEdits`, but only looks at the touched records: O(touched), for per-step commits when
+ * thousands of problems exist. The caller guarantees that untouched records are the same objects.
+ */
+export const diffTouched = (prev: MemoryState, next: MemoryState, touched: Touched): Array<MemoryEdit> => {
+  const out: Array<MemoryEdit> = []
+  const pick = (prefix: string, a: ReadonlyMap<string, MemoryValue>, b: ReadonlyMap<string, MemoryValue>, ids: ReadonlyArray<string> | undefined) => {
+    for (const id of new Set(ids ?? [])) {
+      const v = b.get(id)
+      if (v === undefined) {
+        if (a.has(id)) out.push({ key: prefix + id, delete: true })
+      } else if (a.get(id) !== v) out.push({ key: prefix + id, value: v })
+    }
+  }
+  pick("exp/", prev.experience, next.experience, touched.experience)
+  pick("ins/", prev.insights, next.insights, touched.insights)
+  if (touched.bank) {
+    for (const e of diffEdits({ ...emptyMemory, bank: prev.bank }, { ...emptyMemory, bank: next.bank })) out.push(e)
+  }
+  return out.sort((a, b) => compareStrings(a.key, b.key))
+}
+
 /** A copy of `m` with `updates` applied (records not in `updates` are shared by reference). */
 export const withRecords = <V>(m: ReadonlyMap<string, V>, updates: ReadonlyArray<readonly [string, V]>): ReadonlyMap<string, V> => {
   if (updates.length === 0) return m

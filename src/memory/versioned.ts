@@ -12,7 +12,7 @@
  */
 import { PMap } from "./store/PMap.ts"
 import { type CommitResult, type Version, VersionStore } from "./store/Versions.ts"
-import { diffEdits, emptyMemory, fromEntries, type MemoryState, type MemoryValue } from "./state.ts"
+import { diffEdits, diffTouched, emptyMemory, fromEntries, type MemoryState, type MemoryValue, type Touched } from "./state.ts"
 import { MemoryInputError, type WriteContext } from "./types.ts"
 
 export class VersionedMemory {
@@ -39,12 +39,16 @@ export class VersionedMemory {
     return this.last
   }
 
-  /** Records `next` as a new version on the branch (a new version even when nothing changed). */
-  commit(next: MemoryState, ctx: WriteContext, label: string): CommitResult & { readonly changed: number } {
+  /**
+   * Records `next` as a new version on the branch (a new version even when nothing changed). With
+   * `touched` (what the update may have changed, e.g. the batch's problem ids) the diff costs
+   * O(touched); without it, a reference scan of every record (O(memory), still no re-hashing).
+   */
+  commit(next: MemoryState, ctx: WriteContext, label: string, touched?: Touched): CommitResult & { readonly changed: number } {
     if (this.last && ctx.step < this.last.meta.step) {
       throw new MemoryInputError(`commit at step ${ctx.step} after step ${this.last.meta.step}: steps must not go back`)
     }
-    const edits = diffEdits(this.current, next)
+    const edits = touched ? diffTouched(this.current, next, touched) : diffEdits(this.current, next)
     const map = edits.length === 0 ? this.map : this.map.update(edits)
     const result = this.store.commit(this.branch, map, { step: ctx.step, policyVersion: ctx.policyVersion, label })
     this.current = next

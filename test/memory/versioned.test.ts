@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
 import { recordUses } from "../../src/memory/behavior/usage.ts"
 import { consolidateMemory, recordRollouts, reflectProblems } from "../../src/memory/pipeline.ts"
-import { diffEdits, emptyMemory, fromEntries, type MemoryState, toEntries } from "../../src/memory/state.ts"
+import { diffEdits, diffTouched, emptyMemory, fromEntries, type MemoryState, toEntries } from "../../src/memory/state.ts"
 import { VersionedMemory } from "../../src/memory/versioned.ts"
 import { attempts, embed } from "./gen.ts"
 
@@ -30,8 +30,12 @@ describe("memory pipeline under versioning", () => {
       steps.forEach((s, step) => {
         const ctx = { step, policyVersion: step }
         for (const g of s.groups) for (const a of g.a) rollouts.add(a.prov.rolloutId)
-        state = recordRollouts(state, s.groups.map((g) => ({ problemId: g.p, attempts: g.a })), embed).state
-        state = reflectProblems(state, s.groups.map((g) => g.p), embed, ctx).state
+        const start = state
+        const r1 = recordRollouts(state, s.groups.map((g) => ({ problemId: g.p, attempts: g.a })), embed)
+        const r2 = reflectProblems(r1.state, s.groups.map((g) => g.p), embed, ctx)
+        state = r2.state
+        // the touched hint finds exactly the edits of a full reference scan
+        expect(diffTouched(start, state, { experience: r1.touched.experience!, insights: r2.touched.insights! })).toEqual(diffEdits(start, state))
         const beforeBank = state.bank
         if (s.consolidate) state = consolidateMemory(state, problemVecs, embed, ctx, { ...defaultConsolidateConfig, ...cfg }).state
         const bs = state.bank.behaviors

@@ -1,10 +1,18 @@
 /**
- * The memory actor: owns the MemoryKeeper (experience, reflector, consolidator, versions). The
- * reflector and consolidator run inside its handler on the batch the orchestrator sends, in canonical
- * problem-id order, so their results never depend on arrival order. Reads pin an immutable version.
+ * The memory actor: owns the MemoryKeeper (the versioned memory). Each step it records experience,
+ * asks the reflector actor for the batch's insights and, on the slow clock, the consolidator actor for
+ * the behavior bank, and commits each result as a new version. Both collaborators process problems in
+ * canonical id order, so results never depend on arrival order; they start from the keeper's insights
+ * and bank, and every change they make comes back here, so their state and the keeper's stay equal.
+ * Reads pin an immutable version. PMD-Transient's throw-away memory is computed in place.
  */
 import { Effect } from "effect"
-import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
+import { type ActorRef, behavior, type Behavior } from "../../src/runtime/Actor.ts"
+import type { ProblemExperience } from "../../src/memory/experience/experience.ts"
+import type { ConsolidatorInputError, ConsolidatorOut } from "../consolidator/Consolidator.ts"
+import type { ConsolidatorIn } from "../consolidator/protocol.ts"
+import type { ReflectorInputError, ReflectorOut } from "../reflector/Reflector.ts"
+import type { ReflectorIn } from "../reflector/protocol.ts"
 import type { Rng } from "../../src/core/Rng.ts"
 import type { MemoryRead, MemoryStatus, RememberRequest } from "../orchestrator/ports.ts"
 import type { MemoryKeeper } from "./keeper.ts"
@@ -28,6 +36,37 @@ export const memoryRead = (k: MemoryKeeper, lag: number): MemoryRead => {
   const v = k.lagged(lag)
   return { seq: v.seq, id: v.id, viewOf: (problemId: string, rng: Rng) => k.view(v.id, problemId, rng) }
 }
+
+export interface Collaborators {
+  readonly reflector: ActorRef<ReflectorIn, ReflectorOut, ReflectorInputError>
+  readonly consolidator: ActorRef<ConsolidatorIn, ConsolidatorOut, ConsolidatorInputError>
+}
+
+/** One step's memory updates through the reflector and consolidator actors. */
+const rememberWith = (k: MemoryKeeper, r: RememberRequest, c: Collaborators) =>
+  Effect.gen(function*() {
+    if (k.frozen) return
+    const ctx = { step: r.step, policyVersion: r.policyVersion }
+    if (k.consolidates) {
+      const uses = r.outcomes.flatMap((o) => (o.behaviorId === undefined ? [] : [{ behaviorId: o.behaviorId, success: o.success }]))
+      if (uses.length > 0) yield* c.consolidator.ask({ _tag: "RecordUses", uses })
+    }
+    k.recordOutcomes(r.outcomes, ctx)
+    k.recordExperience(r.groups, ctx)
+    if (k.reflects) {
+      const experiences = [...new Set(r.groups.map((g) => g.problemId))].sort()
+        .flatMap((id) => { const e = k.vm.state.experience.get(id); return e === undefined ? [] : [e as ProblemExperience] })
+      const out = yield* c.reflector.ask({ _tag: "Reflect", step: r.step, policyVersion: r.policyVersion, experiences } as ReflectorIn)
+      if (out._tag !== "Reflected") throw new Error(`reflector replied ${out._tag}`)
+      k.applyInsights(out.changed, ctx)
+    }
+    if (k.consolidates && r.consolidate) {
+      yield* c.consolidator.ask({ _tag: "Consolidate", step: r.step, policyVersion: r.policyVersion, problems: k.problemTokens, insights: [...k.vm.state.insights.values()] } as ConsolidatorIn)
+      const bank = yield* c.consolidator.ask({ _tag: "GetBank" })
+      if (bank._tag !== "Bank") throw new Error(`consolidator replied ${bank._tag}`)
+      k.applyBank(bank.bank, ctx)
+    }
+  }).pipe(Effect.orDie)
 
 export const memoryReply = (
   fresh: () => MemoryKeeper,
@@ -62,11 +101,14 @@ export const expectMemory = <T extends MemoryOut["_tag"]>(out: MemoryOut, tag: T
   return out as Extract<MemoryOut, { _tag: T }>
 }
 
-export const memoryBehavior = (initial: MemoryKeeper, fresh: () => MemoryKeeper): Behavior<MemoryKeeper, MemoryIn, MemoryOut> =>
+export const memoryBehavior = (initial: MemoryKeeper, fresh: () => MemoryKeeper, collaborators: Collaborators): Behavior<MemoryKeeper, MemoryIn, MemoryOut> =>
   behavior({
     name: "memory",
     initial,
     capacity: 4,
     askTimeout: "Infinity",
-    handle: (k: MemoryKeeper, msg: MemoryIn) => Effect.sync(() => memoryReply(fresh, k, msg))
+    handle: (k: MemoryKeeper, msg: MemoryIn) =>
+      msg._tag === "Remember" && !msg.request.fresh
+        ? rememberWith(k, msg.request, collaborators).pipe(Effect.map(() => [k, { _tag: "Status", status: memoryStatus(k) }] as const))
+        : Effect.sync(() => memoryReply(fresh, k, msg))
   })

@@ -10,11 +10,11 @@
  */
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { Rng } from "../../src/core/Rng.ts"
-import { defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
-import type { Behavior } from "../../src/memory/behavior/behavior.ts"
+import { type ConsolidateConfig, defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
+import type { Behavior, BehaviorBank } from "../../src/memory/behavior/behavior.ts"
 import { recordUses } from "../../src/memory/behavior/usage.ts"
 import type { Embedder } from "../../src/memory/embed/hashEmbed.ts"
-import { defaultInsightConfig } from "../../src/memory/insight/insights.ts"
+import { defaultInsightConfig, type InsightConfig, type ProblemInsights } from "../../src/memory/insight/insights.ts"
 import { emptyMemp, type MempStore, mempRetrieve, mempUpdate, type MempOutcome } from "../../src/memory/memp/memp.ts"
 import { consolidateMemory, recordRollouts, reflectProblems, type RolloutGroup } from "../../src/memory/pipeline.ts"
 import type { MemoryView } from "../../src/memory/retrieval/compose.ts"
@@ -43,6 +43,9 @@ export class MemoryKeeper {
   frozen = false
   private readonly cfg: RunConfig
   private readonly embed: Embedder
+  get embedder(): Embedder {
+    return this.embed
+  }
   private readonly problems: ReadonlyArray<{ id: string; vec: Float32Array; query: ReadonlyArray<number> }>
   private readonly queryOf: Map<string, { vec: Float32Array; query: ReadonlyArray<number> }>
   private readonly views = new Map<string, { state: MemoryState; index: BehaviorIndex | null }>()
@@ -76,26 +79,61 @@ export class MemoryKeeper {
     return { seq: v.seq + 1, id: v.id }
   }
 
-  /** The three updates of one step (Eqs. 1-3). Returns the versions committed. */
+  /**
+   * The three updates of one step (Eqs. 1-3), computed here (the plain loop, and PMD-Transient's
+   * throw-away memory). The actor pipeline runs the same pure functions inside the reflector and
+   * consolidator actors and hands their results to `applyInsights` / `applyBank`.
+   */
   afterRollouts(groups: ReadonlyArray<RolloutGroup>, ctx: WriteContext, consolidate: boolean): Array<Version> {
     if (this.frozen) return []
+    const out = [this.recordExperience(groups, ctx)]
+    if (this.reflects) {
+      const ins = reflectProblems(this.vm.state, groups.map((g) => g.problemId), this.embed, ctx, { insight: this.insightConfig })
+      out.push(this.applyInsights(ins.updates.filter((u) => u.added.length + u.merged.length > 0).map((u) => u.next), ctx))
+    }
+    if (this.consolidates && consolidate) {
+      out.push(this.applyBank(consolidateMemory(this.vm.state, this.problems, this.embed, ctx, this.consolidateConfig).state.bank, ctx))
+    }
+    return out
+  }
+
+  /** Eq. 1: experience from the verified rollouts (commit "experience"). */
+  recordExperience(groups: ReadonlyArray<RolloutGroup>, ctx: WriteContext): Version {
     const m = this.cfg.memory
-    const out: Array<Version> = []
     const exp = recordRollouts(this.vm.state, groups, this.embed, {
       maxSuccesses: m.successesMax, maxFailures: m.failuresMax, dupThreshold: m.duplicateSimilarity
     })
-    this.commit(exp.state, ctx, "experience", out)
-    if (m.levels !== "E") {
-      const ins = reflectProblems(this.vm.state, groups.map((g) => g.problemId), this.embed, ctx, {
-        insight: { ...defaultInsightConfig, maxPerKind: m.insightsMax }
-      })
-      this.commit(ins.state, ctx, "reflector", out)
-    }
-    if (m.levels === "EIB" && m.update === "pmd" && consolidate) {
-      const c = consolidateMemory(this.vm.state, this.problems, this.embed, ctx, { ...defaultConsolidateConfig, capacity: m.bankCapacity })
-      this.commit(c.state, ctx, "consolidator", out)
-    }
-    return out
+    return this.vm.commit(exp.state, ctx, "experience", exp.touched).version
+  }
+
+  /** Eq. 2: the reflector's changed insight records (commit "reflector"). */
+  applyInsights(changed: ReadonlyArray<ProblemInsights>, ctx: WriteContext): Version {
+    const insights = new Map(this.vm.state.insights)
+    for (const i of changed) insights.set(i.problemId, i)
+    return this.vm.commit({ ...this.vm.state, insights }, ctx, "reflector", { insights: changed.map((i) => i.problemId) }).version
+  }
+
+  /** Eq. 3: the consolidator's behavior bank (commit "consolidator"). */
+  applyBank(bank: BehaviorBank, ctx: WriteContext): Version {
+    return this.vm.commit({ ...this.vm.state, bank }, ctx, "consolidator", { bank: true }).version
+  }
+
+  /** Does this configuration keep insights / behaviors at all. */
+  get reflects(): boolean {
+    return this.cfg.memory.levels !== "E"
+  }
+  get consolidates(): boolean {
+    return this.cfg.memory.levels === "EIB" && this.cfg.memory.update === "pmd"
+  }
+  get insightConfig(): InsightConfig {
+    return { ...defaultInsightConfig, maxPerKind: this.cfg.memory.insightsMax }
+  }
+  get consolidateConfig(): ConsolidateConfig {
+    return { ...defaultConsolidateConfig, capacity: this.cfg.memory.bankCapacity }
+  }
+  /** The training problems as the consolidator sees them (id and the tokens it embeds). */
+  get problemTokens(): ReadonlyArray<{ readonly id: string; readonly tokens: ReadonlyArray<number> }> {
+    return this.problems.map((p) => ({ id: p.id, tokens: p.query }))
   }
 
   /** Memp bookkeeping and update (behavior level = Memp store), and PMD's behavior hit counters. */
@@ -108,9 +146,7 @@ export class MemoryKeeper {
     }
     const uses = outcomes.flatMap((o) => (o.behaviorId === undefined ? [] : [{ behaviorId: o.behaviorId, success: o.success }]))
     if (uses.length === 0) return []
-    const out: Array<Version> = []
-    this.commit({ ...this.vm.state, bank: recordUses(this.vm.state.bank, uses) }, ctx, "usage", out)
-    return out
+    return [this.vm.commit({ ...this.vm.state, bank: recordUses(this.vm.state.bank, uses) }, ctx, "usage", { bank: true }).version]
   }
 
   /** What the teacher sees of a problem at `version` (experience, insights, top-K behaviors). */
@@ -162,9 +198,6 @@ export class MemoryKeeper {
     return { state, index }
   }
 
-  private commit(next: MemoryState, ctx: WriteContext, writer: string, out: Array<Version>): void {
-    out.push(this.vm.commit(next, ctx, writer).version)
-  }
 }
 
 /** A Memp item rendered through the behavior block (its procedure without [EOS]). */

@@ -1,6 +1,6 @@
 /**
- * Wiring: the step's ports backed by supervised actors (`actorPorts`: policy, teacher, memory,
- * verifier pool, each a fiber with a bounded mailbox in the ambient ActorSystem), or by plain calls on
+ * Wiring: the step's ports backed by supervised actors (`actorPorts`: policy, teacher, memory with its
+ * reflector and consolidator, verifier pool, each a fiber with a bounded mailbox in the ambient ActorSystem), or by plain calls on
  * the same objects (`directPorts`: the baseline of bench/orchestrator/pipeline.bench.ts). The two
  * produce identical results; only scheduling differs.
  */
@@ -10,6 +10,8 @@ import * as ActorSystem from "../../src/runtime/ActorSystem.ts"
 import type { DuplicateActor } from "../../src/runtime/Errors.ts"
 import type { MemoryKeeper } from "../memory/keeper.ts"
 import { expectMemory, memoryBehavior, type MemoryIn, memoryRead, memoryReply, memoryStatus } from "../memory/Memory.ts"
+import { consolidatorBehavior } from "../consolidator/Consolidator.ts"
+import { reflectorBehavior } from "../reflector/Reflector.ts"
 import { expectOut, policyBehavior } from "../policy/Policy.ts"
 import type { PolicyModel } from "../policy/PolicyModel.ts"
 import { teach, teacherBehavior } from "../teacher/Teacher.ts"
@@ -31,7 +33,13 @@ const orDie = <A, E>(eff: Effect.Effect<A, E>): Effect.Effect<A> => Effect.orDie
 export const actorPorts = (parts: PipelineParts): Effect.Effect<Ports, DuplicateActor, ActorSystem.ActorSystem | Scope.Scope> =>
   Effect.gen(function*() {
     const policy = yield* ActorSystem.spawn(policyBehavior(parts.model))
-    const memory = yield* ActorSystem.spawn(memoryBehavior(parts.keeper, parts.freshKeeper))
+    // the reflector and consolidator start from the keeper's insights and bank (a resumed run's too)
+    const k = parts.keeper
+    const reflector = yield* ActorSystem.spawn(reflectorBehavior({ embed: k.embedder, insight: k.insightConfig, initial: k.vm.state.insights }))
+    const consolidator = yield* ActorSystem.spawn(consolidatorBehavior({
+      embedProblem: k.embedder, embedContent: k.embedder, config: k.consolidateConfig, initial: k.vm.state.bank
+    }))
+    const memory = yield* ActorSystem.spawn(memoryBehavior(parts.keeper, parts.freshKeeper, { reflector, consolidator }))
     const score = (contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>) =>
       orDie(policy.ask({ _tag: "ScoreTeacher", contexts, responses })).pipe(Effect.map((o) => expectOut(o, "Scored").logp))
     const teacher = yield* ActorSystem.spawn(teacherBehavior(parts.cfg, score))

@@ -16,7 +16,9 @@ export type ContextKind = "none" | "skill" | "solution" | "feedback"
 export const CONTEXT_KINDS: ReadonlyArray<ContextKind> = ["none", "skill", "solution", "feedback"]
 
 export interface Example {
+  /** Id of the problem the example is built on (in an auxiliary domain when `foreign`). */
   readonly problemId: string
+  readonly foreign: boolean
   readonly kind: ContextKind
   readonly context: ReadonlyArray<number>
   /** The reference solution, ending with [EOS]. */
@@ -33,8 +35,9 @@ export interface ExamplePool<P extends ProblemBase> {
   readonly responseTokens: ReadonlyArray<number>
 }
 
-export const examplePool = <P extends ProblemBase>(domain: Domain<P>): ExamplePool<P> => {
-  const problems = domain.problems("train")
+/** The pool of a domain's train split (or, for an auxiliary domain, of both splits). */
+export const examplePool = <P extends ProblemBase>(domain: Domain<P>, splits: ReadonlyArray<"train" | "heldout"> = ["train"]): ExamplePool<P> => {
+  const problems = splits.flatMap((s) => domain.problems(s))
   const skills: Array<ReadonlyArray<number> | undefined> = []
   const tokens = new Set<number>()
   for (const p of problems) {
@@ -80,18 +83,28 @@ export const failedFeedback = <P extends ProblemBase>(pool: ExamplePool<P>, prob
 export const drawKind = (w: MixtureWeights, rng: Rng): ContextKind =>
   CONTEXT_KINDS[rng.weighted([w.none, w.skill, w.solution, w.feedback])]!
 
-/** Builds the example of one visit. `kind` may be forced (calibration); otherwise drawn from `weights`. */
+/**
+ * Builds the example of one visit: the context kind is drawn from `weights`; a skill or solution context
+ * is built, with probability mixture.foreign, on a problem drawn from `foreign` (auxiliary pools).
+ */
 export const makeExample = <P extends ProblemBase>(
-  pool: ExamplePool<P>,
-  problem: P,
+  home: ExamplePool<P>,
+  homeProblem: P,
   mixture: Mixture,
   weights: MixtureWeights,
-  visit: Rng
+  visit: Rng,
+  foreign: ReadonlyArray<ExamplePool<P>> = []
 ): Example => {
-  const d = pool.domain
-  const prompt = d.prompt(problem, visit.fork("prompt"))
   const rng = visit.fork("mix")
   const kind = drawKind(weights, rng)
+  let pool = home
+  let problem = homeProblem
+  if ((kind === "skill" || kind === "solution") && foreign.length > 0 && rng.bool(mixture.foreign)) {
+    pool = rng.pick(foreign)
+    problem = rng.pick(pool.problems)
+  }
+  const d = pool.domain
+  const prompt = d.prompt(problem, visit.fork("prompt"))
   const response = d.solution(problem)
   const skillBlock = (): Array<number> => block(Control.BEH, skillItems(pool, problem, rng.weighted(mixture.distractors), rng))
   let blocks: Array<number> = []
@@ -103,5 +116,5 @@ export const makeExample = <P extends ProblemBase>(
     // context.ts order: [BEH] before [FB]
     blocks = [...(withSkill ? skillBlock() : []), ...(fb ?? [])]
   }
-  return { problemId: problem.id, kind, context: withBlocks(prompt, blocks), response }
+  return { problemId: problem.id, foreign: pool !== home, kind, context: withBlocks(prompt, blocks), response }
 }

@@ -35,6 +35,14 @@ export interface Mixture {
   readonly distractors: readonly [number, number, number]
   /** Probability that a feedback context also carries the skill hint (blocks of memory co-occur). */
   readonly feedbackWithSkill: number
+  /**
+   * Probability that a skill or solution context is built on a foreign problem: one of an auxiliary
+   * domain (same config, another seed: other skills, programs never seen) instead of the train split.
+   * Why: on train problems a hinted answer can be recalled from memory of the problem, so the hint
+   * itself is not needed; on foreign problems only reading the hint (and the examples) works, which is
+   * what the teacher's context must teach the model to do.
+   */
+  readonly foreign: number
 }
 
 export interface WarmupRecipe {
@@ -49,16 +57,21 @@ export interface WarmupRecipe {
   readonly adam: AdamConfig
   readonly clipNorm: number
   readonly mixture: Mixture
+  /** Seeds of the auxiliary domains that foreign hinted contexts draw from (both of their splits). */
+  readonly auxSeeds: ReadonlyArray<number>
   /** Steps after which the build's weights hash is recorded in recipe.json (the cheap determinism guard). */
   readonly prefixSteps: number
 }
 
-const CODE_STEPS = 1500
+const CODE_STEPS = 1600
 
 /** The code-domain base recipe (see README.md for why each part is there). */
 export const codeRecipe: WarmupRecipe = {
   version: 1,
-  domain: { name: "code", seed: 0, config: {} },
+  // fewer train problems per cluster and more tier-0 ones, so held-out keeps tier-0 programs (a tier's
+  // pool is finite and train draws first); a noisier cue, so the skill hint carries information the
+  // prompt lacks (ARCHITECTURE.md §9.3: a skill hint worth >= +15 points)
+  domain: { name: "code", seed: 0, config: { trainPerCluster: 16, heldoutPerCluster: 8, difficultyWeights: [0.5, 0.2, 0.2, 0.1], cueAccuracy: 0.65 } },
   model: { vocabSize: VOCAB_SIZE, contextLength: 128, dModel: 64, nLayers: 2, nHeads: 4, dMlp: 256 },
   seed: 1,
   steps: CODE_STEPS,
@@ -67,11 +80,13 @@ export const codeRecipe: WarmupRecipe = {
   adam: { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01 },
   clipNorm: 1,
   mixture: {
-    start: { none: 0.4, skill: 0.3, solution: 0.22, feedback: 0.08 },
-    end: { none: 0.75, skill: 0.12, solution: 0.08, feedback: 0.05 },
+    start: { none: 0.3, skill: 0.3, solution: 0.3, feedback: 0.1 },
+    end: { none: 0.75, skill: 0.1, solution: 0.1, feedback: 0.05 },
     distractors: [0.4, 0.3, 0.3],
-    feedbackWithSkill: 0.3
+    feedbackWithSkill: 0.3,
+    foreign: 0.5
   },
+  auxSeeds: [101, 102],
   prefixSteps: 20
 }
 

@@ -22,7 +22,7 @@ import {
   validateConfig,
   weightsHash
 } from "../../numeric/index.ts"
-import { type ContextKind, type Example, examplePool, makeExample } from "./examples.ts"
+import { type ContextKind, type Example, type ExamplePool, examplePool, makeExample } from "./examples.ts"
 import { type WarmupRecipe, mixtureAt } from "./recipe.ts"
 
 export interface StepReport {
@@ -67,29 +67,39 @@ export const packBatch = (examples: ReadonlyArray<Example>, contextLength: numbe
 }
 
 /** The examples of one step (pure function of recipe, pool and step). */
-export const stepExamples = <P extends ProblemBase>(recipe: WarmupRecipe, pool: ReturnType<typeof examplePool<P>>, step: number): Array<Example> => {
+export const stepExamples = <P extends ProblemBase>(
+  recipe: WarmupRecipe,
+  pool: ExamplePool<P>,
+  step: number,
+  foreign: ReadonlyArray<ExamplePool<P>> = []
+): Array<Example> => {
   const root = Rng.root(recipe.seed).fork("warmup")
   const n = pool.problems.length
   const picked = root.fork("batch", step).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, Math.min(recipe.batchSize, n))
   const w = mixtureAt(recipe.mixture, step, recipe.steps)
   return picked.map((i) => {
     const p = pool.problems[i]!
-    return makeExample(pool, p, recipe.mixture, w, root.fork("visit", step, p.id))
+    return makeExample(pool, p, recipe.mixture, w, root.fork("visit", step, p.id), foreign)
   })
 }
+
+/** The auxiliary domains' pools (same domain config, the recipe's auxSeeds; both splits). */
+export const auxPools = (recipe: WarmupRecipe): Array<ExamplePool<ProblemBase>> =>
+  recipe.auxSeeds.map((seed) => examplePool(makeDomain({ ...recipe.domain, seed }) as Domain<ProblemBase>, ["train", "heldout"]))
 
 /** Runs the recipe (or its first `stopAfter` steps). The caller owns and must dispose the returned params. */
 export const buildBase = (recipe: WarmupRecipe, options: BuildOptions = {}): BuildResult => {
   const config = validateConfig(recipe.model)
   const domain = makeDomain(recipe.domain) as Domain<ProblemBase>
   const pool = examplePool(domain)
+  const foreign = auxPools(recipe)
   const params = initParams(config, Rng.root(recipe.seed).fork("warmup", "init"))
   const adam: AdamState = createAdamState(params)
   const last = Math.min(recipe.steps, options.stopAfter ?? recipe.steps)
   let prefixHash: string | undefined
   try {
     for (let step = 1; step <= last; step++) {
-      const examples = stepExamples(recipe, pool, step)
+      const examples = stepExamples(recipe, pool, step, foreign)
       const { tokens, weights, B, T } = packBatch(examples, config.contextLength)
       const r = trainStep(params, adam, () => nextTokenLoss(params, config, tokens, weights, B, T), {
         schedule: recipe.schedule,

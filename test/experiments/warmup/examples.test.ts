@@ -5,7 +5,7 @@ import { Control } from "../../../src/domains/control.ts"
 import { type Domain, type ProblemBase, makeDomain } from "../../../src/domains/index.ts"
 import { body, examplePool, failedFeedback, makeExample } from "../../../src/experiments/warmup/examples.ts"
 import { codeRecipe, mixtureAt, recipeHash } from "../../../src/experiments/warmup/recipe.ts"
-import { packBatch, stepExamples } from "../../../src/experiments/warmup/train.ts"
+import { auxPools, packBatch, stepExamples } from "../../../src/experiments/warmup/train.ts"
 
 const domain = makeDomain(codeRecipe.domain) as Domain<ProblemBase>
 const pool = examplePool(domain)
@@ -26,6 +26,7 @@ describe("warm-up examples", () => {
     for (let step = 1; step <= 6; step++) {
       for (const e of stepExamples(codeRecipe, pool, step)) {
         kinds.add(e.kind)
+        if (e.foreign) continue
         const p = domain.problem(e.problemId)
         expect(e.context[0]).toBe(Control.PROB)
         expect(e.context[e.context.length - 1]).toBe(Control.ANS)
@@ -47,6 +48,23 @@ describe("warm-up examples", () => {
       }
     }
     expect([...kinds].sort()).toEqual(["feedback", "none", "skill", "solution"])
+  })
+
+  test("foreign contexts: only skill / solution hints, built on auxiliary problems", () => {
+    const foreign = auxPools(codeRecipe)
+    expect(foreign.length).toBe(codeRecipe.auxSeeds.length)
+    const all = Array.from({ length: 8 }, (_, i) => stepExamples(codeRecipe, pool, i + 1, foreign)).flat()
+    const f = all.filter((e) => e.foreign)
+    expect(f.length).toBeGreaterThan(0)
+    for (const e of f) {
+      expect(["skill", "solution"]).toContain(e.kind)
+      // ids repeat across auxiliary domains (same id scheme), so match id and solution together
+      const match = foreign.some((x) => x.problems.some((p) => p.id === e.problemId && x.domain.solution(p).join() === e.response.join()))
+      expect(match).toBe(true)
+    }
+    const hinted = all.filter((e) => e.kind === "skill" || e.kind === "solution")
+    expect(f.length / hinted.length).toBeGreaterThan(0.3)
+    expect(f.length / hinted.length).toBeLessThan(0.7)
   })
 
   test("a feedback block comes from a failed attempt and is complete", () => {

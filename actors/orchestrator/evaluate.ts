@@ -100,8 +100,12 @@ export const evaluate = (ports: Ports, cfg: RunConfig, domain: Domain<ProblemBas
       const ids = evalProblems(cfg, domain, split)
       if (ids.length === 0) continue
       const memoryFree = yield* run(ports, cfg, domain, protocol, ids, (_, p) => p, "free")
-      const memoryAugmented = memory === null ? null : yield* run(ports, cfg, domain, protocol, ids, (id, prompt) =>
-        compose(memory.viewOf(id, Rng.root(cfg.seed).fork("eval-retrieval", id)).view, { prompt }, { levels: cfg.memory.levels, budget: cfg.memory.contextTokensMax }).tokens, "mem")
+      const memoryAugmented = memory === null ? null : yield* run(ports, cfg, domain, protocol, ids, (id, prompt) => {
+        const view = memory.viewOf(id, Rng.root(cfg.seed).fork("eval-retrieval", id)).view
+        // as for the teacher: stored feedback only when no stored solution is shown
+        const feedback = (view.experience?.successes.length ?? 0) > 0 ? { feedback: [] } : {}
+        return compose(view, { prompt }, { levels: cfg.memory.levels, budget: cfg.memory.contextTokensMax, ...feedback }).tokens
+      }, "mem")
       rows.push({ kind: "eval", step, protocol, problems: ids.length, memoryFree, memoryAugmented })
     }
     return rows

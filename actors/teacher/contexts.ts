@@ -48,8 +48,11 @@ export const teacherContexts = (
     const group = [...groups.get(it.problemId)!].sort((a, b) => a.index - b.index)
     const sibling = group.find((o) => o.reward >= opts.successThreshold && !(opts.dontRepromptOnSelfSuccess && o.index === it.index))
     const ownFailed = it.reward < opts.successThreshold && it.feedback.length > 0
-    const feedback = opts.includeFeedback && sibling === undefined && ownFailed ? it.feedback : undefined
     const view = opts.levels === "none" ? {} : viewOf(it.problemId)
+    // LAS's environment_feedback_only_without_solution, applied to stored solutions too: feedback
+    // only when no solution is shown (an empty feedback suppresses the stored one)
+    const hasSolution = sibling !== undefined || (view.experience?.successes.length ?? 0) > 0
+    const feedback = hasSolution ? [] : opts.includeFeedback && ownFailed ? it.feedback : undefined
     const c = compose(view, { prompt: it.prompt }, {
       levels: opts.levels,
       budget: opts.budget,

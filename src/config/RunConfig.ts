@@ -23,6 +23,8 @@ export const RunConfig = Schema.Struct({
   seed: NonNegInt,
   method: Schema.Literals(Methods),
   domain: Schema.Literals(["code", "science"]),
+  /** the benchmark's generator seed (0 = the problems the committed base was calibrated on); not the run seed */
+  domainSeed: NonNegInt,
   /** training steps (one step = one batch of problems, groupSize rollouts each, one update) */
   steps: PosInt,
   batchProblems: PosInt,

@@ -9,6 +9,7 @@ export const defaultConfig: RunConfig = {
   seed: 1,
   method: "pmd",
   domain: "code",
+  domainSeed: 0,
   steps: 60,
   batchProblems: 8,
   groupSize: 8,
@@ -31,7 +32,9 @@ export const defaultConfig: RunConfig = {
   },
   teacher: { kind: "ema", emaRate: 0.05, interpolation: 1 },
   memory: {
-    levels: "EIB",
+    // the committed base was warmed up on [SOL] / [FB] / skill [BEH] blocks; insight blocks
+    // ([STRAT], [LESSON], [AVOID]) are out of its distribution (see README, "Results")
+    levels: "E",
     successesMax: 5,
     failuresMax: 3,
     duplicateSimilarity: 0.95,

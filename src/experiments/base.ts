@@ -1,13 +1,16 @@
 /**
- * The committed base checkpoint a run starts from (`base: "warmup"`): the deterministic warm-up of
- * src/experiments/warmup/, stored under src/experiments/warmup/base/<domain>/. A missing base, or one
- * whose model shape differs from the run's, is a typed error naming what to do.
+ * The base a run starts from (`base: "warmup"`): the committed, calibrated warm-up checkpoint of
+ * src/experiments/warmup/ (loadBase refuses a base built from another recipe), checked against the
+ * run's model shape. Also the domain each base was calibrated on: the default benchmark of a domain.
  */
 import { Schema } from "effect"
-import { existsSync, readFileSync } from "node:fs"
-import { fileURLToPath } from "node:url"
-import { join } from "node:path"
-import { loadCheckpoint, type ModelConfig, type Weights } from "../numeric/index.ts"
+import type { DomainName } from "../domains/Domain.ts"
+import type { DomainSpec } from "../domains/index.ts"
+import { disposeParams, getWeights, type ModelConfig, type Weights } from "../numeric/index.ts"
+import { loadBase } from "./warmup/base.ts"
+import { RECIPES } from "./warmup/recipe.ts"
+
+export { baseDir } from "./warmup/base.ts"
 
 export class BaseCheckpointError extends Schema.TaggedError<BaseCheckpointError>()("BaseCheckpointError", { domain: Schema.String, problem: Schema.String }) {
   override get message(): string {
@@ -15,24 +18,24 @@ export class BaseCheckpointError extends Schema.TaggedError<BaseCheckpointError>
   }
 }
 
-export const baseDir = (domain: string): string => fileURLToPath(new URL(`./warmup/base/${domain}/`, import.meta.url))
-
-export const baseCheckpoint = (domain: string, model: ModelConfig): { weights: Weights; recipeHash: string | null; config: ModelConfig } => {
-  const dir = baseDir(domain)
-  if (!existsSync(join(dir, "model.json"))) {
-    throw new BaseCheckpointError({ domain, problem: `no committed base at ${dir}; run with --set base=scratch, or build it: node src/experiments/warmup/build.ts --domain ${domain}` })
-  }
-  let ck
+export const baseCheckpoint = (domain: DomainName, model: ModelConfig): { weights: Weights; recipeHash: string } => {
+  let base
   try {
-    ck = loadCheckpoint(dir)
+    base = loadBase(domain)
   } catch (e) {
-    throw new BaseCheckpointError({ domain, problem: (e as Error).message })
+    throw new BaseCheckpointError({ domain, problem: `${(e as Error).message} (or run with --set base=scratch)` })
   }
-  const same = (Object.keys(model) as Array<keyof ModelConfig>).every((k) => ck.config[k] === model[k])
-  if (!same) {
-    throw new BaseCheckpointError({ domain, problem: `its model ${JSON.stringify(ck.config)} differs from the run's ${JSON.stringify(model)}; set model.* to match or use base=scratch` })
+  try {
+    const same = (Object.keys(model) as Array<keyof ModelConfig>).every((k) => base.config[k] === model[k])
+    if (!same) {
+      throw new BaseCheckpointError({ domain, problem: `its model ${JSON.stringify(base.config)} differs from the run's ${JSON.stringify(model)}; set model.* to match or use base=scratch` })
+    }
+    return { weights: getWeights(base.params), recipeHash: base.recipeHash }
+  } finally {
+    disposeParams(base.params)
   }
-  const recipeFile = join(dir, "recipe.json")
-  const recipeHash = existsSync(recipeFile) ? ((JSON.parse(readFileSync(recipeFile, "utf8")) as { hash?: string }).hash ?? null) : null
-  return { weights: ck.weights, recipeHash, config: ck.config }
 }
+
+/** The domain knobs the base of `domain` was calibrated on ({} when there is no recipe). */
+export const benchmarkDomainConfig = (domain: DomainName): NonNullable<DomainSpec["config"]> =>
+  (RECIPES[domain]?.domain.config ?? {}) as NonNullable<DomainSpec["config"]>

@@ -12,11 +12,16 @@ import type { ModelConfig, Weights } from "../numeric/index.ts"
 import { MemoryKeeper, type ProblemKey } from "../../actors/memory/keeper.ts"
 import { PolicyModel } from "../../actors/policy/PolicyModel.ts"
 import type { PoolOptions } from "../../actors/verifier/pool.ts"
-import { baseCheckpoint } from "./base.ts"
+import { baseCheckpoint, benchmarkDomainConfig } from "./base.ts"
 import type { VersionedMemory } from "../memory/versioned.ts"
 
+/**
+ * The run's domain: a fixed benchmark (seed `domainSeed`, by default the problems the base was
+ * calibrated on), independent of the run seed, as the paper's datasets are; `domainOptions` override
+ * the benchmark's knobs.
+ */
 export const domainSpec = (cfg: RunConfig): DomainSpec =>
-  ({ name: cfg.domain, seed: cfg.seed, config: cfg.domainOptions as never }) as DomainSpec
+  ({ name: cfg.domain, seed: cfg.domainSeed, config: { ...benchmarkDomainConfig(cfg.domain), ...cfg.domainOptions } }) as DomainSpec
 
 export const modelConfig = (cfg: RunConfig): ModelConfig => ({ vocabSize: VOCAB_SIZE, ...cfg.model })
 

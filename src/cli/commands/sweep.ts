@@ -34,11 +34,11 @@ export const sweepCommand = Command.make("sweep", {
 })).pipe(Command.withDescription("methods x seeds x knobs in parallel processes; means with 95% confidence intervals"))
 
 /** What `npm start` runs: GRPO vs SDPO vs PMD on the code domain, a few seeds. */
-export const DEFAULT_EXPERIMENT: SweepSpec = { preset: "default", methods: ["grpo", "sdpo", "pmd"], seeds: [1, 2] }
+export const DEFAULT_EXPERIMENT: SweepSpec = { preset: "default", methods: ["grpo", "sdpo", "pmd"], seeds: [1, 2, 3] }
 
 export const startCommand = Command.make("start", {
   out: Flag.String("out").pipe(Flag.withDefault("runs/default"), Flag.withDescription("sweep directory")),
-  seeds: Flag.Int("seeds").pipe(Flag.optional, Flag.withDescription("number of seeds (default 2)"))
+  seeds: Flag.Int("seeds").pipe(Flag.optional, Flag.withDescription("number of seeds (default 3)"))
 }, (f) => Effect.gen(function*() {
   const n = Option.getOrElse(f.seeds, () => DEFAULT_EXPERIMENT.seeds.length)
   process.exitCode = yield* runSweep({ ...DEFAULT_EXPERIMENT, seeds: Array.from({ length: n }, (_, i) => i + 1) }, f.out)

@@ -8,6 +8,7 @@
  */
 import { Effect } from "effect"
 import { type ActorRef, behavior, type Behavior } from "../../src/runtime/Actor.ts"
+import { expectTag } from "../../src/runtime/expectTag.ts"
 import type { ProblemExperience } from "../../src/memory/experience/experience.ts"
 import type { ConsolidatorInputError, ConsolidatorOut } from "../consolidator/Consolidator.ts"
 import type { ConsolidatorIn } from "../consolidator/protocol.ts"
@@ -57,14 +58,11 @@ const rememberWith = (k: MemoryKeeper, r: RememberRequest, c: Collaborators) =>
       const experiences = [...new Set(r.groups.map((g) => g.problemId))].sort()
         .flatMap((id) => { const e = k.vm.state.experience.get(id); return e === undefined ? [] : [e as ProblemExperience] })
       const out = yield* c.reflector.ask({ _tag: "Reflect", step: r.step, policyVersion: r.policyVersion, experiences } as ReflectorIn)
-      if (out._tag !== "Reflected") throw new Error(`reflector replied ${out._tag}`)
-      k.applyInsights(out.changed, ctx)
+      k.applyInsights(expectTag("reflector", out, "Reflected").changed, ctx)
     }
     if (k.consolidates && r.consolidate) {
       yield* c.consolidator.ask({ _tag: "Consolidate", step: r.step, policyVersion: r.policyVersion, problems: k.problemTokens, insights: [...k.vm.state.insights.values()] } as ConsolidatorIn)
-      const bank = yield* c.consolidator.ask({ _tag: "GetBank" })
-      if (bank._tag !== "Bank") throw new Error(`consolidator replied ${bank._tag}`)
-      k.applyBank(bank.bank, ctx)
+      k.applyBank(expectTag("consolidator", yield* c.consolidator.ask({ _tag: "GetBank" }), "Bank").bank, ctx)
     }
   }).pipe(Effect.orDie)
 
@@ -96,10 +94,7 @@ export const memoryReply = (
 }
 
 /** Narrows a reply to the tag the request expects (a mismatch is a bug: a defect). */
-export const expectMemory = <T extends MemoryOut["_tag"]>(out: MemoryOut, tag: T): Extract<MemoryOut, { _tag: T }> => {
-  if (out._tag !== tag) throw new Error(`memory actor replied ${out._tag}, expected ${tag}`)
-  return out as Extract<MemoryOut, { _tag: T }>
-}
+export const expectMemory = <T extends MemoryOut["_tag"]>(out: MemoryOut, tag: T) => expectTag("memory", out, tag)
 
 export const memoryBehavior = (initial: MemoryKeeper, fresh: () => MemoryKeeper, collaborators: Collaborators): Behavior<MemoryKeeper, MemoryIn, MemoryOut> =>
   behavior({

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
+import { expectTag } from "../../src/runtime/expectTag.ts"
 import type { SampleResult } from "../../src/numeric/index.ts"
 import type { LossKind } from "./loss.ts"
 import type { PolicyModel, PolicyState, SampleRequest, UpdateStats } from "./PolicyModel.ts"
@@ -62,9 +63,5 @@ export const policyBehavior = (model: PolicyModel): Behavior<PolicyModel, Policy
   })
 
 /** Narrows a reply to the tag the request expects (a mismatch is a bug: a defect). */
-export const expectOut = <T extends PolicyOut["_tag"]>(out: PolicyOut, tag: T): Extract<PolicyOut, { _tag: T }> => {
-  if (out._tag !== tag) throw new Error(`policy actor replied ${out._tag}, expected ${tag}`)
-  return out as Extract<PolicyOut, { _tag: T }>
-}
+export const expectOut = <T extends PolicyOut["_tag"]>(out: PolicyOut, tag: T) => expectTag("policy", out, tag)
 
-export { reply as policyReply }

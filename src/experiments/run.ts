@@ -54,8 +54,6 @@ export interface RunOptions {
   readonly onRow?: (row: MetricsRow) => void
 }
 
-const deterministic = (m: Record<string, unknown>) => m // the step metrics carry no timings (stageMs is separate)
-
 export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonly halted: boolean }> =>
   Effect.scoped(Effect.gen(function*() {
     const { cfg, dir } = opts
@@ -123,7 +121,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         const policyHash = yield* ports.policyHash
         const step = state.step
         for (const [actor, digest] of Object.entries(r.digests).sort()) yield* recorder.recordDigest({ step, kind: "message", actor, digest })
-        stateHash = hashValue({ step, policyHash, memory: keeper.contentId(), loop: state, metrics: deterministic(r.metrics), prev: stateHash })
+        stateHash = hashValue({ step, policyHash, memory: keeper.contentId(), loop: state, metrics: r.metrics /* no timings: those are in r.stageMs */, prev: stateHash })
         yield* recorder.recordDigest({ step, kind: "state", actor: "orchestrator", digest: stateHash })
         const wall = Math.max(1, (yield* Clock.currentTimeMillis) - t0)
         lastTrain = {

@@ -90,8 +90,21 @@ export const codeRecipe: WarmupRecipe = {
   prefixSteps: 20
 }
 
-/** The recipe the code holds for each domain (science: not built yet). */
-export const RECIPES: Partial<Record<DomainName, WarmupRecipe>> = { code: codeRecipe }
+const SCIENCE_STEPS = 400
+
+/**
+ * The science-domain base recipe: the code recipe's model, optimiser and mixture on the default science
+ * domain (questions carry no re-drawn examples, only cue noise; the skill is the family's rule).
+ */
+export const scienceRecipe: WarmupRecipe = {
+  ...codeRecipe,
+  domain: { name: "science", seed: 0, config: {} },
+  steps: SCIENCE_STEPS,
+  schedule: { ...codeRecipe.schedule, totalSteps: SCIENCE_STEPS }
+}
+
+/** The recipe the code holds for each domain. */
+export const RECIPES: Partial<Record<DomainName, WarmupRecipe>> = { code: codeRecipe, science: scienceRecipe }
 
 export const recipeHash = (recipe: WarmupRecipe): string => hashValue(recipe)
 

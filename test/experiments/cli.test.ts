@@ -68,6 +68,37 @@ describe("pmdsim CLI", () => {
     expect(steps2).toEqual([1, 2, 3, 4, 5, 6])
   })
 
+  it("SIGINT checkpoints and exits 130; --resume finishes; fork starts a new run from a checkpoint", async () => {
+    const root = tmp()
+    const dir = join(root, "interrupted")
+    const steps = ["--set", "steps=4", "--set", "checkpointEvery=4", "--set", "eval.every=4"]
+    const child = spawn(process.execPath, [MAIN, "run", "--preset", "tiny", ...SETS, ...steps, "--out", dir], { stdio: "ignore" })
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const m = existsSync(join(dir, "metrics.jsonl")) ? readFileSync(join(dir, "metrics.jsonl"), "utf8") : ""
+        if (m.includes("\"kind\":\"train\",\"step\":1")) {
+          clearInterval(poll)
+          child.kill("SIGINT")
+          resolve()
+        }
+      }, 50)
+    })
+    const code = await new Promise((r) => child.on("close", r))
+    expect(code).toBe(130)
+    expect(existsSync(join(dir, "summary.json"))).toBe(false)
+    expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toMatch(/"kind":"train","step":[12]/)
+    const resumed = cli("run", "--resume", "--out", dir)
+    expect(resumed.status, resumed.stderr).toBe(0)
+    const straight = cli("run", "--preset", "tiny", ...SETS, ...steps, "--out", join(root, "straight"))
+    expect(straight.status).toBe(0)
+    expect(summaryOf(dir).finalStateHash).toBe(summaryOf(join(root, "straight")).finalStateHash)
+    const fork = cli("fork", join(root, "straight"), "--step", "4", "--set", "steps=5", "--set", "method=\"grpo\"", "--out", join(root, "fork"))
+    expect(fork.status, fork.stderr).toBe(0)
+    const forked = JSON.parse(readFileSync(join(root, "fork", "summary.json"), "utf8")) as { method: string; steps: number }
+    expect(forked).toMatchObject({ method: "grpo", steps: 5 })
+    expect(cli("fork", join(root, "straight"), "--step", "3", "--out", join(root, "nofork")).status).toBe(2)
+  })
+
   it("bad input gets a typed message and an exit code, and writes nothing", () => {
     const dir = join(tmp(), "never")
     const r = cli("run", "--preset", "tiny", "--set", "groupSize=0", "--out", dir)

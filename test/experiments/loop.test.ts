@@ -17,7 +17,8 @@ describe("the training loop", () => {
   })
 
   it("the plain sequential loop computes exactly what the actor pipeline computes, and no tensor leaks", async () => {
-    const cfg = tinyConfig(["steps=2"])
+    // EIB: the reflector and consolidator actors (actor pipeline) vs the same functions in place (plain loop)
+    const cfg = tinyConfig(["steps=2", "memory.levels=\"EIB\""])
     const actors = await train(cfg)
     const before = tf.memory().numTensors
     const direct = await train(cfg, undefined, { actors: false })
@@ -43,7 +44,7 @@ describe("the training loop", () => {
   })
 
   it("PMD-Transient's teacher only reads memory written in the same step", async () => {
-    const r = await train(tinyConfig(["method=\"pmd-transient\""]))
+    const r = await train(tinyConfig(["method=\"pmd-transient\"", "memory.levels=\"EIB\""]))
     // a fresh memory per step: experience + reflector + consolidator = 3 versions, never more
     for (const row of r.trainRows) {
       expect(row.memoryVersionNewest).toBe(3)

@@ -141,12 +141,27 @@ export class MemoryKeeper {
     if (this.frozen) return []
     const m = this.cfg.memory
     if (m.update !== "pmd") {
-      this.memp = mempUpdate(this.memp, outcomes, m.update, this.embed).store
+      this.memp = mempUpdate(this.memp, outcomes.map((o) => ({ ...o, response: this.mempProcedure(o.problemId, o.response) })), m.update, this.embed).store
       return []
     }
     const uses = outcomes.flatMap((o) => (o.behaviorId === undefined ? [] : [{ behaviorId: o.behaviorId, success: o.success }]))
     if (uses.length === 0) return []
     return [this.vm.commit({ ...this.vm.state, bank: recordUses(this.vm.state.bank, uses) }, ctx, "usage", { bank: true }).version]
+  }
+
+  /**
+   * Memp's build policy (Fang et al.: Trajectory, Script, Proceduralization), without an LLM:
+   * "trajectory" stores the rollout itself; "script" stores the problem's abstracted procedure, its
+   * strongest strategy insight (the sub-procedure shared by its successes), falling back to the rollout
+   * when none exists yet; "proceduralization" stores the script followed by the trajectory.
+   */
+  private mempProcedure(problemId: string, response: ReadonlyArray<number>): ReadonlyArray<number> {
+    const build = this.cfg.memory.mempBuild
+    if (build === "trajectory") return response
+    const best = [...(this.vm.state.insights.get(problemId)?.strategies ?? [])]
+      .sort((a, b) => b.support - a.support || b.confidence - a.confidence || (a.id < b.id ? -1 : 1))[0]
+    if (best === undefined) return response
+    return build === "script" ? [...best.tokens, Control.EOS] : [...best.tokens, Control.SEP, ...response]
   }
 
   /** What the teacher sees of a problem at `version` (experience, insights, top-K behaviors). */

@@ -86,7 +86,10 @@ export const RunConfig = Schema.Struct({
     /** frozen-memory method: memory is built by the frozen policy for this many steps, then frozen */
     frozenAfterSteps: NonNegInt,
     retrieval: Schema.Literals(["query", "avefact", "random"]),
+    /** behavior level: PMD's consolidator ("pmd"), or a Memp store with this update policy */
     update: Schema.Literals(["pmd", "vanilla", "validation", "adjustment"]),
+    /** Memp build policy: what an item stores (Trajectory, Script, Proceduralization) */
+    mempBuild: Schema.Literals(["trajectory", "script", "proceduralization"]),
     contextTokensMax: PosInt
   }),
   cppo: Schema.Struct({ enabled: Schema.Boolean, k: NonNeg, ub: NonNeg, lb: NonNeg, retentionBeta: NonNeg }),

@@ -46,6 +46,7 @@ export const defaultConfig: RunConfig = {
     frozenAfterSteps: 20,
     retrieval: "query",
     update: "pmd",
+    mempBuild: "trajectory",
     contextTokensMax: 112
   },
   cppo: { enabled: false, k: 1, ub: 1.5, lb: 0.5, retentionBeta: 0.1 },

@@ -8,12 +8,25 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { decode, encode } from "../../src/core/Codec.ts"
+import { hashValue } from "../../src/core/Hash.ts"
 
 const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts")
 const SETS = ["--set", "base=scratch", "--set", "eval.problems=4", "--set", "domainOptions.clusters=4", "--set", "domainOptions.trainPerCluster=4", "--set", "domainOptions.heldoutPerCluster=2"]
 const cli = (...args: Array<string>) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", env: { ...process.env, PMDSIM_PLAIN: "1" } })
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { finalStateHash: string }
 const tmp = () => mkdtempSync(join(tmpdir(), "pmdsim-cli-"))
+
+/** Resolves once the run in `dir` has written the train row of `step`. */
+const afterStep = (dir: string, step: number) =>
+  new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      const m = existsSync(join(dir, "metrics.jsonl")) ? readFileSync(join(dir, "metrics.jsonl"), "utf8") : ""
+      if (m.includes(`"kind":"train","step":${step}`)) {
+        clearInterval(poll)
+        resolve()
+      }
+    }, 50)
+  })
 
 describe("pmdsim CLI", () => {
   it("runs a tiny config, writes the run directory, refuses to overwrite it, and replays it", () => {
@@ -32,7 +45,7 @@ describe("pmdsim CLI", () => {
     const j = decode(readFileSync(file)) as { entries: Array<{ step: number; kind: string; digest: string }>; checksum: string }
     const target = j.entries.find((e) => e.kind === "state" && e.step === 3)!
     target.digest = "0".repeat(64)
-    const { hashValue } = require_hash()
+    // keep the file's checksum valid (it is the canonical hash of its entries): only the digest lies
     j.checksum = hashValue(j.entries)
     writeFileSync(file, encode(j))
     const bad = cli("replay", dir)
@@ -48,16 +61,8 @@ describe("pmdsim CLI", () => {
     const dir = join(root, "killed")
     const child = spawn(process.execPath, [MAIN, "run", "--preset", "tiny", ...SETS, ...steps, "--out", dir], { stdio: "ignore" })
     // kill it once step 3 is done (a checkpoint exists at step 2, step 3's metrics are written)
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        const m = existsSync(join(dir, "metrics.jsonl")) ? readFileSync(join(dir, "metrics.jsonl"), "utf8") : ""
-        if (m.includes("\"kind\":\"train\",\"step\":3")) {
-          clearInterval(poll)
-          child.kill("SIGKILL")
-          resolve()
-        }
-      }, 50)
-    })
+    await afterStep(dir, 3)
+    child.kill("SIGKILL")
     await new Promise((r) => child.on("close", r))
     expect(existsSync(join(dir, "summary.json"))).toBe(false)
     const resumed = cli("run", "--resume", "--out", dir)
@@ -73,16 +78,8 @@ describe("pmdsim CLI", () => {
     const dir = join(root, "interrupted")
     const steps = ["--set", "steps=4", "--set", "checkpointEvery=4", "--set", "eval.every=4"]
     const child = spawn(process.execPath, [MAIN, "run", "--preset", "tiny", ...SETS, ...steps, "--out", dir], { stdio: "ignore" })
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        const m = existsSync(join(dir, "metrics.jsonl")) ? readFileSync(join(dir, "metrics.jsonl"), "utf8") : ""
-        if (m.includes("\"kind\":\"train\",\"step\":1")) {
-          clearInterval(poll)
-          child.kill("SIGINT")
-          resolve()
-        }
-      }, 50)
-    })
+    await afterStep(dir, 1)
+    child.kill("SIGINT")
     const code = await new Promise((r) => child.on("close", r))
     expect(code).toBe(130)
     expect(existsSync(join(dir, "summary.json"))).toBe(false)
@@ -109,7 +106,3 @@ describe("pmdsim CLI", () => {
     expect(cli("replay", dir).status).toBe(2)
   })
 })
-
-// the journal checksum is the canonical hash of its entries
-import * as Hash from "../../src/core/Hash.ts"
-const require_hash = () => Hash

@@ -55,6 +55,10 @@ export const runCommand = Command.make("run", {
     let cfg: RunConfig
     if (f.resume) {
       if (!existsSync(join(f.out, FILES.config))) throw new RunDirError({ dir: f.out, problem: "has no config.json: nothing to resume" })
+      if (existsSync(join(f.out, FILES.summary))) {
+        console.log(`${f.out}: the run is already complete (summary.json); nothing to resume`)
+        return
+      }
       cfg = validateConfig(readJson(join(f.out, FILES.config)), join(f.out, FILES.config))
     } else {
       cfg = resolveConfig({

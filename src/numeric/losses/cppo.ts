@@ -16,7 +16,7 @@
  * UNVERIFIED (the paper text and code were not available; see algorithms.md §4b): the exact
  * inequalities, the values of k / ub / lb (our defaults k = 1, ub = 1.5, lb = 0.5 are guesses), the
  * retention term's exact form, and whether sigma is Bessel-corrected (we use the population std).
- * The learnable-weights variant (Lagrangian relaxation) is not implemented.
+ * The learnable-weights variant (Lagrangian relaxation) is left out: its objective is unverified.
  * log pi(x) is the masked sum of token log-probs; pass a length-normalised P to `classifyRollouts` if
  * lengths vary a lot (the classification only needs numbers).
  */

@@ -8,7 +8,7 @@
  *   k3_t  = exp(ref_t - logp_t) - (ref_t - logp_t) - 1   (times rho if useBiasCorrectionKl)
  * and with verl's dual clip (clipRatioC = c, off by default): l_t = min(l_t, -A c) where A < 0.
  * Without `oldLogp` the batch is on-policy: old = logp detached, rho = 1 with gradient grad(logp).
- * Options are TRL's names camelCased, with TRL's defaults. Not implemented: loss types cispo / sapo /
+ * Options are TRL's names camelCased, with TRL's defaults. Left out: loss types cispo / sapo /
  * vespo / luspo, top_entropy_quantile masking, the vLLM importance-sampling correction.
  * Added: `entropyCoef` (verl's entropy_coeff: loss -= coef * aggregated entropy; TRL's default 0) and
  * per-sample weights (`sampleWeights`, e.g. CPPO's alpha) multiplying each row's aggregation weight.

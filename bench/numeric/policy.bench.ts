@@ -4,9 +4,13 @@
  * (d=256, MLP 1024); the machine's plain matMul peak and the fraction of it a train step reaches; and
  * the identical model in PyTorch CPU (bench/numeric/policy_torch.py) when python3 has torch.
  *
- *   node_modules/.bin/node bench/numeric/policy.bench.ts [--quick]
+ * tfjs runs on --threads N XNNPACK threads (default: all cores); PyTorch is measured at 1 thread and
+ * at N threads, so both ratios are printed.
+ *
+ *   node_modules/.bin/node bench/numeric/policy.bench.ts [--quick] [--threads N]
  */
 import { spawnSync } from "node:child_process"
+import os from "node:os"
 import { fileURLToPath } from "node:url"
 import { Rng } from "../../src/core/Rng.ts"
 import {
@@ -25,6 +29,8 @@ import {
 import { tf } from "../../src/numeric/tf.ts"
 
 const quick = process.argv.includes("--quick")
+const threadsArg = process.argv.indexOf("--threads")
+const THREADS = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : os.availableParallelism()
 const STEPS = quick ? 3 : 8
 const B = 64
 const T = 48
@@ -133,10 +139,10 @@ const torch = (cfg: ModelConfig, threads: number): TorchResult | string => {
   return reasons.join("; ")
 }
 
-const info = await initBackend("wasm")
+const info = await initBackend("wasm", { threads: THREADS })
 let peak = matmulPeak()
-const load = (await import("node:os")).loadavg()[0]!
-console.log(`backend ${info.name} (simd ${info.simd}, deterministic ${info.deterministic}); plain matMul peak ${peak.toFixed(1)} GFLOP/s; load average ${load.toFixed(1)}`)
+const load = os.loadavg()[0]!
+console.log(`backend ${info.name} (simd ${info.simd}, ${info.threads} threads, deterministic ${info.deterministic}); plain matMul peak ${peak.toFixed(1)} GFLOP/s; load average ${load.toFixed(1)}`)
 console.log(`train: batch ${B} x ${T} tokens, ${STEPS} timed steps (median); sample: ${SB} rows, prompt ${PROMPT}, ${NEW} new tokens\n`)
 
 const small: ModelConfig = { vocabSize: 48, contextLength: 48, dModel: 64, nLayers: 2, nHeads: 4, dMlp: 256 }
@@ -157,7 +163,7 @@ for (const r of rows) {
 }
 console.log("")
 const cfgs: Array<[string, ModelConfig, Row]> = [["ref d=64", small, rows[0]!], ["4x width d=256", wide, rows[1]!]]
-for (const threads of [1, 2]) {
+for (const threads of [...new Set([1, info.threads])]) {
   for (const [name, cfg, ours] of cfgs) {
     const t = torch(cfg, threads)
     if (typeof t === "string") {

@@ -111,6 +111,11 @@ export const RunConfig = Schema.Struct({
   /** verifier worker threads */
   workers: PosInt,
   /**
+   * XNNPACK threads of the wasm backend (absent = 1). Results are bit-identical for every value, so
+   * this is a speed knob only: a sweep that runs one process per core wants 1.
+   */
+  threads: Schema.optionalKey(PosInt),
+  /**
    * injected verifier faults (per-attempt probabilities; transient: the last attempt runs clean) and the
    * per-attempt verification time-out. Keep the time-out far above a real check's cost: a check that times
    * out without an injected hang would make results depend on machine load.

@@ -54,6 +54,7 @@ export const defaultConfig: RunConfig = {
   eval: { every: 20, problems: 64, k: 4, memoryAugmented: true },
   backend: "wasm",
   workers: 1,
+  threads: 1,
   faults: { crash: 0, hang: 0, slow: 0, flaky: 0, timeoutSeconds: 60 },
   checkpointEvery: 20,
   domainOptions: {},

@@ -64,7 +64,7 @@ export interface ResolveInput {
   readonly preset?: string | undefined
   readonly file?: string | undefined
   readonly sets?: ReadonlyArray<string> | undefined
-  /** shortcuts: --method, --domain, --seed, --workers */
+  /** shortcuts: --method, --domain, --seed, --workers, --threads */
   readonly overrides?: Readonly<Record<string, Json | undefined>> | undefined
 }
 

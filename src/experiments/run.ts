@@ -57,7 +57,7 @@ export interface RunOptions {
 export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonly halted: boolean }> =>
   Effect.scoped(Effect.gen(function*() {
     const { cfg, dir } = opts
-    yield* Effect.promise(() => initBackend(cfg.backend))
+    yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1 }))
     const ckSteps = opts.resume ? checkpointSteps(dir) : []
     const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
     if (!opts.resume) writeAtomic(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)

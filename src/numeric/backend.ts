@@ -1,8 +1,9 @@
 /**
  * Backend selection for the numeric layer.
  *
- * - `wasm` (default): XNNPACK SIMD, single thread (threads do not work in Node). Deterministic:
- *   the same program gives bit-identical results run after run, on Node 20 and 22.
+ * - `wasm` (default): XNNPACK SIMD, on `threads` threads (wasm/threads.ts makes tfjs's threaded
+ *   build work in Node; 1 = the single-threaded SIMD build). Deterministic: the same program gives
+ *   bit-identical results run after run, on Node 20 and 22, and for every thread count.
  * - `cpu`: tfjs's pure-JS kernels, ~20x slower. Deterministic, but its bits differ from wasm's.
  * - `tfjs-node-gpu`, `tfjs-node`: native TensorFlow, used when the package is installed (it is an
  *   optional, dynamically imported dependency). Multi-threaded reductions: not known deterministic.
@@ -11,8 +12,10 @@
  * Bit-identical replay needs the same backend on every run; `backendInfo().deterministic` says
  * whether the active one is known to give that.
  */
+import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm"
 import { BackendError } from "./errors.ts"
 import { tf } from "./tf.ts"
+import { withWasmThreads } from "./wasm/threads.ts"
 
 export type BackendName = "wasm" | "cpu" | "tfjs-node" | "tfjs-node-gpu"
 export type BackendRequest = BackendName | "auto"
@@ -24,6 +27,13 @@ export interface BackendInfo {
   /** Known to give bit-identical results for identical programs (wasm, cpu). */
   readonly deterministic: boolean
   readonly simd: boolean
+  /** XNNPACK threads of the wasm backend (1 for every other backend). */
+  readonly threads: number
+}
+
+export interface BackendOptions {
+  /** wasm only: XNNPACK threads, fixed for the life of the process once the backend is up. Default 1. */
+  readonly threads?: number
 }
 
 const DETERMINISTIC: Record<BackendName, boolean> = { wasm: true, cpu: true, "tfjs-node": false, "tfjs-node-gpu": false }
@@ -41,7 +51,7 @@ const importOptional = async (pkg: string): Promise<boolean> => {
   }
 }
 
-const activate = async (name: BackendName): Promise<BackendInfo> => {
+const activate = async (name: BackendName, threads: number): Promise<BackendInfo> => {
   let tfName: string = name
   if (name === "tfjs-node" || name === "tfjs-node-gpu") {
     if (!(await importOptional(`@tensorflow/${name}`))) throw new BackendError(name, `package @tensorflow/${name} is not installed`)
@@ -49,29 +59,41 @@ const activate = async (name: BackendName): Promise<BackendInfo> => {
   }
   let ok: boolean
   try {
-    ok = await tf.setBackend(tfName)
+    ok = name === "wasm"
+      ? await withWasmThreads(threads, (on) => tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", on), setThreadsCount, () => tf.setBackend(tfName))
+      : await tf.setBackend(tfName)
   } catch (e) {
     throw new BackendError(name, `initialisation failed: ${String(e)}`)
   }
   if (!ok) throw new BackendError(name, "initialisation failed")
   await tf.ready()
   const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false
-  active = { name, tfBackend: tf.getBackend(), deterministic: DETERMINISTIC[name], simd }
+  const actualThreads = name === "wasm" ? wasmThreadsCount() : 1
+  active = { name, tfBackend: tf.getBackend(), deterministic: DETERMINISTIC[name], simd, threads: actualThreads }
   return active
 }
 
-/** Selects and initialises a backend (idempotent when it is already active). */
-export const initBackend = async (request: BackendRequest = "wasm"): Promise<BackendInfo> => {
+// The backend object carries the Emscripten module; its C side knows the pool it really made.
+const wasmThreadsCount = (): number =>
+  (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount: () => number } } }).wasm.tfjs.getThreadsCount()
+
+/**
+ * Selects and initialises a backend (idempotent when it is already active). The wasm thread count
+ * is taken the first time wasm initialises in a process; later calls keep the running pool.
+ */
+export const initBackend = async (request: BackendRequest = "wasm", options: BackendOptions = {}): Promise<BackendInfo> => {
+  const threads = options.threads ?? 1
+  if (!Number.isInteger(threads) || threads < 1) throw new BackendError("wasm", `threads must be a positive integer, got ${threads}`)
   if (active !== undefined && request === active.name && tf.getBackend() === active.tfBackend) return active
-  if (request !== "auto") return activate(request)
+  if (request !== "auto") return activate(request, threads)
   for (const name of ["tfjs-node-gpu", "tfjs-node"] as const) {
     try {
-      return await activate(name)
+      return await activate(name, threads)
     } catch {
       // not installed or not usable: try the next one
     }
   }
-  return activate("wasm")
+  return activate("wasm", threads)
 }
 
 /** The active backend; throws if initBackend has not run. */

@@ -47,6 +47,7 @@ export const runCommand = Command.make("run", {
   domain: Flag.String("domain").pipe(Flag.optional, Flag.withDescription("code | science")),
   seed: Flag.Int("seed").pipe(Flag.optional),
   workers: Flag.Int("workers").pipe(Flag.optional, Flag.withDescription("verifier worker threads")),
+  threads: Flag.Int("threads").pipe(Flag.optional, Flag.withDescription("wasm XNNPACK threads (results identical for every value)")),
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("continue the run in --out from its last checkpoint")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("overwrite an existing run in --out")),
   out: Flag.String("out").pipe(Flag.withDescription("run directory"))
@@ -63,7 +64,7 @@ export const runCommand = Command.make("run", {
     } else {
       cfg = resolveConfig({
         preset: f.preset, file: Option.getOrUndefined(f.config), sets: f.set,
-        overrides: { method: Option.getOrUndefined(f.method), domain: Option.getOrUndefined(f.domain), seed: Option.getOrUndefined(f.seed), workers: Option.getOrUndefined(f.workers) }
+        overrides: { method: Option.getOrUndefined(f.method), domain: Option.getOrUndefined(f.domain), seed: Option.getOrUndefined(f.seed), workers: Option.getOrUndefined(f.workers), threads: Option.getOrUndefined(f.threads) }
       })
       prepareNewRun(f.out, f.force)
     }

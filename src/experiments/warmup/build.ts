@@ -6,7 +6,8 @@
  *                                                                      check the bytes equal the committed ones
  *   options: --out DIR (write elsewhere), --calibrate-every N (subset calibration during the build),
  *            --no-calibrate, --sampled (also sampled pass@1 at temperature 1, 4 samples),
- *            --recipe FILE (a candidate recipe as JSON, for tuning; needs --out)
+ *            --recipe FILE (a candidate recipe as JSON, for tuning; needs --out),
+ *            --threads N (wasm XNNPACK threads; the bytes built are the same for every N)
  *
  * Wall time appears only in this script's log lines; it never reaches a result.
  */
@@ -52,7 +53,7 @@ const show = (c: Calibration): string =>
     return `${split}(${r!.problems}): none ${pct(g.none)} skill ${pct(g.skill)} top3 ${pct(g.skillTop3)} sol ${pct(g.solution)}${s}`
   }).join(" | ")
 
-await initBackend("wasm")
+await initBackend("wasm", { threads: Number(value("--threads") ?? 1) })
 const domain = makeDomain(recipe.domain)
 const hash = recipeHash(recipe)
 console.log(`warm-up ${domainName}: recipe ${hash.slice(0, 16)}, ${recipe.steps} steps x ${recipe.batchSize} -> ${out}`)

@@ -50,7 +50,7 @@ const show = (c: Calibration): string =>
   Object.entries(c).map(([split, r]) => {
     const g = r!.greedy
     const s = r!.sampled === undefined ? "" : `  sampled none ${pct(r!.sampled.none)} skill ${pct(r!.sampled.skill)} sol ${pct(r!.sampled.solution)}`
-    return `${split}(${r!.problems}): none ${pct(g.none)} skill ${pct(g.skill)} top3 ${pct(g.skillTop3)} sol ${pct(g.solution)}${s}`
+    return `${split}(${r!.problems}): none ${pct(g.none)} skill ${pct(g.skill)} top3 ${pct(g.skillTop3)} sol ${pct(g.solution)} memory ${pct(g.memory)}${s}`
   }).join(" | ")
 
 await initBackend("wasm", { threads: Number(value("--threads") ?? 1) })

@@ -5,18 +5,24 @@
  * - none:     memory-free;
  * - skill:    `[BEH] own cluster skill [END]`;
  * - skillTop3: the own skill among 2 skills of other clusters (what top-3 retrieval gives the teacher);
- * - solution: `[SOL] reference solution [END]`.
- * Targets (code): none 10-35%, skill >= none + 15 points, solution >= ~90%.
+ * - solution: `[SOL] reference solution [END]`;
+ * - memory:   the problem's full synthetic memory at levels EIB with a success (memoryContext.ts):
+ *             [STRAT] [LESSON] [BEH] around the [SOL], the layout PMD's teacher reads.
+ * Targets (code): none 10-35%, skill >= none + 15 points, solution and memory >= ~90%.
  */
 import { Rng } from "../../core/Rng.ts"
 import { block, withBlocks } from "../../domains/context.ts"
 import { Control } from "../../domains/control.ts"
 import type { Domain, ProblemBase, Split } from "../../domains/Domain.ts"
 import { type ModelConfig, type Params, sample } from "../../numeric/index.ts"
-import { body, examplePool, skillItems } from "./examples.ts"
+import { body, examplePool, skillItems, skillList } from "./examples.ts"
+import { memoryContext } from "./memoryContext.ts"
 
-export type CalibrationContext = "none" | "skill" | "skillTop3" | "solution"
-export const CALIBRATION_CONTEXTS: ReadonlyArray<CalibrationContext> = ["none", "skill", "skillTop3", "solution"]
+export type CalibrationContext = "none" | "skill" | "skillTop3" | "solution" | "memory"
+export const CALIBRATION_CONTEXTS: ReadonlyArray<CalibrationContext> = ["none", "skill", "skillTop3", "solution", "memory"]
+
+/** The memory context of calibration: a success is always there (so the answer is in context), behaviors too. */
+const CALIBRATION_MEMORY = { solved: 1, behaviors: 1, budget: 112 } as const
 
 export interface CalibrateOptions {
   readonly splits?: ReadonlyArray<Split>
@@ -52,8 +58,8 @@ interface Row {
 const passRate = <P extends ProblemBase>(
   params: Params, cfg: ModelConfig, domain: Domain<P>, rows: ReadonlyArray<Row>, temperature: number, batchSize: number
 ): Record<CalibrationContext, number> => {
-  const solved: Record<CalibrationContext, number> = { none: 0, skill: 0, skillTop3: 0, solution: 0 }
-  const count: Record<CalibrationContext, number> = { none: 0, skill: 0, skillTop3: 0, solution: 0 }
+  const solved: Record<CalibrationContext, number> = { none: 0, skill: 0, skillTop3: 0, solution: 0, memory: 0 }
+  const count: Record<CalibrationContext, number> = { none: 0, skill: 0, skillTop3: 0, solution: 0, memory: 0 }
   for (let i = 0; i < rows.length; i += batchSize) {
     const chunk = rows.slice(i, i + batchSize)
     const out = sample(params, cfg, chunk.map((r) => ({ prompt: r.tokens, rng: r.rng })), {
@@ -65,7 +71,7 @@ const passRate = <P extends ProblemBase>(
     })
   }
   const rate = (c: CalibrationContext): number => (count[c] === 0 ? 0 : solved[c] / count[c])
-  return { none: rate("none"), skill: rate("skill"), skillTop3: rate("skillTop3"), solution: rate("solution") }
+  return { none: rate("none"), skill: rate("skill"), skillTop3: rate("skillTop3"), solution: rate("solution"), memory: rate("memory") }
 }
 
 /** Pass rates of `params` on `domain` (see the module doc). Pure given its inputs. */
@@ -83,7 +89,8 @@ export const calibrate = <P extends ProblemBase>(params: Params, cfg: ModelConfi
           none: prompt,
           skill: withBlocks(prompt, block(Control.BEH, domain.skill(p))),
           skillTop3: withBlocks(prompt, block(Control.BEH, skillItems(pool, p, 2, root.fork("distractors", p.id)))),
-          solution: withBlocks(prompt, block(Control.SOL, body(domain.solution(p))))
+          solution: withBlocks(prompt, block(Control.SOL, body(domain.solution(p)))),
+          memory: memoryContext(pool, p, prompt, CALIBRATION_MEMORY, (n) => skillList(pool, p, n, root.fork("distractors", p.id)), root.fork("memory", p.id))
         }
         return CALIBRATION_CONTEXTS.flatMap((c) =>
           Array.from({ length: samples }, (_, k) => ({ problem: p, context: c, tokens: ctx[c], rng: root.fork("sample", p.id, c, k) })))

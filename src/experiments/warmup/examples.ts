@@ -10,10 +10,11 @@ import type { Rng } from "../../core/Rng.ts"
 import { block, joinItems, withBlocks } from "../../domains/context.ts"
 import { Control } from "../../domains/control.ts"
 import type { Domain, ProblemBase } from "../../domains/Domain.ts"
+import { memoryContext } from "./memoryContext.ts"
 import type { Mixture, MixtureWeights } from "./recipe.ts"
 
-export type ContextKind = "none" | "skill" | "solution" | "feedback"
-export const CONTEXT_KINDS: ReadonlyArray<ContextKind> = ["none", "skill", "solution", "feedback"]
+export type ContextKind = "none" | "skill" | "solution" | "feedback" | "memory"
+export const CONTEXT_KINDS: ReadonlyArray<ContextKind> = ["none", "skill", "solution", "feedback", "memory"]
 
 export interface Example {
   /** Id of the problem the example is built on (in an auxiliary domain when `foreign`). */
@@ -51,20 +52,26 @@ export const examplePool = <P extends ProblemBase>(domain: Domain<P>, splits: Re
 export const body = (solution: ReadonlyArray<number>): Array<number> =>
   solution[solution.length - 1] === Control.EOS ? solution.slice(0, -1) : [...solution]
 
-/** The skill-hint body: the problem's skill and `n` skills of other clusters, in a random order, [SEP]-joined. */
-export const skillItems = <P extends ProblemBase>(pool: ExamplePool<P>, problem: P, n: number, rng: Rng): Array<number> => {
+/** The problem's skill and `n` skills of other clusters, in a random order (what top-K retrieval gives). */
+export const skillList = <P extends ProblemBase>(pool: ExamplePool<P>, problem: P, n: number, rng: Rng): Array<ReadonlyArray<number>> => {
   const own = pool.domain.skill(problem)
   const others = pool.skills.flatMap((s, c) => (s === undefined || c === problem.cluster ? [] : [s]))
   const chosen = rng.shuffle(others).slice(0, n)
-  const items = [own, ...chosen]
-  return joinItems(rng.shuffle(items))
+  return rng.shuffle([own, ...chosen])
 }
 
+/** The skill-hint body: skillList [SEP]-joined. */
+export const skillItems = <P extends ProblemBase>(pool: ExamplePool<P>, problem: P, n: number, rng: Rng): Array<number> =>
+  joinItems(skillList(pool, problem, n, rng))
+
 /**
- * The feedback block of a failed attempt: the solution with one token substituted (or dropped, or
- * one inserted), verified under the train protocol. Undefined if a few tries all still solve.
+ * A failed attempt: the solution with one token substituted (or dropped, or one inserted), verified
+ * under the train protocol; its response (with [EOS]) and feedback block. Undefined if a few tries all
+ * still solve.
  */
-export const failedFeedback = <P extends ProblemBase>(pool: ExamplePool<P>, problem: P, rng: Rng): ReadonlyArray<number> | undefined => {
+export const failedAttempt = <P extends ProblemBase>(
+  pool: ExamplePool<P>, problem: P, rng: Rng
+): { readonly response: ReadonlyArray<number>; readonly feedback: ReadonlyArray<number> } | undefined => {
   const sol = body(pool.domain.solution(problem))
   for (let attempt = 0; attempt < 4; attempt++) {
     const bad = [...sol]
@@ -73,15 +80,20 @@ export const failedFeedback = <P extends ProblemBase>(pool: ExamplePool<P>, prob
     if (how === 0 && bad.length > 1) bad.splice(at, 1)
     else if (how === 1) bad.splice(at, 0, rng.pick(pool.responseTokens))
     else bad[at] = rng.pick(pool.responseTokens)
-    const v = pool.domain.verify(problem, [...bad, Control.EOS], "train")
-    if (!v.solved && v.feedback.length > 0) return v.feedback
+    const response = [...bad, Control.EOS]
+    const v = pool.domain.verify(problem, response, "train")
+    if (!v.solved && v.feedback.length > 0) return { response, feedback: v.feedback }
   }
   return undefined
 }
 
+/** The feedback block of a failed attempt (see failedAttempt). */
+export const failedFeedback = <P extends ProblemBase>(pool: ExamplePool<P>, problem: P, rng: Rng): ReadonlyArray<number> | undefined =>
+  failedAttempt(pool, problem, rng)?.feedback
+
 /** The kind of context for one visit, drawn from the mixture weights of its step. */
 export const drawKind = (w: MixtureWeights, rng: Rng): ContextKind =>
-  CONTEXT_KINDS[rng.weighted([w.none, w.skill, w.solution, w.feedback])]!
+  CONTEXT_KINDS[rng.weighted([w.none, w.skill, w.solution, w.feedback, w.memory ?? 0])]!
 
 /**
  * Builds the example of one visit: the context kind is drawn from `weights`; a skill or solution context
@@ -99,7 +111,7 @@ export const makeExample = <P extends ProblemBase>(
   const kind = drawKind(weights, rng)
   let pool = home
   let problem = homeProblem
-  if ((kind === "skill" || kind === "solution") && foreign.length > 0 && rng.bool(mixture.foreign)) {
+  if ((kind === "skill" || kind === "solution" || kind === "memory") && foreign.length > 0 && rng.bool(mixture.foreign)) {
     pool = rng.pick(foreign)
     problem = rng.pick(pool.problems)
   }
@@ -110,6 +122,11 @@ export const makeExample = <P extends ProblemBase>(
   let blocks: Array<number> = []
   if (kind === "skill") blocks = skillBlock()
   else if (kind === "solution") blocks = block(Control.SOL, body(response))
+  else if (kind === "memory") {
+    if (mixture.memory === undefined) throw new RangeError("warm-up: a memory context needs mixture.memory")
+    const context = memoryContext(pool, problem, prompt, mixture.memory, (n) => skillList(pool, problem, n, rng), rng.fork("memory"))
+    return { problemId: problem.id, foreign: pool !== home, kind, context, response }
+  }
   else if (kind === "feedback") {
     const fb = failedFeedback(pool, problem, rng.fork("corrupt"))
     const withSkill = rng.bool(mixture.feedbackWithSkill)

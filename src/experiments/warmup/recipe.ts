@@ -9,19 +9,23 @@ import type { DomainSpec } from "../../domains/index.ts"
 import type { DomainName } from "../../domains/Domain.ts"
 import { VOCAB_SIZE } from "../../domains/vocab.ts"
 import type { AdamConfig, LrSchedule, ModelConfig } from "../../numeric/index.ts"
+import type { MemoryMix } from "./memoryContext.ts"
 
 /**
  * Relative weights of the context kinds of one warm-up example (ARCHITECTURE.md §9.3):
  * - none:     the bare prompt (what memory-free evaluation sees);
  * - skill:    `[BEH] skill [END]`, the cluster's shared procedure only (a partial hint);
  * - solution: `[SOL] solution-without-EOS [END]` (a copy-ready hint, as a stored success);
- * - feedback: `[FB] ... [END]` from the verifier on a corrupted solution (a failed attempt).
+ * - feedback: `[FB] ... [END]` from the verifier on a corrupted solution (a failed attempt);
+ * - memory:   the problem's synthetic memory at levels EI / EIB ([STRAT] [LESSON] [BEH] [SOL] [FB],
+ *             see memoryContext.ts). Absent = 0 (recipes before it keep their hash).
  */
 export interface MixtureWeights {
   readonly none: number
   readonly skill: number
   readonly solution: number
   readonly feedback: number
+  readonly memory?: number
 }
 
 export interface Mixture {
@@ -43,6 +47,8 @@ export interface Mixture {
    * what the teacher's context must teach the model to do.
    */
   readonly foreign: number
+  /** How memory contexts are drawn (needed when a memory weight is positive). */
+  readonly memory?: MemoryMix
 }
 
 export interface WarmupRecipe {
@@ -80,11 +86,12 @@ export const codeRecipe: WarmupRecipe = {
   adam: { beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.01 },
   clipNorm: 1,
   mixture: {
-    start: { none: 0.3, skill: 0.3, solution: 0.3, feedback: 0.1 },
-    end: { none: 0.75, skill: 0.1, solution: 0.1, feedback: 0.05 },
+    start: { none: 0.3, skill: 0.25, solution: 0.2, feedback: 0.05, memory: 0.2 },
+    end: { none: 0.7, skill: 0.08, solution: 0.1, feedback: 0.02, memory: 0.1 },
     distractors: [0.4, 0.3, 0.3],
     feedbackWithSkill: 0.3,
-    foreign: 0.5
+    foreign: 0.6,
+    memory: { solved: 0.6, behaviors: 0.5, budget: 112 }
   },
   auxSeeds: [101, 102],
   prefixSteps: 20
@@ -92,13 +99,23 @@ export const codeRecipe: WarmupRecipe = {
 
 const SCIENCE_STEPS = 400
 
+/** The first mixture (no memory contexts): the science base was built with it. */
+const firstMixture: Mixture = {
+  start: { none: 0.3, skill: 0.3, solution: 0.3, feedback: 0.1 },
+  end: { none: 0.75, skill: 0.1, solution: 0.1, feedback: 0.05 },
+  distractors: [0.4, 0.3, 0.3],
+  feedbackWithSkill: 0.3,
+  foreign: 0.5
+}
+
 /**
- * The science-domain base recipe: the code recipe's model, optimiser and mixture on the default science
+ * The science-domain base recipe: the code recipe's model and optimiser, with the first mixture, on the default science
  * domain (questions carry no re-drawn examples, only cue noise; the skill is the family's rule).
  */
 export const scienceRecipe: WarmupRecipe = {
   ...codeRecipe,
   domain: { name: "science", seed: 0, config: {} },
+  mixture: firstMixture,
   steps: SCIENCE_STEPS,
   schedule: { ...codeRecipe.schedule, totalSteps: SCIENCE_STEPS }
 }
@@ -112,10 +129,11 @@ export const recipeHash = (recipe: WarmupRecipe): string => hashValue(recipe)
 export const mixtureAt = (m: Mixture, step: number, total: number): MixtureWeights => {
   const f = total <= 1 ? 1 : Math.min(1, Math.max(0, (step - 1) / (total - 1)))
   const lerp = (a: number, b: number): number => a + (b - a) * f
-  return {
+  const w = {
     none: lerp(m.start.none, m.end.none),
     skill: lerp(m.start.skill, m.end.skill),
     solution: lerp(m.start.solution, m.end.solution),
     feedback: lerp(m.start.feedback, m.end.feedback)
   }
+  return m.start.memory === undefined && m.end.memory === undefined ? w : { ...w, memory: lerp(m.start.memory ?? 0, m.end.memory ?? 0) }
 }

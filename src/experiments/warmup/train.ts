@@ -108,7 +108,7 @@ export const buildBase = (recipe: WarmupRecipe, options: BuildOptions = {}): Bui
       })
       if (step === recipe.prefixSteps) prefixHash = weightsHash(params)
       if (options.onStep !== undefined) {
-        const kinds: Record<ContextKind, number> = { none: 0, skill: 0, solution: 0, feedback: 0 }
+        const kinds: Record<ContextKind, number> = { none: 0, skill: 0, solution: 0, feedback: 0, memory: 0 }
         for (const e of examples) kinds[e.kind]++
         options.onStep({ step, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, kinds }, params)
       }

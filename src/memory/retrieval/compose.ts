@@ -30,8 +30,8 @@ export type BlockName = "STRAT" | "LESSON" | "BEH" | "SOL" | "FB"
 export interface MemoryView {
   readonly experience?: ProblemExperience
   readonly insights?: ProblemInsights
-  /** Already retrieved (top-K), in retrieval order. */
-  readonly behaviors?: ReadonlyArray<Behavior>
+  /** Already retrieved (top-K), in retrieval order. Only kind and tokens are rendered. */
+  readonly behaviors?: ReadonlyArray<Pick<Behavior, "kind" | "tokens">>
 }
 
 export interface ComposeOptions {

@@ -11,14 +11,17 @@ const domain = makeDomain(codeRecipe.domain) as Domain<ProblemBase>
 const pool = examplePool(domain)
 
 describe("warm-up examples", () => {
-  test("the mixture moves toward ~75% unhinted contexts, fewer skill hints later", () => {
+  test("the mixture moves toward mostly unhinted contexts, fewer skill hints later, memory contexts throughout", () => {
     const first = mixtureAt(codeRecipe.mixture, 1, codeRecipe.steps)
     const last = mixtureAt(codeRecipe.mixture, codeRecipe.steps, codeRecipe.steps)
-    const sum = (w: typeof first): number => w.none + w.skill + w.solution + w.feedback
-    expect(first.skill / sum(first)).toBeCloseTo(0.3, 1)
-    expect(last.none / sum(last)).toBeCloseTo(0.75, 2)
+    const sum = (w: typeof first): number => w.none + w.skill + w.solution + w.feedback + (w.memory ?? 0)
+    expect(first.skill / sum(first)).toBeGreaterThan(0.2)
+    expect(first.none / sum(first)).toBeLessThan(0.4)
+    expect(last.none / sum(last)).toBeGreaterThan(0.6)
     expect(last.skill).toBeLessThan(first.skill)
     expect(last.feedback).toBeGreaterThan(0)
+    expect(first.memory).toBeGreaterThan(0)
+    expect(last.memory).toBeGreaterThan(0)
   })
 
   test("every kind is laid out by withBlocks: prompt, blocks, [ANS]; the response is the solution", () => {
@@ -31,8 +34,12 @@ describe("warm-up examples", () => {
         expect(e.context[0]).toBe(Control.PROB)
         expect(e.context[e.context.length - 1]).toBe(Control.ANS)
         expect(e.response).toEqual(domain.solution(p))
-        const opens = e.context.filter((t) => t === Control.BEH || t === Control.SOL || t === Control.FB)
+        const opens = e.context.filter((t) => t === Control.BEH || t === Control.SOL || t === Control.FB || t === Control.STRAT || t === Control.LESSON)
         if (e.kind === "none") expect(opens).toEqual([])
+        if (e.kind === "memory") {
+          expect(opens.length).toBeGreaterThan(0)
+          expect(e.context.length).toBeLessThanOrEqual(codeRecipe.mixture.memory!.budget)
+        }
         if (e.kind === "solution") {
           const at = e.context.indexOf(Control.SOL)
           expect(e.context.slice(at, at + body(e.response).length + 2)).toEqual([Control.SOL, ...body(e.response), Control.END])
@@ -47,24 +54,24 @@ describe("warm-up examples", () => {
         }
       }
     }
-    expect([...kinds].sort()).toEqual(["feedback", "none", "skill", "solution"])
+    expect([...kinds].sort()).toEqual(["feedback", "memory", "none", "skill", "solution"])
   })
 
-  test("foreign contexts: only skill / solution hints, built on auxiliary problems", () => {
+  test("foreign contexts: only skill / solution / memory contexts, built on auxiliary problems", () => {
     const foreign = auxPools(codeRecipe)
     expect(foreign.length).toBe(codeRecipe.auxSeeds.length)
     const all = Array.from({ length: 8 }, (_, i) => stepExamples(codeRecipe, pool, i + 1, foreign)).flat()
     const f = all.filter((e) => e.foreign)
     expect(f.length).toBeGreaterThan(0)
     for (const e of f) {
-      expect(["skill", "solution"]).toContain(e.kind)
+      expect(["skill", "solution", "memory"]).toContain(e.kind)
       // ids repeat across auxiliary domains (same id scheme), so match id and solution together
       const match = foreign.some((x) => x.problems.some((p) => p.id === e.problemId && x.domain.solution(p).join() === e.response.join()))
       expect(match).toBe(true)
     }
-    const hinted = all.filter((e) => e.kind === "skill" || e.kind === "solution")
-    expect(f.length / hinted.length).toBeGreaterThan(0.3)
-    expect(f.length / hinted.length).toBeLessThan(0.7)
+    const hinted = all.filter((e) => e.kind === "skill" || e.kind === "solution" || e.kind === "memory")
+    expect(f.length / hinted.length).toBeGreaterThan(codeRecipe.mixture.foreign - 0.2)
+    expect(f.length / hinted.length).toBeLessThan(codeRecipe.mixture.foreign + 0.2)
   })
 
   test("a feedback block comes from a failed attempt and is complete", () => {

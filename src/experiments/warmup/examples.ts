@@ -96,8 +96,8 @@ export const drawKind = (w: MixtureWeights, rng: Rng): ContextKind =>
   CONTEXT_KINDS[rng.weighted([w.none, w.skill, w.solution, w.feedback, w.memory ?? 0])]!
 
 /**
- * Builds the example of one visit: the context kind is drawn from `weights`; a skill or solution context
- * is built, with probability mixture.foreign, on a problem drawn from `foreign` (auxiliary pools).
+ * Builds the example of one visit: the context kind is drawn from `weights`; a skill, solution or memory
+ * context is built, with probability mixture.foreign, on a problem drawn from `foreign` (auxiliary pools).
  */
 export const makeExample = <P extends ProblemBase>(
   home: ExamplePool<P>,

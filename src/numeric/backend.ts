@@ -12,10 +12,9 @@
  * Bit-identical replay needs the same backend on every run; `backendInfo().deterministic` says
  * whether the active one is known to give that.
  */
-import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm"
 import { BackendError } from "./errors.ts"
 import { tf } from "./tf.ts"
-import { withWasmThreads } from "./wasm/threads.ts"
+import { startWasm } from "./wasm/threads.ts"
 
 export type BackendName = "wasm" | "cpu" | "tfjs-node" | "tfjs-node-gpu"
 export type BackendRequest = BackendName | "auto"
@@ -59,9 +58,7 @@ const activate = async (name: BackendName, threads: number): Promise<BackendInfo
   }
   let ok: boolean
   try {
-    ok = name === "wasm"
-      ? await withWasmThreads(threads, (on) => tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", on), setThreadsCount, () => tf.setBackend(tfName))
-      : await tf.setBackend(tfName)
+    ok = name === "wasm" ? await startWasm(threads) : await tf.setBackend(tfName)
   } catch (e) {
     throw new BackendError(name, `initialisation failed: ${String(e)}`)
   }

@@ -10,6 +10,7 @@
  *             [STRAT] [LESSON] [BEH] around the [SOL], the layout PMD's teacher reads.
  * Targets (code): none 10-35%, skill >= none + 15 points, solution and memory >= ~90%.
  */
+import { defaultConfig } from "../../config/presets.ts"
 import { Rng } from "../../core/Rng.ts"
 import { block, withBlocks } from "../../domains/context.ts"
 import { Control } from "../../domains/control.ts"
@@ -21,8 +22,11 @@ import { memoryContext } from "./memoryContext.ts"
 export type CalibrationContext = "none" | "skill" | "skillTop3" | "solution" | "memory"
 export const CALIBRATION_CONTEXTS: ReadonlyArray<CalibrationContext> = ["none", "skill", "skillTop3", "solution", "memory"]
 
-/** The memory context of calibration: a success is always there (so the answer is in context), behaviors too. */
-const CALIBRATION_MEMORY = { solved: 1, behaviors: 1, budget: 112 } as const
+/**
+ * The memory context of calibration: a success is always there (so the answer is in context), behaviors
+ * too, within the teacher's default budget.
+ */
+const CALIBRATION_MEMORY = { solved: 1, behaviors: 1, budget: defaultConfig.memory.contextTokensMax } as const
 
 export interface CalibrateOptions {
   readonly splits?: ReadonlyArray<Split>

@@ -13,8 +13,8 @@
 import type { Rng } from "../../core/Rng.ts"
 import type { ProblemBase } from "../../domains/Domain.ts"
 import type { ExperienceItem, ProblemExperience } from "../../memory/experience/experience.ts"
-import { type Insight, insightId } from "../../memory/insight/insights.ts"
-import { type InsightCandidate, reflect } from "../../memory/insight/reflect.ts"
+import { newInsight } from "../../memory/insight/insights.ts"
+import { reflect } from "../../memory/insight/reflect.ts"
 import { compose } from "../../memory/retrieval/compose.ts"
 import { type ExamplePool, failedAttempt } from "./examples.ts"
 
@@ -29,18 +29,6 @@ export interface MemoryMix {
 
 const item = (id: string, response: ReadonlyArray<number>, feedback: ReadonlyArray<number>, success: boolean): ExperienceItem => ({
   id, response, feedback, success, prov: { rolloutId: id, policyVersion: 0, step: 0, reward: success ? 1 : 0 }
-})
-
-const toInsight = (problemId: string) => (c: InsightCandidate): Insight => ({
-  id: insightId(problemId, c.kind, c.tokens),
-  problemId,
-  kind: c.kind,
-  tokens: c.tokens,
-  feedback: c.feedback,
-  contrastive: c.contrastive,
-  confidence: c.confidence,
-  support: 1,
-  sources: c.sources
 })
 
 /** The problem's synthetic experience: a success or not, and 1-3 failures (0-2 when solved). */
@@ -72,8 +60,8 @@ export const memoryContext = <P extends ProblemBase>(
   const candidates = reflect(experience, { step: 0, policyVersion: 0 })
   const insights = {
     problemId: problem.id,
-    strategies: candidates.filter((c) => c.kind === "strategy").map(toInsight(problem.id)),
-    lessons: candidates.filter((c) => c.kind === "lesson").map(toInsight(problem.id))
+    strategies: candidates.filter((c) => c.kind === "strategy").map((c) => newInsight(problem.id, c)),
+    lessons: candidates.filter((c) => c.kind === "lesson").map((c) => newInsight(problem.id, c))
   }
   const withBehaviors = rng.bool(mix.behaviors)
   const behaviors = withBehaviors ? skills(rng.below(3)).map((tokens) => ({ kind: "skill" as const, tokens })) : []

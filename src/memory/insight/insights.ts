@@ -51,6 +51,13 @@ export const emptyInsights = (problemId: string): ProblemInsights => ({ problemI
 export const insightId = (problemId: string, kind: InsightKind, tokens: ReadonlyArray<number>): string =>
   `ins-${shortHash(hashValue([problemId, kind, tokens]))}`
 
+/** A candidate as a new insight of `problemId` (support 1). */
+export const newInsight = (problemId: string, c: InsightCandidate): Insight => ({
+  id: insightId(problemId, c.kind, c.tokens), problemId, kind: c.kind,
+  tokens: [...c.tokens], feedback: [...c.feedback], contrastive: c.contrastive, confidence: c.confidence,
+  support: 1, sources: c.sources
+})
+
 export interface InsightUpdate {
   readonly next: ProblemInsights
   readonly added: ReadonlyArray<string>
@@ -110,11 +117,7 @@ export const updateInsights = (
       if (!merged.includes(old.id)) merged.push(old.id)
       continue
     }
-    const ins: Insight = {
-      id, problemId: prev.problemId, kind: c.kind,
-      tokens: [...c.tokens], feedback: [...c.feedback], contrastive: c.contrastive, confidence: c.confidence,
-      support: 1, sources: c.sources
-    }
+    const ins = newInsight(prev.problemId, c)
     if (list.length >= config.maxPerKind) {
       dropped++
       continue

@@ -16,10 +16,12 @@
  * thread in one order, so results are bit-identical for any thread count (test/numeric/threads.test.ts
  * compares weight hashes after training steps with 1 and 2 threads, in separate processes).
  */
+import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm"
 import { createRequire } from "node:module"
 import os from "node:os"
 import wt from "node:worker_threads"
 import { fileURLToPath } from "node:url"
+import { tf } from "../tf.ts"
 
 const require = createRequire(import.meta.url)
 const workerScript = fileURLToPath(new URL("./pthreadWorker.cjs", import.meta.url))
@@ -48,33 +50,26 @@ class PthreadWorker extends wt.Worker {
 }
 
 /**
- * Runs `init` (which must call tf.setBackend("wasm")) with the patches above in place, then removes
- * them. `threads` <= 1 runs `init` unchanged: the single-threaded SIMD build.
+ * `tf.setBackend("wasm")` on `threads` XNNPACK threads, with the patches above in place only while the
+ * backend initialises. `threads` <= 1 starts the single-threaded SIMD build, untouched.
  */
-export const withWasmThreads = async <A>(
-  threads: number,
-  setFlag: (enabled: boolean) => void,
-  setThreadsCount: (n: number) => void,
-  init: () => Promise<A>
-): Promise<A> => {
-  if (threads <= 1) {
-    setFlag(false)
-    return init()
-  }
+export const startWasm = async (threads: number): Promise<boolean> => {
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", threads > 1)
+  if (threads <= 1) return tf.setBackend("wasm")
   const module = wt as { Worker: typeof wt.Worker }
   const originalWorker = module.Worker
   const originalCpus = os.cpus
-  setFlag(true)
   setThreadsCount(threads)
   module.Worker = PthreadWorker
   // the backend caps its pool at cpus().length / 2 (it assumes 2 hyper-threads per core)
-  os.cpus = () => Array.from({ length: 2 * threads }, () => originalCpus()[0]!)
+  const cpu = originalCpus()[0]!
+  os.cpus = () => Array.from({ length: 2 * threads }, () => cpu)
   try {
-    const result = await init()
+    const ok = await tf.setBackend("wasm")
     // The pool's threads are up and Emscripten has ref'd their workers, which would keep the process
     // alive after its work is done; they only ever run inside synchronous kernel calls, so unref them.
     for (const w of started) w.unref()
-    return result
+    return ok
   } finally {
     module.Worker = originalWorker
     os.cpus = originalCpus

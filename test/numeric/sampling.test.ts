@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { fc, test as fcTest } from "@fast-check/vitest"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { Rng } from "../../src/core/Rng.ts"
@@ -81,6 +82,21 @@ describe("sample", () => {
       expect(alone.tokens).toEqual(batch[i]!.tokens)
       expect(Array.from(alone.logProbs)).toEqual(Array.from(batch[i]!.logProbs))
     })
+  })
+
+  // Pinned bits: a change to the sampler's kernels that alters any token or log-prob bit changes every
+  // run's results, so it must be deliberate (update the hash, rebuild what depends on it, say why).
+  test("sampler output bits are pinned (wasm)", () => {
+    const r = Rng.root(21)
+    const prompts = Array.from({ length: 9 }, (_, i) => randomSeq(r, 1 + ((i * 5) % 17), V))
+    const res = sample(params, tinyCfg, rowsOf(prompts, 4), { temperature: 0.9, topP: 0.95, maxNewTokens: 12, stopTokens: [3] })
+    const h = createHash("sha256")
+    for (const x of res) {
+      h.update(Int32Array.from(x.tokens))
+      h.update(x.logProbs)
+      h.update(x.sampleLogProbs)
+    }
+    expect(h.digest("hex").slice(0, 16)).toBe("0a9a178c34f3e08c")
   })
 
   test("stop tokens end a row, banned tokens never appear, results follow the options", () => {

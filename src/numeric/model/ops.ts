@@ -46,12 +46,16 @@ const biasImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => 
 /** x [N, n] + b [n], with the bias gradient as a matmul. */
 export const addBias = (x: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D => biasImpl(x, b) as tf.Tensor2D
 
+/** Normalised rows of x [N, d] and their reciprocal standard deviations [N, 1]. */
+const normalise = (x: tf.Tensor2D): { xhat: tf.Tensor2D; rstd: tf.Tensor2D } => {
+  const xc = x.sub(rowMean(x)) as tf.Tensor2D // [N, d]
+  const rstd = tf.rsqrt(rowMean(xc.square()).add(EPS)) as tf.Tensor2D // [N, 1]
+  return { xhat: xc.mul(rstd) as tf.Tensor2D, rstd }
+}
+
 const lnImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc]
-  // x: [N, d]; normalise each row
-  const xc = x.sub(rowMean(x)) as tf.Tensor2D // [N, d]
-  const rstd = tf.rsqrt(rowMean(xc.square()).add(EPS)) // [N, 1]
-  const xhat = xc.mul(rstd) as tf.Tensor2D // [N, d]
+  const { xhat, rstd } = normalise(x)
   save([xhat, rstd, g])
   return {
     value: xhat.mul(g).add(b),
@@ -70,6 +74,9 @@ const lnImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
 
 /** LayerNorm over the last axis: x [N, d], gain [d], bias [d]. */
 export const layerNorm = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => lnImpl(x, g, b) as tf.Tensor2D
+
+/** The same values as `layerNorm` without a gradient (decoding): fewer engine records per call. */
+export const layerNormValue = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => normalise(x).xhat.mul(g).add(b) as tf.Tensor2D
 
 /** Embedding lookup as a one-hot matmul: ids int32 [N] -> [N, d]. Exact (one term per row is non-zero). */
 export const embed = (ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D =>

@@ -91,8 +91,19 @@ export class HostKV {
     }
   }
 
-  /** The cache as tensors (copies; they belong to the caller's tidy). */
-  tensors(): { k: tf.Tensor3D; v: tf.Tensor3D } {
-    return { k: tf.tensor3d(this.k, [this.dh, this.C, this.Tmax]), v: tf.tensor3d(this.v, [this.Tmax, this.C, this.dh]) }
+  /**
+   * The first L positions of the cache as tensors k [dh, C, L], v [L, C, dh] (copies; they belong to
+   * the caller's tidy). Attending over L <= Tmax keys (a multiple of 8 covering every row's position)
+   * gives the same bits as over Tmax: the keys beyond are masked and add exact zeros (rows.ts
+   * `alignLength`), and the attention kernels, whose cost is mostly packing the cache, get less to pack.
+   */
+  tensors(L: number): { k: tf.Tensor3D; v: tf.Tensor3D } {
+    const { dh, C, Tmax } = this
+    let k = this.k
+    if (L < Tmax) {
+      k = new Float32Array(dh * C * L)
+      for (let row = 0; row < dh * C; row++) k.set(this.k.subarray(row * Tmax, row * Tmax + L), row * L)
+    }
+    return { k: tf.tensor3d(k, [dh, C, L]), v: tf.tensor3d(this.v.subarray(0, L * C * dh), [L, C, dh]) }
   }
 }

@@ -33,7 +33,8 @@ const head = (params: Params, h: tf.Tensor2D): tf.Tensor2D =>
 
 /**
  * One decode step of layer i for h [B, d]: writes the step's key and value into the host cache at
- * each row's position, then attends over it (`bias` [1, C, Tmax] masks the keys beyond each row's).
+ * each row's position, then attends over its first L positions (`bias` [1, C, L] masks the keys
+ * beyond each row's).
  */
 const decodeLayer = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, cache: HostKV, pos: ReadonlyArray<number>, bias: tf.Tensor3D): tf.Tensor2D => {
   const p = (s: string) => param(params, `l${i}.${s}`)
@@ -46,8 +47,8 @@ const decodeLayer = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D
   const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
   const q = q2.mul(1 / Math.sqrt(dh)).reshape([B, H, dh]).transpose([2, 0, 1]).reshape([1, dh, C]) as tf.Tensor3D
   cache.write(k2.dataSync() as Float32Array, v2.dataSync() as Float32Array, pos, H)
-  const { k, v } = cache.tensors() // [dh, C, Tmax], [Tmax, C, dh]
-  const att = tf.softmax(cbmm(q, k).add(bias)) as tf.Tensor3D // [1, C, Tmax]
+  const { k, v } = cache.tensors(bias.shape[2]) // [dh, C, L], [L, C, dh]
+  const att = tf.softmax(cbmm(q, k).add(bias)) as tf.Tensor3D // [1, C, L]
   const y = cbmm(att.transpose([0, 2, 1]) as tf.Tensor3D, v).reshape([B, H * dh]) as tf.Tensor2D // [B, d]
   let out = h.add(tf.matMul(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo"))) as tf.Tensor2D
   const x2 = layerNormValue(out, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
@@ -56,12 +57,16 @@ const decodeLayer = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D
   return out
 }
 
-/** Key bias [1, C, Tmax] for positions pos[b] (per row): 0 up to the row's position, -1e9 beyond. */
-const keyBias = (pos: ReadonlyArray<number>, H: number, Tmax: number): tf.Tensor3D => {
+/**
+ * Key bias [1, C, L] for positions pos[b] (per row): 0 up to the row's position, -1e9 beyond, over the
+ * L = alignLength(max position + 1) keys a step needs to attend to.
+ */
+const keyBias = (pos: ReadonlyArray<number>, H: number): tf.Tensor3D => {
   const C = pos.length * H
-  const bias = new Float32Array(C * Tmax)
-  for (let c = 0; c < C; c++) bias.fill(NEG, c * Tmax + pos[Math.floor(c / H)]! + 1, (c + 1) * Tmax)
-  return tf.tensor3d(bias, [1, C, Tmax])
+  const L = alignLength(Math.max(...pos) + 1, Number.POSITIVE_INFINITY)
+  const bias = new Float32Array(C * L)
+  for (let c = 0; c < C; c++) bias.fill(NEG, c * L + pos[Math.floor(c / H)]! + 1, (c + 1) * L)
+  return tf.tensor3d(bias, [1, C, L])
 }
 
 /** Samples up to maxNewTokens per row with a KV cache. See the module doc for guarantees. */
@@ -100,7 +105,7 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
   const emb = HostEmbedding.of(params)
   for (let step = 1; step < opts.maxNewTokens && states.some((s) => !s.stopped); step++) {
     const logits = readTidy(() => {
-      const bias = keyBias(pos, cfg.nHeads, Tmax)
+      const bias = keyBias(pos, cfg.nHeads)
       let h = tf.tensor2d(emb.lookup(next, pos), [B, cfg.dModel])
       for (let i = 0; i < cfg.nLayers; i++) h = decodeLayer(params, cfg, i, h, caches[i]!, pos, bias)
       const hf = layerNormValue(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)

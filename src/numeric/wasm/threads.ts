@@ -36,7 +36,7 @@ const isLoad = (m: unknown): m is LoadMessage =>
 
 const started = new Set<wt.Worker>()
 
-/** Starts Emscripten's pthread workers from files (and remembers them, see withWasmThreads). */
+/** Starts Emscripten's pthread workers from files (and remembers them, see startWasm). */
 class PthreadWorker extends wt.Worker {
   constructor(script: string | URL, options?: wt.WorkerOptions) {
     const fromBlob = typeof script === "string" && script.startsWith("blob:")

@@ -101,7 +101,7 @@ const benchConfig = (name: string, cfg: ModelConfig): Row => {
   const opts = { temperature: 1, maxNewTokens: NEW }
   sample(params, cfg, rows().slice(0, 4), { temperature: 1, maxNewTokens: 4 })
   const kv: Array<number> = []
-  for (let i = 0; i < (quick ? 1 : 3); i++) {
+  for (let i = 0; i < (quick ? 1 : 7); i++) {
     const t0 = now()
     sample(params, cfg, rows(), opts)
     kv.push(now() - t0)

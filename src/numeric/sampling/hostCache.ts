@@ -101,8 +101,9 @@ export class HostKV {
     const { dh, C, Tmax } = this
     let k = this.k
     if (L < Tmax) {
+      // an element loop: thousands of short rows, where subarray + set would allocate a view per row
       k = new Float32Array(dh * C * L)
-      for (let row = 0; row < dh * C; row++) k.set(this.k.subarray(row * Tmax, row * Tmax + L), row * L)
+      for (let row = 0, src = 0, dst = 0; row < dh * C; row++, src += Tmax) for (let t = 0; t < L; t++) k[dst++] = this.k[src + t]!
     }
     return { k: tf.tensor3d(k, [dh, C, L]), v: tf.tensor3d(this.v.subarray(0, L * C * dh), [L, C, dh]) }
   }

@@ -5,18 +5,18 @@
  * values (attention.ts layouts, C = B * H channels) in caches of capacity Tmax >= P + maxNewTokens
  * (P and Tmax rounded up to multiples of 8, see rows.ts `alignLength`).
  * Each decode step feeds one token per row at that row's own position p_b, writes its key/value at
- * p_b in the host-side cache (hostCache.ts), and attends to keys 0..p_b only (-1e9 bias beyond,
+ * p_b in the host-side cache (hostCache.ts), and attends to keys 0..p_b only (logit -1e9 beyond,
  * whose softmax weight is exactly 0).
  *
  * Batch independence: every row draws only from its own Rng; channels never mix in the attention
- * convolutions, matmul rows are computed independently, and the extra masked / padded key slots of a
- * larger batch add exact zeros at the end of each sum (with lengths aligned to 8). So a row yields the same tokens and
- * log-probs alone or inside any batch (tested on wasm; see README for the argument and its limits).
+ * (prefill convolutions, host-side decode sums), matmul rows are computed independently, and the
+ * extra masked / padded key slots of a larger batch add exact zeros at the end of each sum (with
+ * lengths aligned to 8). So a row yields the same tokens and log-probs alone or inside any batch
+ * (tested on wasm; see README for the argument and its limits).
  */
 import type { ModelConfig } from "../model/config.ts"
 import { headDim } from "../model/config.ts"
 import { type LayerKV, hiddenStates, param } from "../model/forward.ts"
-import { cbmm } from "../model/attention.ts"
 import { layerNormValue } from "../model/ops.ts"
 import type { Params } from "../model/params.ts"
 import { readTidy } from "../read.ts"
@@ -25,48 +25,30 @@ import { HostEmbedding, HostKV } from "./hostCache.ts"
 import { pickToken } from "./pick.ts"
 import { type SampleOptions, type SampleResult, type SampleRow, RowState, alignLength, checkRows, padRight } from "./rows.ts"
 
-const NEG = -1e9
-
 /** Logits [B, V] from final hidden states [B, d]. */
 const head = (params: Params, h: tf.Tensor2D): tf.Tensor2D =>
   tf.matMul(h, param(params, "head.w") as tf.Tensor2D).add(param(params, "head.b")) as tf.Tensor2D
 
 /**
  * One decode step of layer i for h [B, d]: writes the step's key and value into the host cache at
- * each row's position, then attends over its first L positions (`bias` [1, C, L] masks the keys
- * beyond each row's).
+ * each row's position, then attends over the first L positions (host-side dot products, the softmax
+ * as a kernel; see hostCache.ts for why the values equal the attention convolutions').
  */
-const decodeLayer = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, cache: HostKV, pos: ReadonlyArray<number>, bias: tf.Tensor3D): tf.Tensor2D => {
+const decodeLayer = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, cache: HostKV, pos: ReadonlyArray<number>, L: number): tf.Tensor2D => {
   const p = (s: string) => param(params, `l${i}.${s}`)
   const B = h.shape[0]
   const H = cfg.nHeads
   const dh = headDim(cfg)
-  const C = B * H
   const x = layerNormValue(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
-  const qkv = tf.matMul(x, p("attn.wqkv") as tf.Tensor2D).add(p("attn.bqkv")) as tf.Tensor2D // [B, 3d]
-  const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]
-  const q = q2.mul(1 / Math.sqrt(dh)).reshape([B, H, dh]).transpose([2, 0, 1]).reshape([1, dh, C]) as tf.Tensor3D
-  cache.write(k2.dataSync() as Float32Array, v2.dataSync() as Float32Array, pos, H)
-  const { k, v } = cache.tensors(bias.shape[2]) // [dh, C, L], [L, C, dh]
-  const att = tf.softmax(cbmm(q, k).add(bias)) as tf.Tensor3D // [1, C, L]
-  const y = cbmm(att.transpose([0, 2, 1]) as tf.Tensor3D, v).reshape([B, H * dh]) as tf.Tensor2D // [B, d]
+  const qkv = tf.matMul(x, p("attn.wqkv") as tf.Tensor2D).add(p("attn.bqkv")).dataSync() as Float32Array // [B, 3d]
+  cache.write(qkv, pos, H)
+  const probs = tf.softmax(tf.tensor3d(cache.scores(qkv, pos, H, L, 1 / Math.sqrt(dh)), [1, B * H, L])).dataSync() as Float32Array
+  const y = tf.tensor2d(cache.mix(probs, L), [B, H * dh])
   let out = h.add(tf.matMul(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo"))) as tf.Tensor2D
   const x2 = layerNormValue(out, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
   const u = tf.relu(tf.matMul(x2, p("mlp.w1") as tf.Tensor2D).add(p("mlp.b1"))) as tf.Tensor2D
   out = out.add(tf.matMul(u, p("mlp.w2") as tf.Tensor2D).add(p("mlp.b2"))) as tf.Tensor2D
   return out
-}
-
-/**
- * Key bias [1, C, L] for positions pos[b] (per row): 0 up to the row's position, -1e9 beyond, over the
- * L = alignLength(max position + 1) keys a step needs to attend to.
- */
-const keyBias = (pos: ReadonlyArray<number>, H: number): tf.Tensor3D => {
-  const C = pos.length * H
-  const L = alignLength(Math.max(...pos) + 1, Number.POSITIVE_INFINITY)
-  const bias = new Float32Array(C * L)
-  for (let c = 0; c < C; c++) bias.fill(NEG, c * L + pos[Math.floor(c / H)]! + 1, (c + 1) * L)
-  return tf.tensor3d(bias, [1, C, L])
 }
 
 /** Samples up to maxNewTokens per row with a KV cache. See the module doc for guarantees. */
@@ -105,9 +87,10 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
   const emb = HostEmbedding.of(params)
   for (let step = 1; step < opts.maxNewTokens && states.some((s) => !s.stopped); step++) {
     const logits = readTidy(() => {
-      const bias = keyBias(pos, cfg.nHeads)
+      // keys a step attends over: a multiple of 8 covering every row's position (rows.ts alignLength)
+      const L = alignLength(Math.max(...pos) + 1, Number.POSITIVE_INFINITY)
       let h = tf.tensor2d(emb.lookup(next, pos), [B, cfg.dModel])
-      for (let i = 0; i < cfg.nLayers; i++) h = decodeLayer(params, cfg, i, h, caches[i]!, pos, bias)
+      for (let i = 0; i < cfg.nLayers; i++) h = decodeLayer(params, cfg, i, h, caches[i]!, pos, L)
       const hf = layerNormValue(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
       return head(params, hf) // [B, V]
     })

@@ -69,7 +69,7 @@ export interface WarmupRecipe {
   readonly prefixSteps: number
 }
 
-const CODE_STEPS = 1600
+const CODE_STEPS = 2000
 
 /** The code-domain base recipe (see README.md for why each part is there). */
 export const codeRecipe: WarmupRecipe = {
@@ -90,10 +90,10 @@ export const codeRecipe: WarmupRecipe = {
     end: { none: 0.7, skill: 0.08, solution: 0.1, feedback: 0.02, memory: 0.1 },
     distractors: [0.4, 0.3, 0.3],
     feedbackWithSkill: 0.3,
-    foreign: 0.6,
-    memory: { solved: 0.6, behaviors: 0.5, budget: 112 }
+    foreign: 0.7,
+    memory: { solved: 0.8, behaviors: 0.5, budget: 112 }
   },
-  auxSeeds: [101, 102],
+  auxSeeds: [101, 102, 103, 104, 105, 106, 107, 108],
   prefixSteps: 20
 }
 
@@ -116,6 +116,7 @@ export const scienceRecipe: WarmupRecipe = {
   ...codeRecipe,
   domain: { name: "science", seed: 0, config: {} },
   mixture: firstMixture,
+  auxSeeds: [101, 102],
   steps: SCIENCE_STEPS,
   schedule: { ...codeRecipe.schedule, totalSteps: SCIENCE_STEPS }
 }

@@ -86,17 +86,31 @@ describe("sample", () => {
 
   // Pinned bits: a change to the sampler's kernels that alters any token or log-prob bit changes every
   // run's results, so it must be deliberate (update the hash, rebuild what depends on it, say why).
-  test("sampler output bits are pinned (wasm)", () => {
+  /** A hash of the tokens and log-prob bits of a fixed sampling call. */
+  const pinnedHash = (p: Params, cfg: typeof tinyCfg): string => {
     const r = Rng.root(21)
     const prompts = Array.from({ length: 9 }, (_, i) => randomSeq(r, 1 + ((i * 5) % 17), V))
-    const res = sample(params, tinyCfg, rowsOf(prompts, 4), { temperature: 0.9, topP: 0.95, maxNewTokens: 12, stopTokens: [3] })
+    const res = sample(p, cfg, rowsOf(prompts, 4), { temperature: 0.9, topP: 0.95, maxNewTokens: 12, stopTokens: [3] })
     const h = createHash("sha256")
     for (const x of res) {
       h.update(Int32Array.from(x.tokens))
       h.update(x.logProbs)
       h.update(x.sampleLogProbs)
     }
-    expect(h.digest("hex").slice(0, 16)).toBe("0a9a178c34f3e08c")
+    return h.digest("hex").slice(0, 16)
+  }
+
+  test("sampler output bits are pinned (wasm)", () => {
+    expect(pinnedHash(params, tinyCfg)).toBe("0a9a178c34f3e08c")
+  })
+
+  test("sampler output bits are pinned for a head size the SIMD kernels do not take (wasm, JS sums)", () => {
+    // head size 6: the decode attention's JS float32 sums; the hash is the tensor path's (measured on it)
+    const cfg = { ...tinyCfg, dModel: 18, nHeads: 3 }
+    const p6 = initParams(cfg, Rng.root(3))
+    const hash = pinnedHash(p6, cfg)
+    disposeParams(p6)
+    expect(hash).toBe("19a696a98608fce2")
   })
 
   test("stop tokens end a row, banned tokens never appear, results follow the options", () => {

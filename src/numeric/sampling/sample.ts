@@ -21,6 +21,8 @@ import { layerNormValue } from "../model/ops.ts"
 import type { Params } from "../model/params.ts"
 import { readTidy } from "../read.ts"
 import { tf } from "../tf.ts"
+import { DecodeArena } from "../wasm/decodeKernels.ts"
+import { DecodeAttention, type Softmax } from "./decodeAttention.ts"
 import { HostEmbedding, HostKV } from "./hostCache.ts"
 import { pickToken } from "./pick.ts"
 import { type SampleOptions, type SampleResult, type SampleRow, RowState, alignLength, checkRows, padRight } from "./rows.ts"
@@ -34,7 +36,16 @@ const head = (params: Params, h: tf.Tensor2D): tf.Tensor2D =>
  * each row's position, then attends over the first L positions (host-side dot products, the softmax
  * as a kernel; see hostCache.ts for why the values equal the attention convolutions').
  */
-const decodeLayer = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D, cache: HostKV, pos: ReadonlyArray<number>, L: number): tf.Tensor2D => {
+const decodeLayer = (
+  params: Params,
+  cfg: ModelConfig,
+  i: number,
+  h: tf.Tensor2D,
+  cache: HostKV,
+  attention: DecodeAttention,
+  pos: ReadonlyArray<number>,
+  L: number
+): tf.Tensor2D => {
   const p = (s: string) => param(params, `l${i}.${s}`)
   const B = h.shape[0]
   const H = cfg.nHeads
@@ -42,14 +53,15 @@ const decodeLayer = (params: Params, cfg: ModelConfig, i: number, h: tf.Tensor2D
   const x = layerNormValue(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
   const qkv = tf.matMul(x, p("attn.wqkv") as tf.Tensor2D).add(p("attn.bqkv")).dataSync() as Float32Array // [B, 3d]
   cache.write(qkv, pos, H)
-  const probs = tf.softmax(tf.tensor3d(cache.scores(qkv, pos, H, L, 1 / Math.sqrt(dh)), [1, B * H, L])).dataSync() as Float32Array
-  const y = tf.tensor2d(cache.mix(probs, L), [B, H * dh])
+  const y = tf.tensor2d(attention.run(cache, qkv, pos, H, L, 1 / Math.sqrt(dh), softmax), [B, H * dh])
   let out = h.add(tf.matMul(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo"))) as tf.Tensor2D
   const x2 = layerNormValue(out, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
   const u = tf.relu(tf.matMul(x2, p("mlp.w1") as tf.Tensor2D).add(p("mlp.b1"))) as tf.Tensor2D
   out = out.add(tf.matMul(u, p("mlp.w2") as tf.Tensor2D).add(p("mlp.b2"))) as tf.Tensor2D
   return out
 }
+
+const softmax: Softmax = (logits, C, L) => tf.softmax(tf.tensor3d(logits, [1, C, L])).dataSync() as Float32Array
 
 /** Samples up to maxNewTokens per row with a KV cache. See the module doc for guarantees. */
 export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions): Array<SampleResult> => {
@@ -75,11 +87,18 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
     return next
   }
   // prefill: logits at each row's last prompt token, and the caches
+  // the caches and the attention's scratch, in the decode kernels' memory
+  const C = B * cfg.nHeads
+  const dh = headDim(cfg)
+  const cacheBytes = HostKV.bytes(C, dh, Tmax)
+  const scratchBytes = DecodeAttention.bytes(C, dh, Tmax)
+  const arena = DecodeArena.reserve(cfg.nLayers * cacheBytes.bytes + scratchBytes.bytes, cfg.nLayers * cacheBytes.regions + scratchBytes.regions)
+  const attention = new DecodeAttention(arena, C, dh, Tmax)
   let caches: Array<HostKV> = []
   const first = readTidy(() => {
     const kv: Array<LayerKV> = []
     const hAll = hiddenStates(params, cfg, tf.tensor2d(padRight(rows.map((r) => r.prompt), P, opts.padToken ?? 0), [B, P], "int32"), kv)
-    caches = kv.map(({ k, v }) => HostKV.fromPrefill(k, v, Tmax))
+    caches = kv.map(({ k, v }) => HostKV.fromPrefill(k, v, Tmax, arena))
     const last = tf.tensor1d(Int32Array.from(pos, (n, b) => b * P + n - 1), "int32")
     return head(params, tf.gather(hAll, last) as tf.Tensor2D) // [B, V]
   })
@@ -90,7 +109,7 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
       // keys a step attends over: a multiple of 8 covering every row's position (rows.ts alignLength)
       const L = alignLength(Math.max(...pos) + 1, Number.POSITIVE_INFINITY)
       let h = tf.tensor2d(emb.lookup(next, pos), [B, cfg.dModel])
-      for (let i = 0; i < cfg.nLayers; i++) h = decodeLayer(params, cfg, i, h, caches[i]!, pos, L)
+      for (let i = 0; i < cfg.nLayers; i++) h = decodeLayer(params, cfg, i, h, caches[i]!, attention, pos, L)
       const hf = layerNormValue(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
       return head(params, hf) // [B, V]
     })

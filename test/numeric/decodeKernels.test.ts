@@ -1,0 +1,89 @@
+import { fileURLToPath } from "node:url"
+import { fc, test as fcTest } from "@fast-check/vitest"
+import { describe, expect, test } from "vitest"
+import { Rng } from "../../src/core/Rng.ts"
+import { MASKED, mixJs, scoresJs } from "../../src/numeric/sampling/decodeAttention.ts"
+import { sortedCandidates } from "../../src/numeric/sampling/pick.ts"
+import { renderBytesModule } from "../../src/numeric/wasm/buildDecodeKernels.ts"
+import { compileWat } from "../../src/numeric/wasm/compileWat.ts"
+import { DECODE_KERNELS_WASM } from "../../src/numeric/wasm/decodeKernels.bytes.ts"
+import { DecodeArena, decodeKernels, kernelsFit } from "../../src/numeric/wasm/decodeKernels.ts"
+
+const bitsOf = (a: Float32Array): Array<number> => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length))
+
+/** Values of mixed magnitudes, so that float32 rounding (and its order) matters. */
+const fillRandom = (a: Float32Array, r: Rng): void => {
+  for (let i = 0; i < a.length; i++) a[i] = (r.float() - 0.5) * 2 ** (r.below(12) - 4)
+}
+
+describe("decode attention kernels (wasm SIMD)", () => {
+  test("the committed binary is decodeKernels.wat compiled", async () => {
+    const bytes = await compileWat(fileURLToPath(new URL("../../src/numeric/wasm/decodeKernels.wat", import.meta.url)))
+    expect(renderBytesModule(bytes)).toContain(`"${DECODE_KERNELS_WASM}"`)
+  })
+
+  const shapeArb = fc.record({
+    C: fc.integer({ min: 1, max: 9 }),
+    dh: fc.constantFrom(4, 8, 12, 16),
+    T: fc.constantFrom(8, 16, 24, 40),
+    seed: fc.nat(10_000)
+  })
+
+  fcTest.prop([shapeArb], { numRuns: 60, seed: 31 })("logits and weighted sums equal the JS float32 sums bit for bit", ({ C, dh, T, seed }) => {
+    const r = Rng.root(seed)
+    const L = 8 * (1 + r.below(T / 8)) // a multiple of 8, at most T
+    const arena = DecodeArena.reserve((2 * C * dh * T + 2 * C * dh + 4 * C * L + C) * 4, 8)
+    const [k, v, q, y] = [arena.floats(C * dh * T), arena.floats(C * T * dh), arena.floats(C * dh), arena.floats(C * dh)]
+    const [s, p] = [arena.floats(C * L), arena.floats(C * L)]
+    const n = arena.ints(C)
+    for (const a of [k.view, v.view, q.view, p.view]) fillRandom(a, r)
+    for (let c = 0; c < C; c++) n.view[c] = 1 + r.below(L)
+    decodeKernels().scores(C, dh, T, L, q.ptr, k.ptr, n.ptr, s.ptr)
+    decodeKernels().mix(C, dh, T, L, p.ptr, v.ptr, n.ptr, y.ptr)
+    const sJs = new Float32Array(C * L)
+    const yJs = new Float32Array(C * dh)
+    scoresJs(C, dh, T, L, q.view, k.view, n.view, sJs)
+    mixJs(C, dh, T, L, p.view, v.view, n.view, yJs)
+    expect(bitsOf(s.view)).toEqual(bitsOf(sJs))
+    expect(bitsOf(y.view)).toEqual(bitsOf(yJs))
+    // masked logits, and a spot check of one sum against a plain float64 dot product
+    for (let c = 0; c < C; c++) for (let j = n.view[c]!; j < L; j++) expect(s.view[c * L + j]).toBe(Math.fround(MASKED))
+    let dot = 0
+    let scale = 0
+    for (let e = 0; e < dh; e++) {
+      dot += q.view[e]! * k.view[e * T]!
+      scale += Math.abs(q.view[e]! * k.view[e * T]!)
+    }
+    expect(Math.abs(s.view[0]! - dot)).toBeLessThanOrEqual(1e-6 * dh * scale)
+  })
+
+  test("a reservation past the current memory grows it, and the regions are zeroed and disjoint", () => {
+    const big = DecodeArena.reserve(8 * 2 ** 20, 2)
+    const a = big.floats(2 ** 20)
+    const b = big.floats(2 ** 20)
+    a.view.fill(1)
+    expect(b.view.every((x) => x === 0)).toBe(true)
+    expect(b.ptr).toBeGreaterThanOrEqual(a.ptr + 4 * 2 ** 20)
+    expect(() => big.floats(16)).toThrow(RangeError)
+  })
+
+  test("head sizes the SIMD kernels take", () => {
+    expect([4, 8, 16, 64].map(kernelsFit)).toEqual([true, true, true, true])
+    expect([1, 2, 6, 10].map(kernelsFit)).toEqual([false, false, false, false])
+  })
+})
+
+describe("sortedCandidates", () => {
+  const logitArb = fc.oneof(fc.constantFrom(0, -0, 1, -1, 2.5, -1e9), fc.float({ noNaN: true, noDefaultInfinity: true }))
+  fcTest.prop([fc.array(logitArb, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(39), { maxLength: 5 })], { numRuns: 300, seed: 7 })(
+    "is the comparator sort by logit descending, then id ascending (ties, -0 and +0 included)",
+    (values, bannedRaw) => {
+      const logits = Float32Array.from(values)
+      const V = logits.length
+      const banned = new Set(bannedRaw.filter((t) => t < V))
+      fc.pre(banned.size < V)
+      const expected = [...Array(V).keys()].filter((j) => !banned.has(j)).sort((a, b) => logits[b]! - logits[a]! || a - b)
+      expect(sortedCandidates(logits, 0, V, banned)).toEqual(expected)
+    }
+  )
+})

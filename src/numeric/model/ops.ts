@@ -7,13 +7,26 @@
  *   ones[1, N] @ x, and a row sum is faster as x @ ones[d, 1]. `addBias` and `layerNorm` use them.
  * - `layerNorm`: over the last axis, with a hand-written gradient (fewer kernels than autodiff).
  * - `embed`: one-hot matmul, because tf.gather has no gradient kernel on wasm.
+ * - On wasm, the weight gradients x^T @ dy and the column sums run in our own SIMD kernels
+ *   (wasm/gradKernels.wat): XNNPACK would transpose x and pack the fresh dy first, which costs more
+ *   than the product. They sum in XNNPACK's order, so the bits are the same (tested).
  * All values are identical to the plain ops; only the gradient graphs differ.
  */
 import { tf } from "../tf.ts"
+import { columnSums, transposedProduct } from "../wasm/gradKernels.ts"
+import { heapView } from "../wasm/heapView.ts"
 
 /** Swap the last two axes. */
 const tr = (x: tf.Tensor): tf.Tensor =>
   x.rank === 2 ? x.transpose() : x.transpose([...Array(x.rank - 2).keys(), x.rank - 1, x.rank - 2])
+
+/** a^T @ b for a [K, M], b [K, N] -> [M, N]. */
+const transposedMatMul = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => {
+  if (tf.getBackend() !== "wasm") return tf.matMul(tr(a), b) as tf.Tensor2D
+  const [K, M] = a.shape
+  const N = b.shape[1]
+  return tf.tensor2d(transposedProduct(heapView(a), heapView(b), K, M, N), [M, N])
+}
 
 const mmImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc]
@@ -22,7 +35,7 @@ const mmImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
       const [sa, sb] = saved as [tf.Tensor, tf.Tensor]
-      return [tf.matMul(dy, tr(sb)), tf.matMul(tr(sa), dy)]
+      return [tf.matMul(dy, tr(sb)), transposedMatMul(sa as tf.Tensor2D, dy as tf.Tensor2D)]
     }
   }
 })
@@ -32,8 +45,12 @@ export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => mmImpl(a, b) 
 
 const EPS = 1e-5
 
-/** Column sums of x [N, n] -> [n], as ones[1, N] @ x. */
-export const colSum = (x: tf.Tensor2D): tf.Tensor1D => tf.matMul(tf.ones([1, x.shape[0]]), x).reshape([x.shape[1]]) as tf.Tensor1D
+/** Column sums of x [N, n] -> [n], as ones[1, N] @ x (on wasm, the same sums in our kernel). */
+export const colSum = (x: tf.Tensor2D): tf.Tensor1D => {
+  const [N, n] = x.shape
+  if (tf.getBackend() === "wasm") return tf.tensor1d(columnSums(heapView(x), N, n))
+  return tf.matMul(tf.ones([1, N]), x).reshape([n]) as tf.Tensor1D
+}
 
 /** Row means of x [N, d] -> [N, 1], as x @ (ones[d, 1] / d). */
 const rowMean = (x: tf.Tensor2D): tf.Tensor2D => tf.matMul(x, tf.fill([x.shape[1], 1], 1 / x.shape[1])) as tf.Tensor2D

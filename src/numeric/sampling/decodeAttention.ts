@@ -12,7 +12,8 @@
  * once, is the float32 one). Tests check the kernels against the JS sums bit for bit, and the
  * sampler's outputs against pinned bits.
  */
-import { type DecodeArena, type F32Region, type I32Region, decodeKernels, kernelsFit } from "../wasm/decodeKernels.ts"
+import { decodeKernels, kernelsFit } from "../wasm/decodeKernels.ts"
+import type { Arena, F32Region, I32Region } from "../wasm/kernelModule.ts"
 import type { HostKV } from "./hostCache.ts"
 
 /** A masked key's logit: its softmax weight is exactly 0. */
@@ -61,7 +62,7 @@ export class DecodeAttention {
   private readonly dh: number
   private readonly Tmax: number
 
-  constructor(arena: DecodeArena, C: number, dh: number, Tmax: number) {
+  constructor(arena: Arena, C: number, dh: number, Tmax: number) {
     this.C = C
     this.dh = dh
     this.Tmax = Tmax

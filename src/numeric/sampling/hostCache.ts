@@ -11,7 +11,7 @@
 import { param } from "../model/forward.ts"
 import type { Params } from "../model/params.ts"
 import { tf } from "../tf.ts"
-import type { DecodeArena, F32Region } from "../wasm/decodeKernels.ts"
+import type { Arena, F32Region } from "../wasm/kernelModule.ts"
 
 /**
  * The token and position tables, read once per `sample` call: a decode step's input rows
@@ -74,7 +74,7 @@ export class HostKV {
   }
 
   /** From prefill keys k [dh, C, P] and values v [P, C, dh] (attention.ts layouts), with room for Tmax >= P positions. */
-  static fromPrefill(k: tf.Tensor3D, v: tf.Tensor3D, Tmax: number, arena: DecodeArena): HostKV {
+  static fromPrefill(k: tf.Tensor3D, v: tf.Tensor3D, Tmax: number, arena: Arena): HostKV {
     const [dh, C, P] = k.shape
     const kd = k.dataSync() as Float32Array
     const vd = v.dataSync() as Float32Array

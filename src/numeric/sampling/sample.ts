@@ -21,7 +21,7 @@ import { layerNormValue } from "../model/ops.ts"
 import type { Params } from "../model/params.ts"
 import { readTidy } from "../read.ts"
 import { tf } from "../tf.ts"
-import { DecodeArena } from "../wasm/decodeKernels.ts"
+import { decodeArena } from "../wasm/decodeKernels.ts"
 import { DecodeAttention, type Softmax } from "./decodeAttention.ts"
 import { HostEmbedding, HostKV } from "./hostCache.ts"
 import { pickToken } from "./pick.ts"
@@ -92,7 +92,7 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
   const dh = headDim(cfg)
   const cacheBytes = HostKV.bytes(C, dh, Tmax)
   const scratchBytes = DecodeAttention.bytes(C, dh, Tmax)
-  const arena = DecodeArena.reserve(cfg.nLayers * cacheBytes.bytes + scratchBytes.bytes, cfg.nLayers * cacheBytes.regions + scratchBytes.regions)
+  const arena = decodeArena(cfg.nLayers * cacheBytes.bytes + scratchBytes.bytes, cfg.nLayers * cacheBytes.regions + scratchBytes.regions)
   const attention = new DecodeAttention(arena, C, dh, Tmax)
   let caches: Array<HostKV> = []
   const first = readTidy(() => {

@@ -1,13 +1,17 @@
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { fc, test as fcTest } from "@fast-check/vitest"
-import { describe, expect, test } from "vitest"
+import { beforeAll, describe, expect, test } from "vitest"
 import { Rng } from "../../src/core/Rng.ts"
 import { MASKED, mixJs, scoresJs } from "../../src/numeric/sampling/decodeAttention.ts"
 import { sortedCandidates } from "../../src/numeric/sampling/pick.ts"
-import { renderBytesModule } from "../../src/numeric/wasm/buildDecodeKernels.ts"
+import { KERNEL_MODULES, renderBytesModule, watPath } from "../../src/numeric/wasm/buildKernels.ts"
 import { compileWat } from "../../src/numeric/wasm/compileWat.ts"
-import { DECODE_KERNELS_WASM } from "../../src/numeric/wasm/decodeKernels.bytes.ts"
-import { DecodeArena, decodeKernels, kernelsFit } from "../../src/numeric/wasm/decodeKernels.ts"
+import { decodeArena, decodeKernels, kernelsFit } from "../../src/numeric/wasm/decodeKernels.ts"
+import { columnSums, transposedProduct } from "../../src/numeric/wasm/gradKernels.ts"
+import { heapView } from "../../src/numeric/wasm/heapView.ts"
+import { initBackend } from "../../src/numeric/index.ts"
+import { tf } from "../../src/numeric/tf.ts"
 
 const bitsOf = (a: Float32Array): Array<number> => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length))
 
@@ -16,12 +20,12 @@ const fillRandom = (a: Float32Array, r: Rng): void => {
   for (let i = 0; i < a.length; i++) a[i] = (r.float() - 0.5) * 2 ** (r.below(12) - 4)
 }
 
-describe("decode attention kernels (wasm SIMD)", () => {
-  test("the committed binary is decodeKernels.wat compiled", async () => {
-    const bytes = await compileWat(fileURLToPath(new URL("../../src/numeric/wasm/decodeKernels.wat", import.meta.url)))
-    expect(renderBytesModule(bytes)).toContain(`"${DECODE_KERNELS_WASM}"`)
-  })
+test.each(KERNEL_MODULES)("the committed bytes of $name are its .wat compiled", async ({ name, constant }) => {
+  const committed = readFileSync(fileURLToPath(new URL(`../../src/numeric/wasm/${name}.bytes.ts`, import.meta.url)), "utf8")
+  expect(committed).toBe(renderBytesModule(name, constant, await compileWat(watPath(name))))
+})
 
+describe("decode attention kernels (wasm SIMD)", () => {
   const shapeArb = fc.record({
     C: fc.integer({ min: 1, max: 9 }),
     dh: fc.constantFrom(4, 8, 12, 16),
@@ -32,7 +36,7 @@ describe("decode attention kernels (wasm SIMD)", () => {
   fcTest.prop([shapeArb], { numRuns: 60, seed: 31 })("logits and weighted sums equal the JS float32 sums bit for bit", ({ C, dh, T, seed }) => {
     const r = Rng.root(seed)
     const L = 8 * (1 + r.below(T / 8)) // a multiple of 8, at most T
-    const arena = DecodeArena.reserve((2 * C * dh * T + 2 * C * dh + 4 * C * L + C) * 4, 8)
+    const arena = decodeArena((2 * C * dh * T + 2 * C * dh + 4 * C * L + C) * 4, 8)
     const [k, v, q, y] = [arena.floats(C * dh * T), arena.floats(C * T * dh), arena.floats(C * dh), arena.floats(C * dh)]
     const [s, p] = [arena.floats(C * L), arena.floats(C * L)]
     const n = arena.ints(C)
@@ -58,7 +62,7 @@ describe("decode attention kernels (wasm SIMD)", () => {
   })
 
   test("a reservation past the current memory grows it, and the regions are zeroed and disjoint", () => {
-    const big = DecodeArena.reserve(8 * 2 ** 20, 2)
+    const big = decodeArena(8 * 2 ** 20, 2)
     const a = big.floats(2 ** 20)
     const b = big.floats(2 ** 20)
     a.view.fill(1)
@@ -70,6 +74,35 @@ describe("decode attention kernels (wasm SIMD)", () => {
   test("head sizes the SIMD kernels take", () => {
     expect([4, 8, 16, 64].map(kernelsFit)).toEqual([true, true, true, true])
     expect([1, 2, 6, 10].map(kernelsFit)).toEqual([false, false, false, false])
+  })
+})
+
+describe("weight-gradient kernels (wasm SIMD)", () => {
+  beforeAll(async () => {
+    await initBackend("wasm")
+  })
+
+  // K across block boundaries (128), M and N with and without padding to the 4 x 8 tiles
+  const dimsArb = fc.record({ K: fc.integer({ min: 1, max: 300 }), M: fc.integer({ min: 1, max: 70 }), N: fc.integer({ min: 1, max: 70 }), seed: fc.nat(10_000) })
+
+  fcTest.prop([dimsArb], { numRuns: 40, seed: 41 })("x^T @ dy and column sums are tfjs-wasm's matmuls bit for bit", ({ K, M, N, seed }) => {
+    const r = Rng.root(seed)
+    const a = new Float32Array(K * M)
+    const b = new Float32Array(K * N)
+    fillRandom(a, r)
+    fillRandom(b, r)
+    const [ta, tb] = [tf.tensor2d(a, [K, M]), tf.tensor2d(b, [K, N])]
+    const expected = tf.tidy(() => tf.matMul(ta.transpose(), tb).dataSync() as Float32Array)
+    const expectedSums = tf.tidy(() => tf.matMul(tf.ones([1, K]), tb).dataSync() as Float32Array)
+    expect(bitsOf(transposedProduct(heapView(ta), heapView(tb), K, M, N))).toEqual(bitsOf(expected))
+    expect(bitsOf(columnSums(heapView(tb), K, N))).toEqual(bitsOf(expectedSums))
+    tf.dispose([ta, tb])
+  })
+
+  test("heapView reads a tensor's values in place", () => {
+    const t = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3])
+    expect(Array.from(heapView(t))).toEqual([1, 2, 3, 4, 5, 6])
+    t.dispose()
   })
 })
 

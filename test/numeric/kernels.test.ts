@@ -8,6 +8,7 @@ import { sortedCandidates } from "../../src/numeric/sampling/pick.ts"
 import { KERNEL_MODULES, renderBytesModule, watPath } from "../../src/numeric/wasm/buildKernels.ts"
 import { compileWat } from "../../src/numeric/wasm/compileWat.ts"
 import { decodeArena, decodeKernels, kernelsFit } from "../../src/numeric/wasm/decodeKernels.ts"
+import { channelProduct, channelProductFits } from "../../src/numeric/wasm/attentionKernels.ts"
 import { columnSums, transposedProduct } from "../../src/numeric/wasm/gradKernels.ts"
 import { heapView } from "../../src/numeric/wasm/heapView.ts"
 import { initBackend } from "../../src/numeric/index.ts"
@@ -97,6 +98,32 @@ describe("weight-gradient kernels (wasm SIMD)", () => {
     expect(bitsOf(transposedProduct(heapView(ta), heapView(tb), K, M, N))).toEqual(bitsOf(expected))
     expect(bitsOf(columnSums(heapView(tb), K, N))).toEqual(bitsOf(expectedSums))
     tf.dispose([ta, tb])
+  })
+
+  const channelArb = fc.record({
+    M: fc.integer({ min: 1, max: 20 }),
+    K: fc.constantFrom(8, 16, 24, 48),
+    C: fc.integer({ min: 1, max: 12 }),
+    N: fc.constantFrom(4, 8, 16, 20, 48),
+    seed: fc.nat(10_000)
+  })
+
+  fcTest.prop([channelArb], { numRuns: 40, seed: 43 })("the attention's per-channel matmul is the depthwise convolution bit for bit", ({ M, K, C, N, seed }) => {
+    const r = Rng.root(seed)
+    const a = new Float32Array(M * K * C)
+    const b = new Float32Array(K * C * N)
+    fillRandom(a, r)
+    fillRandom(b, r)
+    const [ta, tb] = [tf.tensor3d(a, [M, K, C]), tf.tensor3d(b, [K, C, N])]
+    // the tensor path of attention.ts cbmm
+    const expected = tf.tidy(() => tf.depthwiseConv2d(ta.reshape([1, M, K, C]) as tf.Tensor4D, tb.reshape([1, K, C, N]) as tf.Tensor4D, 1, "valid").dataSync() as Float32Array)
+    expect(channelProductFits(K, N)).toBe(true)
+    expect(bitsOf(channelProduct(heapView(ta), heapView(tb), M, K, C, N))).toEqual(bitsOf(expected))
+    tf.dispose([ta, tb])
+  })
+
+  test("sizes the per-channel kernel leaves to the convolution", () => {
+    expect([channelProductFits(12, 4), channelProductFits(8, 6), channelProductFits(0, 4)]).toEqual([false, false, false])
   })
 
   test("heapView reads a tensor's values in place", () => {

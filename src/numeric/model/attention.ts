@@ -16,11 +16,17 @@
  * (transposes of [T, C, T] tensors cost about as much as the cbmm itself on wasm).
  */
 import { tf } from "../tf.ts"
+import { channelProduct, channelProductFits } from "../wasm/attentionKernels.ts"
+import { heapView } from "../wasm/heapView.ts"
 
-/** Per-channel matmul, out[m, c, n] = sum_k a[m, k, c] * b[k, c, n]. */
+/**
+ * Per-channel matmul, out[m, c, n] = sum_k a[m, k, c] * b[k, c, n]. On wasm, when the sizes allow,
+ * our kernel (same bits, no packing of b); otherwise the depthwise convolution.
+ */
 export const cbmm = (a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D => {
   const [M, K, C] = a.shape
   const N = b.shape[2]
+  if (tf.getBackend() === "wasm" && channelProductFits(K, N)) return tf.tensor3d(channelProduct(heapView(a), heapView(b), M, K, C, N), [M, C, N])
   const out = tf.depthwiseConv2d(a.reshape([1, M, K, C]) as tf.Tensor4D, b.reshape([1, K, C, N]) as tf.Tensor4D, 1, "valid")
   return out.reshape([M, C, N]) as tf.Tensor3D
 }

@@ -10,7 +10,8 @@ import { compileWat } from "./compileWat.ts"
 /** The modules: .wat base name and the exported constant holding its base64 bytes. */
 export const KERNEL_MODULES = [
   { name: "decodeKernels", constant: "DECODE_KERNELS_WASM" },
-  { name: "gradKernels", constant: "GRAD_KERNELS_WASM" }
+  { name: "gradKernels", constant: "GRAD_KERNELS_WASM" },
+  { name: "attentionKernels", constant: "ATTENTION_KERNELS_WASM" }
 ] as const
 
 export const watPath = (name: string): string => fileURLToPath(new URL(`${name}.wat`, import.meta.url))

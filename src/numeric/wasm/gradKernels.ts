@@ -30,7 +30,11 @@ const copyPadded = (src: Float32Array, rows: number, cols: number, colsPadded: n
   else for (let r = 0; r < rows; r++) dst.view.set(src.subarray(r * cols, (r + 1) * cols), r * colsPadded)
 }
 
-/** a^T @ b for a [K, M], b [K, N] (row-major) -> [M, N], summed over k in increasing order. */
+/**
+ * a^T @ b for a [K, M], b [K, N] (row-major) -> [M, N], summed over k in increasing order. Like
+ * `columnSums`, it may return a view into the kernels' memory, valid until the next call: wrap it in
+ * a tensor (which copies) at once.
+ */
 export const transposedProduct = (a: Float32Array, b: Float32Array, K: number, M: number, N: number): Float32Array => {
   const Mp = roundUp(M, 4)
   const Np = roundUp(N, 8)
@@ -42,7 +46,7 @@ export const transposedProduct = (a: Float32Array, b: Float32Array, K: number, M
   copyPadded(a, K, M, Mp, ra)
   copyPadded(b, K, N, Np, rb)
   for (let k0 = 0; k0 < K; k0 += K_BLOCK) k.atb(k0, Math.min(K, k0 + K_BLOCK), Mp, Np, ra.ptr, rb.ptr, rc.ptr)
-  if (Mp === M && Np === N) return rc.view.slice()
+  if (Mp === M && Np === N) return rc.view
   const out = new Float32Array(M * N)
   for (let m = 0; m < M; m++) out.set(rc.view.subarray(m * Np, m * Np + N), m * N)
   return out
@@ -57,5 +61,5 @@ export const columnSums = (b: Float32Array, K: number, N: number): Float32Array 
   const rc = arena.floats(Np)
   copyPadded(b, K, N, Np, rb)
   if (K > 0) k.colsum(K, Np, rb.ptr, rc.ptr)
-  return rc.view.slice(0, N)
+  return rc.view.subarray(0, N)
 }

@@ -34,7 +34,7 @@ const head = (params: Params, h: tf.Tensor2D): tf.Tensor2D =>
 /**
  * One decode step of layer i for h [B, d]: writes the step's key and value into the host cache at
  * each row's position, then attends over the first L positions (host-side dot products, the softmax
- * as a kernel; see hostCache.ts for why the values equal the attention convolutions').
+ * as a kernel; see decodeAttention.ts for why the values equal the attention convolutions').
  */
 const decodeLayer = (
   params: Params,
@@ -86,7 +86,6 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
     }
     return next
   }
-  // prefill: logits at each row's last prompt token, and the caches
   // the caches and the attention's scratch, in the decode kernels' memory
   const C = B * cfg.nHeads
   const dh = headDim(cfg)
@@ -94,6 +93,7 @@ export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sam
   const scratchBytes = DecodeAttention.bytes(C, dh, Tmax)
   const arena = decodeArena(cfg.nLayers * cacheBytes.bytes + scratchBytes.bytes, cfg.nLayers * cacheBytes.regions + scratchBytes.regions)
   const attention = new DecodeAttention(arena, C, dh, Tmax)
+  // prefill: logits at each row's last prompt token, and the caches
   let caches: Array<HostKV> = []
   const first = readTidy(() => {
     const kv: Array<LayerKV> = []

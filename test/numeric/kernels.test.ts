@@ -4,7 +4,6 @@ import { fc, test as fcTest } from "@fast-check/vitest"
 import { beforeAll, describe, expect, test } from "vitest"
 import { Rng } from "../../src/core/Rng.ts"
 import { MASKED, mixJs, scoresJs } from "../../src/numeric/sampling/decodeAttention.ts"
-import { sortedCandidates } from "../../src/numeric/sampling/pick.ts"
 import { KERNEL_MODULES, renderBytesModule, watPath } from "../../src/numeric/wasm/buildKernels.ts"
 import { compileWat } from "../../src/numeric/wasm/compileWat.ts"
 import { decodeArena, decodeKernels, kernelsFit } from "../../src/numeric/wasm/decodeKernels.ts"
@@ -131,19 +130,4 @@ describe("weight-gradient kernels (wasm SIMD)", () => {
     expect(Array.from(heapView(t))).toEqual([1, 2, 3, 4, 5, 6])
     t.dispose()
   })
-})
-
-describe("sortedCandidates", () => {
-  const logitArb = fc.oneof(fc.constantFrom(0, -0, 1, -1, 2.5, -1e9), fc.float({ noNaN: true, noDefaultInfinity: true }))
-  fcTest.prop([fc.array(logitArb, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(39), { maxLength: 5 })], { numRuns: 300, seed: 7 })(
-    "is the comparator sort by logit descending, then id ascending (ties, -0 and +0 included)",
-    (values, bannedRaw) => {
-      const logits = Float32Array.from(values)
-      const V = logits.length
-      const banned = new Set(bannedRaw.filter((t) => t < V))
-      fc.pre(banned.size < V)
-      const expected = [...Array(V).keys()].filter((j) => !banned.has(j)).sort((a, b) => logits[b]! - logits[a]! || a - b)
-      expect(sortedCandidates(logits, 0, V, banned)).toEqual(expected)
-    }
-  )
 })

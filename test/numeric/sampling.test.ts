@@ -16,6 +16,7 @@ import {
   scoreResponses,
   topKLogProbs
 } from "../../src/numeric/index.ts"
+import { sortedCandidates } from "../../src/numeric/sampling/pick.ts"
 import { randomSeq, tinyCfg } from "./helpers.ts"
 
 let params: Params
@@ -190,4 +191,19 @@ describe("scoring and embeddings", () => {
     seqs.forEach((s, i) => expect(Array.from(embedSequences(params, tinyCfg, [s])[0]!)).toEqual(Array.from(all[i]!)))
     expect(all[0]).not.toEqual(all[1])
   })
+})
+
+describe("sortedCandidates", () => {
+  const logitArb = fc.oneof(fc.constantFrom(0, -0, 1, -1, 2.5, -1e9), fc.float({ noNaN: true, noDefaultInfinity: true }))
+  fcTest.prop([fc.array(logitArb, { minLength: 1, maxLength: 40 }), fc.array(fc.nat(39), { maxLength: 5 })], { numRuns: 300, seed: 7 })(
+    "is the comparator sort by logit descending, then id ascending (ties, -0 and +0 included)",
+    (values, bannedRaw) => {
+      const logits = Float32Array.from(values)
+      const V = logits.length
+      const banned = new Set(bannedRaw.filter((t) => t < V))
+      fc.pre(banned.size < V)
+      const expected = [...Array(V).keys()].filter((j) => !banned.has(j)).sort((a, b) => logits[b]! - logits[a]! || a - b)
+      expect(sortedCandidates(logits, 0, V, banned)).toEqual(expected)
+    }
+  )
 })

@@ -80,7 +80,8 @@ export class DecodeAttention {
   }
 
   /**
-   * Attention output Y [C, dh] (a fresh copy) for this step: `qkv` [B, 3 * H * dh] holds the
+   * Attention output Y [C, dh] for this step (a view into the kernels' memory, overwritten by the
+   * next step: wrap it in a tensor, which copies, at once): `qkv` [B, 3 * H * dh] holds the
    * queries (row b, column h * dh + e), `pos[b]` is row b's position, L (a multiple of 8, at least
    * every pos[b] + 1, at most Tmax) the keys attended over.
    */
@@ -101,6 +102,6 @@ export class DecodeAttention {
     this.p.view.set(softmax(sView, C, L))
     if (this.simd) decodeKernels().mix(C, dh, Tmax, L, this.p.ptr, cache.v.ptr, this.n.ptr, this.y.ptr)
     else mixJs(C, dh, Tmax, L, this.p.view, cache.v.view, this.n.view, this.y.view)
-    return this.y.view.slice()
+    return this.y.view
   }
 }

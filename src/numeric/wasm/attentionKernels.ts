@@ -4,15 +4,14 @@
  * fresh second operand on every call.
  */
 import { ATTENTION_KERNELS_WASM } from "./attentionKernels.bytes.ts"
-import { Arena, type WasmMemory, instantiate } from "./kernelModule.ts"
+import { Arena, type WasmMemory, lazyModule } from "./kernelModule.ts"
 
 interface AttentionExports {
   readonly memory: WasmMemory
   readonly cbmm: (M: number, K: number, C: number, N: number, a: number, b: number, out: number) => void
 }
 
-let instance: AttentionExports | undefined
-const kernels = (): AttentionExports => (instance ??= instantiate<AttentionExports>(ATTENTION_KERNELS_WASM))
+const kernels = lazyModule<AttentionExports>(ATTENTION_KERNELS_WASM)
 
 /**
  * Whether the kernel reproduces the convolution's bits for these sizes: XNNPACK sums the K axis in

@@ -1,6 +1,6 @@
 /** The decode-attention kernels (decodeKernels.wat, wasm SIMD): see sampling/decodeAttention.ts. */
 import { DECODE_KERNELS_WASM } from "./decodeKernels.bytes.ts"
-import { Arena, type WasmMemory, instantiate } from "./kernelModule.ts"
+import { Arena, type WasmMemory, lazyModule } from "./kernelModule.ts"
 
 interface DecodeExports {
   readonly memory: WasmMemory
@@ -8,10 +8,8 @@ interface DecodeExports {
   readonly mix: (C: number, dh: number, T: number, L: number, p: number, v: number, n: number, y: number) => void
 }
 
-let instance: DecodeExports | undefined
-
 /** The kernels' exports (compiled on first use). */
-export const decodeKernels = (): DecodeExports => (instance ??= instantiate<DecodeExports>(DECODE_KERNELS_WASM))
+export const decodeKernels = lazyModule<DecodeExports>(DECODE_KERNELS_WASM)
 
 /** Room in the decode kernels' memory for one sampling call (see kernelModule.ts). */
 export const decodeArena = (bytes: number, regions: number): Arena => Arena.reserve(decodeKernels().memory, bytes, regions)

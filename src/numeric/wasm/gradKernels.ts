@@ -8,7 +8,7 @@
  * the wasm backend's heap in place (heapView.ts), so each operand is copied once.
  */
 import { GRAD_KERNELS_WASM } from "./gradKernels.bytes.ts"
-import { Arena, type F32Region, type WasmMemory, instantiate } from "./kernelModule.ts"
+import { Arena, type F32Region, type WasmMemory, lazyModule } from "./kernelModule.ts"
 
 interface GradExports {
   readonly memory: WasmMemory
@@ -16,8 +16,7 @@ interface GradExports {
   readonly colsum: (K: number, N: number, b: number, c: number) => void
 }
 
-let instance: GradExports | undefined
-const kernels = (): GradExports => (instance ??= instantiate<GradExports>(GRAD_KERNELS_WASM))
+const kernels = lazyModule<GradExports>(GRAD_KERNELS_WASM)
 
 /** Rows of k per block: a block's rows of both operands (e.g. 128 x (64 + 256) floats) stay in L2 across the tiles. */
 const K_BLOCK = 128

@@ -19,9 +19,14 @@ interface WasmApi {
 }
 const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
 
-/** Instantiates a module from its base64 bytes (synchronous: our modules are well under a kilobyte). */
-export const instantiate = <E extends { readonly memory: WasmMemory }>(base64: string): E =>
-  new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(base64, "base64"))).exports as unknown as E
+/**
+ * A module's exports, instantiated from its base64 bytes on first use (synchronously: our modules are
+ * well under a kilobyte), then the same instance on every call.
+ */
+export const lazyModule = <E extends { readonly memory: WasmMemory }>(base64: string): (() => E) => {
+  let exports: E | undefined
+  return () => (exports ??= new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(base64, "base64"))).exports as unknown as E)
+}
 
 /** A float32 array in a module's memory: its byte offset (for the kernels) and a view (for JS). */
 export interface F32Region {

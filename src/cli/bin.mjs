@@ -2,7 +2,7 @@
 // `pmdsim` / `npx pmdsim`: runs src/cli/main.ts under Node >= 22.19 (type stripping). When the node
 // that started this shim is older (e.g. a system Node 20), re-executes with the Node 22 that `npm ci`
 // installed into node_modules (optionalDependencies node-<os>-<cpu>).
-import { spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -21,6 +21,16 @@ if (major > 22 || (major === 22 && minor >= 19)) {
     console.error(`pmdsim needs Node >= 22.19 (this is ${process.versions.node}); run 'npm ci' or install Node 22.`)
     process.exit(1)
   }
-  const r = spawnSync(node, [main, ...process.argv.slice(2)], { stdio: "inherit" })
-  process.exit(r.status ?? 1)
+  // the Node 22 child is watched and supervised: signals reach it, and it stops at a checkpoint if this
+  // shim dies (PMDSIM_PARENT_PID) or this shim's own parent (npx, a shell) dies
+  const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, PMDSIM_PARENT_PID: String(process.pid) } })
+  // Ctrl-C reaches the child from the terminal itself (same process group): forwarding it would count twice
+  process.on("SIGINT", () => {})
+  for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal))
+  const parent = process.ppid
+  const watch = setInterval(() => { if (process.ppid !== parent) child.kill("SIGTERM") }, 250)
+  child.on("close", (code, signal) => {
+    clearInterval(watch)
+    process.exit(code ?? (signal === "SIGINT" ? 130 : 1))
+  })
 }

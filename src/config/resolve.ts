@@ -99,3 +99,31 @@ export const resolveConfig = (input: ResolveInput): RunConfig => {
 
 /** Canonical hash of a resolved config (summary.json's configHash). */
 export const configHash = (cfg: RunConfig): string => hashValue(cfg)
+
+/**
+ * Config fields that cannot change a result: speed knobs (verifier workers, XNNPACK threads) and the
+ * sweep's labels (`knobs`, read by the report only). A resumed run may change them; any other field
+ * is bound to the run's checkpoints by `resultHash`.
+ */
+export const SPEED_ONLY_FIELDS = ["workers", "threads", "knobs"] as const
+
+const resultPart = (cfg: RunConfig): Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...cfg }
+  for (const k of SPEED_ONLY_FIELDS) delete out[k]
+  return out
+}
+
+/** Canonical hash of the fields of a config that change results (checkpoints and markers record it). */
+export const resultHash = (cfg: RunConfig): string => hashValue(resultPart(cfg))
+
+/** Dotted paths of the result fields whose values differ between two configs, sorted. */
+export const resultFieldDiff = (a: RunConfig, b: RunConfig): Array<string> => {
+  const out: Array<string> = []
+  const walk = (x: unknown, y: unknown, path: string) => {
+    if (isObject(x) && isObject(y)) {
+      for (const k of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) walk(x[k], y[k], path === "" ? k : `${path}.${k}`)
+    } else if (hashValue(x ?? null) !== hashValue(y ?? null)) out.push(path)
+  }
+  walk(resultPart(a), resultPart(b), "")
+  return out
+}

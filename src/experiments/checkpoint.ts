@@ -6,7 +6,8 @@
  * head, Memp store, journal entries). The memory store itself is saved (incrementally) first.
  */
 import { Schema } from "effect"
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs"
+import { existsSync, readFileSync } from "node:fs"
+import { makeDirDurable, removeDurable, renameDurable, writeFileDurable } from "../core/durableFile.ts"
 import { join } from "node:path"
 import { decode, encode } from "../core/Codec.ts"
 import { sha256Hex } from "../core/Hash.ts"
@@ -15,7 +16,7 @@ import type { JournalEntry } from "../protocol/Journal.ts"
 import type { MempStore } from "../memory/memp/memp.ts"
 import type { PolicyState } from "../../actors/policy/PolicyModel.ts"
 import type { LoopState } from "../../actors/orchestrator/step.ts"
-import { checkpointDir, writeAtomic } from "./runDir.ts"
+import { checkpointDir } from "./runDir.ts"
 
 export class CheckpointCorrupt extends Schema.TaggedError<CheckpointCorrupt>()("CheckpointCorrupt", { file: Schema.String, problem: Schema.String }) {
   override get message(): string {
@@ -31,13 +32,15 @@ export interface RunState {
   readonly memoryFrozen: boolean
   readonly memp: MempStore
   readonly journal: ReadonlyArray<JournalEntry>
+  /** resultHash of the config that wrote it: a resume with other result fields is refused */
+  readonly resultHash: string
 }
 
 const MAGIC = "pmdsim/checkpoint/v1"
 
 const writeChecked = (file: string, value: unknown): void => {
   const body = encode(value)
-  writeAtomic(file, encode({ magic: MAGIC, sha256: sha256Hex(body), body }))
+  writeFileDurable(file, encode({ magic: MAGIC, sha256: sha256Hex(body), body }))
 }
 
 const readChecked = (file: string): unknown => {
@@ -56,18 +59,30 @@ const readChecked = (file: string): unknown => {
 export const writeRunCheckpoint = (dir: string, step: number, model: ModelConfig, policy: PolicyState, run: RunState): void => {
   const final = checkpointDir(dir, step)
   const tmp = `${final}.tmp`
-  rmSync(tmp, { recursive: true, force: true })
-  mkdirSync(tmp, { recursive: true })
-  const params = paramsFromWeights(model, policy.student)
+  removeDurable(tmp)
+  makeDirDurable(tmp)
   try {
-    saveCheckpoint(tmp, { config: model, params, meta: { step, policyVersion: policy.version } })
-  } finally {
-    disposeParams(params)
+    const params = paramsFromWeights(model, policy.student)
+    try {
+      saveCheckpoint(tmp, { config: model, params, meta: { step, policyVersion: policy.version } })
+    } finally {
+      disposeParams(params)
+    }
+    writeChecked(join(tmp, "policy-state.bin"), policy)
+    writeChecked(join(tmp, "run-state.bin"), run)
+  } catch (e) {
+    // a failed checkpoint (a full disk) leaves nothing behind; the previous one still stands
+    try {
+      removeDurable(tmp)
+    } catch {
+      // resume removes a stray staging directory too (runDir.ts removeOwnTemps)
+    }
+    throw e
   }
-  writeChecked(join(tmp, "policy-state.bin"), policy)
-  writeChecked(join(tmp, "run-state.bin"), run)
-  rmSync(final, { recursive: true, force: true })
-  renameSync(tmp, final)
+  // a crash between these two loses this checkpoint only: resume then starts from an older one (or
+  // afresh), and determinism brings it to the same state
+  removeDurable(final)
+  renameDurable(tmp, final)
 }
 
 export const readRunCheckpoint = (dir: string, step: number): { policy: PolicyState; run: RunState } => {

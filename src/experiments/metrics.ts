@@ -37,6 +37,12 @@ export interface TrainRow {
   readonly memoryVersionRead: number
   readonly memoryVersionNewest: number
   readonly memoryLag: number
+  /**
+   * memory.lag was cut short: the history held fewer than `lag` older versions, so the teacher read the
+   * oldest one (memoryLag < memory.lag). Expected in a run's first steps; on most steps, the lag exceeds
+   * the run's history. Counted in summary.json (memoryLagClampedSteps) and reported once at the end.
+   */
+  readonly memoryLagClamped: boolean
   /** policy version that generated the rollouts used in this update, and its lag */
   readonly rolloutPolicyVersion: number
   readonly rolloutLag: number

@@ -10,7 +10,9 @@
 import { Clock, Effect } from "effect"
 import { join } from "node:path"
 import type { RunConfig } from "../config/RunConfig.ts"
-import { configHash } from "../config/resolve.ts"
+import { configHash, resultHash } from "../config/resolve.ts"
+import { writeFileDurable } from "../core/durableFile.ts"
+import { INDEX_FILE } from "../memory/store/disk.ts"
 import { hashValue } from "../core/Hash.ts"
 import { initBackend } from "../numeric/index.ts"
 import * as ActorSystem from "../runtime/ActorSystem.ts"
@@ -24,7 +26,7 @@ import type { Ports } from "../../actors/orchestrator/ports.ts"
 import { type LoopState, runStep, usesMemory } from "../../actors/orchestrator/step.ts"
 import type { EvalRow, MetricsRow, TrainRow } from "./metrics.ts"
 import { readRunCheckpoint, writeRunCheckpoint } from "./checkpoint.ts"
-import { appendMetrics, checkpointSteps, FILES, truncateMetrics, writeAtomic } from "./runDir.ts"
+import { appendMetrics, checkpointDir, checkpointSteps, FILES, hasMarker, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
 import { buildParts, modelConfig } from "./setup.ts"
 
 export interface Summary {
@@ -38,6 +40,8 @@ export interface Summary {
   readonly policyHash: string
   readonly memoryId: string
   readonly final: { readonly train: TrainRow | null; readonly eval: ReadonlyArray<EvalRow> }
+  /** steps on which memory.lag was clamped to the history there was (TrainRow.memoryLagClamped) */
+  readonly memoryLagClampedSteps: number
 }
 
 export interface RunOptions {
@@ -54,14 +58,37 @@ export interface RunOptions {
   readonly onRow?: (row: MetricsRow) => void
 }
 
+/**
+ * A start from step 0: everything the run wrote before is removed (its marker and config excepted), the
+ * marker is written first, then config.json. A resume with no checkpoint yet (a crash before the first)
+ * comes here too, except for a fork, whose start is the source's checkpoint.
+ */
+const startAfresh = (dir: string, cfg: RunConfig, resuming: boolean): void => {
+  if (resuming) {
+    const marker = readMarker(dir)
+    if (marker.forkedFrom !== undefined) {
+      throw new RunDirError({ dir, problem: `this fork of ${marker.forkedFrom.dir} at step ${marker.forkedFrom.step} did not complete (no checkpoint): fork again with --force` })
+    }
+  }
+  resetRunOutputs(dir)
+  if (!resuming) writeMarker(dir, cfg, "run")
+  writeFileDurable(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
+}
+
 export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonly halted: boolean }> =>
   Effect.scoped(Effect.gen(function*() {
     const { cfg, dir } = opts
     yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1 }))
     const ckSteps = opts.resume ? checkpointSteps(dir) : []
     const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
-    if (!opts.resume) writeAtomic(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
+    if (resumeFrom === null) startAfresh(dir, cfg, opts.resume)
+    else removeOwnTemps(dir)
     const restored = resumeFrom === null ? null : readRunCheckpoint(dir, resumeFrom)
+    // a checkpoint is bound to the config that wrote it; a fork's first checkpoint is its source's, by design
+    const forkPoint = resumeFrom !== null && hasMarker(dir) ? readMarker(dir).forkedFrom?.step : undefined
+    if (restored !== null && forkPoint !== resumeFrom && restored.run.resultHash !== undefined && restored.run.resultHash !== resultHash(cfg)) {
+      throw new RunDirError({ dir: checkpointDir(dir, resumeFrom!), problem: "was written under another config (its result fields differ from config.json); change a run with pmdsim fork --set" })
+    }
 
     // memory lives in the run's snapshot store; a resume points its branch back at the checkpoint's head
     const disk = DiskStore.open(join(dir, FILES.memory))
@@ -69,6 +96,8 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
     if (restored !== null) {
       if (restored.run.memoryHead === "empty") {
         if (disk.store.head(branch) !== undefined) branch = `${branch}-r${resumeFrom}`
+      } else if (!disk.store.hasVersion(restored.run.memoryHead)) {
+        throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${restored.run.memoryHead} named by checkpoint step ${resumeFrom}` })
       } else disk.store.setHead(branch, restored.run.memoryHead)
     }
     const parts = buildParts(cfg, new VersionedMemory(disk.store, branch))
@@ -83,13 +112,17 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       const recorder = yield* Journal.makeRecorder
       for (const e of restored?.run.journal ?? []) yield* recorder.recordDigest({ step: e.step, kind: e.kind, actor: e.actor, digest: e.digest })
       let state: LoopState = restored?.run.loop ?? { step: 0, policyVersion: 0, everSolved: [], pendingOutcomes: [] }
-      if (restored !== null) truncateMetrics(dir, state.step + 1)
+      // a resumed run keeps the metrics up to its checkpoint (no duplicates) and the last rows for its summary
+      const kept = restored === null ? [] : truncateMetrics(dir, state.step)
       const emit = (rows: ReadonlyArray<MetricsRow>) => {
         appendMetrics(dir, rows)
         for (const r of rows) opts.onRow?.(r)
       }
-      let lastEval: ReadonlyArray<EvalRow> = []
-      let lastTrain: TrainRow | null = null
+      const keptTrain = kept.filter((r): r is TrainRow => r.kind === "train")
+      let lastTrain: TrainRow | null = keptTrain.at(-1) ?? null
+      let clampedSteps = keptTrain.filter((r) => r.memoryLagClamped === true).length
+      const evals = kept.filter((r): r is EvalRow => r.kind === "eval")
+      let lastEval: ReadonlyArray<EvalRow> = evals.filter((r) => r.step === evals.at(-1)?.step)
       // the state hashes form a chain: a resumed run continues from the journal's last one
       const states = (restored?.run.journal ?? []).filter((e) => e.kind === "state")
       let stateHash = states.length > 0 ? states[states.length - 1]!.digest : hashValue(["start", cfg.seed])
@@ -104,7 +137,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         const journal = yield* recorder.journal
         writeRunCheckpoint(dir, state.step, modelConfig(cfg), policy, {
           loop: state, memoryHead: cfg.method === "pmd-transient" ? "empty" : keeper.newest.id, memoryBranch: branch,
-          memoryFrozen: keeper.frozen, memp: keeper.memp, journal: journal.entries
+          memoryFrozen: keeper.frozen, memp: keeper.memp, journal: journal.entries, resultHash: resultHash(cfg)
         })
         yield* Journal.save(join(dir, FILES.journal), journal).pipe(Effect.orDie)
       })
@@ -130,11 +163,13 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
           everSolved: state.everSolved.length / parts.trainIds.length,
           memoryVersionRead: r.metrics.memoryVersionRead, memoryVersionNewest: r.metrics.memoryVersionNewest,
           memoryLag: r.metrics.memoryVersionRead < 0 ? 0 : r.metrics.memoryVersionNewest - r.metrics.memoryVersionRead,
+          memoryLagClamped: r.metrics.memoryVersionRead >= 0 && r.metrics.memoryVersionNewest - r.metrics.memoryVersionRead < cfg.memory.lag,
           rolloutPolicyVersion: r.metrics.rolloutPolicyVersion, rolloutLag: r.metrics.rolloutLag,
           memorySizes: usesMemory(cfg) ? sizes : { experience: 0, insights: 0, behaviors: 0 },
           rolloutsPerSec: (r.metrics.rollouts * 1000) / wall, tokensPerSec: (r.metrics.tokens * 1000) / wall,
           stageMs: r.stageMs
         }
+        if (lastTrain.memoryLagClamped) clampedSteps++
         const rows: Array<MetricsRow> = [lastTrain]
         if (step % cfg.eval.every === 0 || step === cfg.steps) {
           lastEval = yield* evaluate(ports, cfg, parts.domain, step)
@@ -152,7 +187,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
           break
         }
       }
-      return { stateHash, lastTrain, lastEval, halted, policyHash: yield* ports.policyHash, memoryId: (yield* ports.keeper).contentId() }
+      return { stateHash, lastTrain, lastEval, halted, clampedSteps, policyHash: yield* ports.policyHash, memoryId: (yield* ports.keeper).contentId() }
     })
     const out = opts.actors === false
       ? yield* body(directPorts(pipelineParts))
@@ -164,11 +199,11 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
     const summary: Summary & { halted: boolean } = {
       seed: cfg.seed, method: cfg.method, domain: cfg.domain, configHash: configHash(cfg), baseRecipeHash: parts.baseHash,
       steps: cfg.steps, finalStateHash: out.stateHash, policyHash: out.policyHash, memoryId: out.memoryId,
-      final: { train: out.lastTrain, eval: out.lastEval }, halted: out.halted
+      final: { train: out.lastTrain, eval: out.lastEval }, memoryLagClampedSteps: out.clampedSteps, halted: out.halted
     }
     if (!out.halted) {
       const { halted: _, ...rest } = summary
-      writeAtomic(join(dir, FILES.summary), `${JSON.stringify(rest, null, 2)}\n`)
+      writeFileDurable(join(dir, FILES.summary), `${JSON.stringify(rest, null, 2)}\n`)
     }
     return summary
   }))

@@ -7,16 +7,21 @@
  *   "seeds": [1, 2, 3], "knobs": { "memory.lag": [0, 2] }, "parallel": 2 }
  */
 import { Schema } from "effect"
-import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { type ChildProcess, spawn } from "node:child_process"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type Method, Methods } from "../config/RunConfig.ts"
-import { resolveConfig } from "../config/resolve.ts"
+import { resolveConfig, resultFieldDiff, resultHash } from "../config/resolve.ts"
+import type { RunConfig } from "../config/RunConfig.ts"
+import { writeFileDurable } from "../core/durableFile.ts"
+import { parseMetricsFile } from "../report/load.ts"
 import { meanCI } from "../report/stats.ts"
-import type { EvalRow, MetricsRow } from "./metrics.ts"
-import { FILES, writeAtomic } from "./runDir.ts"
+import type { EvalRow } from "./metrics.ts"
+import { describeFieldChanges } from "./resume.ts"
+import { FILES, hasMarker, readMarker, requireDirOrAbsent, RunDirError } from "./runDir.ts"
+import { readSummary } from "./summaryFile.ts"
 
 export class SweepConfigError extends Schema.TaggedError<SweepConfigError>()("SweepConfigError", { message: Schema.String }) {}
 
@@ -68,16 +73,68 @@ export const planSweep = (spec: SweepSpec): Array<PlannedRun> =>
 
 const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url))
 
+/** A rerun whose plan differs from the runs already in the sweep directory (exit 3 unless --force). */
+export class SweepChanged extends Schema.TaggedError<SweepChanged>()("SweepChanged", { dir: Schema.String, changes: Schema.Array(Schema.String) }) {
+  override get message(): string {
+    return `${this.dir}: the sweep's config differs for runs already there, whose results would be reused silently:\n` +
+      `${this.changes.map((c) => `  ${c}`).join("\n")}\npass --force to redo only those runs, or choose another --out`
+  }
+}
+
+export type RunStatus = "done" | "resume" | "new" | "redo"
+
+/**
+ * What to do with each planned run, from what its directory holds: `done` (summary written, same
+ * result config), `resume` (started, same config), `new`, or `redo` (a different result config: only
+ * with `force`; otherwise SweepChanged names the runs and fields). A run directory that is not a pmdsim
+ * run is never touched (RunDirError).
+ */
+export const sweepStatus = (plan: ReadonlyArray<PlannedRun>, dir: string, force: boolean): Map<string, RunStatus> => {
+  const status = new Map<string, RunStatus>()
+  const changes: Array<string> = []
+  for (const r of plan) {
+    const runDir = join(dir, r.name)
+    if (!hasMarker(runDir)) {
+      prepareNewRunCheck(runDir)
+      status.set(r.name, "new")
+      continue
+    }
+    const marker = readMarker(runDir)
+    const planned = r.config as RunConfig
+    if (marker.resultHash !== resultHash(planned)) {
+      changes.push(`${r.name}: ${describeFieldChanges(marker.config, planned, resultFieldDiff(marker.config, planned))}`)
+      status.set(r.name, "redo")
+    } else if (existsSync(join(runDir, FILES.summary))) {
+      readSummary(join(runDir, FILES.summary))
+      status.set(r.name, "done")
+    } else status.set(r.name, "resume")
+  }
+  if (changes.length > 0 && !force) throw new SweepChanged({ dir, changes })
+  return status
+}
+
+/** A run directory without a marker must be absent or empty (but for a stale lock): never someone else's folder. */
+const prepareNewRunCheck = (runDir: string): void => {
+  requireDirOrAbsent(runDir)
+  if (existsSync(runDir) && readdirSync(runDir).some((n) => !n.startsWith(FILES.lock))) {
+    throw new RunDirError({ dir: runDir, problem: `is not empty and is not a pmdsim run directory (no ${FILES.marker}): remove it yourself, or choose another --out` })
+  }
+}
+
+/** The sweep's child processes, so that SIGINT / SIGTERM to the sweep reach them. */
+const children = new Set<ChildProcess>()
+
 /** Runs one planned run in a child process; resolves with its exit code. Lines are prefixed by its name. */
-const runChild = (run: PlannedRun, dir: string, log: (line: string) => void): Promise<number> =>
+const runChild = (run: PlannedRun, status: RunStatus, dir: string, log: (line: string) => void): Promise<number> =>
   new Promise((resolve) => {
     const runDir = join(dir, run.name)
-    mkdirSync(dir, { recursive: true })
     const cfgFile = join(dir, `${run.name}.config.json`)
-    writeFileSync(cfgFile, JSON.stringify(run.config, null, 2))
-    const resume = existsSync(join(runDir, FILES.config)) && !existsSync(join(runDir, FILES.summary))
-    const args = [MAIN, "run", "--preset", "default", "--config", cfgFile, "--out", runDir, ...(resume ? ["--resume"] : ["--force"])]
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PMDSIM_PLAIN: "1" } })
+    writeFileDurable(cfgFile, `${JSON.stringify(run.config, null, 2)}\n`)
+    const args = [MAIN, "run", "--out", runDir, ...(status === "resume" ? ["--resume"] : ["--config", cfgFile, "--force"])]
+    // the child stops at a checkpoint if this process dies (PMDSIM_PARENT_PID): no orphan writes on
+    // its own process group: a terminal's Ctrl-C reaches the sweep alone, which passes it on exactly once
+    const child = spawn(process.execPath, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PMDSIM_PLAIN: "1", PMDSIM_PARENT_PID: String(process.pid) } })
+    children.add(child)
     let buf = ""
     const onData = (d: Buffer) => {
       buf += d.toString()
@@ -87,18 +144,41 @@ const runChild = (run: PlannedRun, dir: string, log: (line: string) => void): Pr
     }
     child.stdout.on("data", onData)
     child.stderr.on("data", onData)
-    child.on("close", (code) => resolve(code ?? 1))
+    child.on("close", (code) => {
+      children.delete(child)
+      resolve(code ?? 1)
+    })
   })
 
-/** Runs the plan with bounded parallelism; runs that already finished (summary.json) are skipped. */
-export const executeSweep = async (plan: ReadonlyArray<PlannedRun>, dir: string, parallel: number, log: (line: string) => void): Promise<Array<{ name: string; code: number }>> => {
-  const queue = plan.filter((r) => !existsSync(join(dir, r.name, FILES.summary)))
-  const results: Array<{ name: string; code: number }> = plan.filter((r) => !queue.includes(r)).map((r) => ({ name: r.name, code: 0 }))
+/**
+ * Runs the plan with bounded parallelism; finished runs are skipped, started ones resumed, changed ones
+ * redone (`status`). SIGINT / SIGTERM stop launching runs and are passed on to the running children,
+ * which checkpoint and exit; the sweep then resolves with their exit codes (130).
+ */
+export const executeSweep = async (plan: ReadonlyArray<PlannedRun>, status: ReadonlyMap<string, RunStatus>, dir: string, parallel: number, log: (line: string) => void): Promise<Array<{ name: string; code: number }>> => {
+  const queue = plan.filter((r) => status.get(r.name) !== "done")
+  const results: Array<{ name: string; code: number }> = plan.filter((r) => status.get(r.name) === "done").map((r) => ({ name: r.name, code: 0 }))
   const width = Math.max(1, Math.min(parallel, availableParallelism()))
-  const worker = async () => {
-    for (let r = queue.shift(); r !== undefined; r = queue.shift()) results.push({ name: r.name, code: await runChild(r, dir, log) })
+  let stopping = false
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopping = true
+    log(`${signal}: passing it to ${children.size} running run(s); each stops at a checkpoint (resume with the same sweep command)`)
+    for (const c of children) c.kill(signal)
   }
-  await Promise.all(Array.from({ length: width }, worker))
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  try {
+    const worker = async () => {
+      for (let r = queue.shift(); r !== undefined && !stopping; r = queue.shift()) {
+        results.push({ name: r.name, code: await runChild(r, status.get(r.name) ?? "new", dir, log) })
+      }
+    }
+    await Promise.all(Array.from({ length: width }, worker))
+  } finally {
+    process.off("SIGINT", onSignal)
+    process.off("SIGTERM", onSignal)
+  }
+  for (const r of queue) results.push({ name: r.name, code: 130 })
   return results.sort((a, b) => (a.name < b.name ? -1 : 1))
 }
 
@@ -109,8 +189,7 @@ export interface SettingRow {
 }
 
 const evalRows = (dir: string): Array<EvalRow> =>
-  readFileSync(join(dir, FILES.metrics), "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsRow)
-    .filter((r): r is EvalRow => r.kind === "eval")
+  parseMetricsFile(join(dir, FILES.metrics)).filter((r): r is EvalRow => r.kind === "eval")
 
 /** Mean and 95% CI over seeds of final and best memory-free accuracy, per method x knobs. */
 export const aggregate = (plan: ReadonlyArray<PlannedRun>, dir: string): Array<SettingRow> => {
@@ -161,4 +240,4 @@ export const formatTable = (rows: ReadonlyArray<SettingRow>, columns: ReadonlyAr
 }
 
 export const writeSweepSummary = (dir: string, rows: ReadonlyArray<SettingRow>): void =>
-  writeAtomic(join(dir, "sweep-summary.json"), `${JSON.stringify(rows, null, 2)}\n`)
+  writeFileDurable(join(dir, "sweep-summary.json"), `${JSON.stringify(rows, null, 2)}\n`)

@@ -3,7 +3,7 @@
  * the CSV exports, and writes them into `dir`, each atomically (a temp file in the same directory, then
  * a rename), so that a reader never sees half a report and a failed render leaves the old one in place.
  */
-import { rename, rm, writeFile } from "node:fs/promises"
+import { writeFileDurable } from "../core/durableFile.ts"
 import { basename, join, resolve } from "node:path"
 import { evalCsv, trainCsv } from "./csv.ts"
 import { renderReport } from "./html.ts"
@@ -12,23 +12,12 @@ import { loadRuns } from "./load.ts"
 export { evalCsv, trainCsv, csvField, toCsv } from "./csv.ts"
 export { MetricsLineError, RunConfigError, RunDirError, EmptySampleError, type ReportError } from "./errors.ts"
 export { renderReport, type RenderOptions } from "./html.ts"
-export { loadRun, loadRuns, parseConfig, parseMetrics, CONFIG_FILE, METRICS_FILE } from "./load.ts"
+export { loadRun, loadRuns, parseConfig, parseMetrics, parseMetricsFile, type ParseMetricsOptions, CONFIG_FILE, METRICS_FILE } from "./load.ts"
 export { meanCI, tCritical95, groupBy, groupByMethod, groupBySetting, curveOverSeeds, type Summary } from "./stats.ts"
 
 export const REPORT_FILE = "report.html"
 export const TRAIN_CSV_FILE = "metrics-train.csv"
 export const EVAL_CSV_FILE = "metrics-eval.csv"
-
-const writeAtomic = async (file: string, text: string): Promise<void> => {
-  const tmp = `${file}.${process.pid}.tmp`
-  try {
-    await writeFile(tmp, text, "utf8")
-    await rename(tmp, file)
-  } catch (e) {
-    await rm(tmp, { force: true })
-    throw e
-  }
-}
 
 export interface WriteReportOptions {
   /** page title; default "pmdsim report: <directory name>" */
@@ -49,6 +38,6 @@ export const writeReport = async (dir: string, options: WriteReportOptions = {})
     [join(root, TRAIN_CSV_FILE), trainCsv(runs)],
     [join(root, EVAL_CSV_FILE), evalCsv(runs)]
   ]
-  for (const [file, text] of outputs) await writeAtomic(file, text)
+  for (const [file, text] of outputs) writeFileDurable(file, text)
   return { html: outputs[0]![0], csv: outputs.slice(1).map(([f]) => f) }
 }

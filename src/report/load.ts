@@ -7,11 +7,13 @@
  * { "memory.lag": 2 }). Any other fields are the run's own business and are ignored here.
  *
  * Every problem is a typed error naming the file and, for metrics.jsonl, the 1-based line.
- * Blank lines (a trailing newline) are allowed; anything else must be a well-formed row, and a step may
- * appear once per kind (and protocol), since a duplicate would count twice in every mean.
+ * Blank lines (a trailing newline) are allowed; anything else must be a well-formed row with every value
+ * in its range (validate.ts), and steps must increase per kind (and protocol): a duplicate would count
+ * twice in every mean, a step going back means a damaged file or two writers.
  */
+import { readFileSync } from "node:fs"
 import { readdir, readFile, stat } from "node:fs/promises"
-import { basename, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import type { MetricsRow, RunData } from "../experiments/metrics.ts"
 import { MetricsLineError, RunConfigError, RunDirError } from "./errors.ts"
 import { compareStrings } from "./stats.ts"
@@ -65,10 +67,25 @@ export const parseConfig = (text: string, file: string): { method: string; seed:
   return { method, seed, knobs }
 }
 
-/** Parse metrics.jsonl text into rows, in file order. */
-export const parseMetrics = (text: string, file: string): Array<MetricsRow> => {
+export interface ParseMetricsOptions {
+  /**
+   * Leave out a last line that was cut off (no newline at its end, not JSON) instead of failing: for a
+   * writer that resumes a run stopped while appending (that line belongs to a step after the newest
+   * checkpoint). Readers of results (report, sweep aggregate) keep the default and fail.
+   */
+  readonly dropTruncatedLastLine?: boolean
+}
+
+/**
+ * Parse metrics.jsonl text into rows, in file order. Beyond the shape and ranges of each row (validate.ts),
+ * steps must increase: train rows from line to line, eval rows within each protocol (a resumed run
+ * truncates the file to its checkpoint before appending, so a valid file never goes back).
+ */
+export const parseMetrics = (text: string, file: string, options: ParseMetricsOptions = {}): Array<MetricsRow> => {
   const rows: Array<MetricsRow> = []
   const seen = new Map<string, number>()
+  // per series (train, or one eval protocol): the previous row's step and line
+  const last = new Map<string, { readonly step: number; readonly line: number }>()
   const lines = text.split("\n")
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.replace(/\r$/, "")
@@ -78,6 +95,11 @@ export const parseMetrics = (text: string, file: string): Array<MetricsRow> => {
     try {
       value = JSON.parse(line)
     } catch (e) {
+      // split leaves the text after the final newline last: non-blank there means the line was never ended
+      if (i === lines.length - 1) {
+        if (options.dropTruncatedLastLine === true) break
+        throw new MetricsLineError(file, lineNo, "truncated or damaged: the last line is not JSON and has no newline at its end (was the run stopped while writing it?)")
+      }
       throw new MetricsLineError(file, lineNo, `not JSON: ${(e as Error).message}`)
     }
     let row: MetricsRow
@@ -87,13 +109,37 @@ export const parseMetrics = (text: string, file: string): Array<MetricsRow> => {
       if (e instanceof RowShapeError) throw new MetricsLineError(file, lineNo, e.message)
       throw e
     }
-    const key = row.kind === "train" ? `train step ${row.step}` : `${row.protocol} eval step ${row.step}`
+    const series = row.kind === "train" ? "train" : `${row.protocol} eval`
+    const key = `${series} step ${row.step}`
     const first = seen.get(key)
     if (first !== undefined) throw new MetricsLineError(file, lineNo, `duplicate ${key} (first at line ${first})`)
+    const previous = last.get(series)
+    if (previous !== undefined && row.step < previous.step) {
+      throw new MetricsLineError(file, lineNo, `${key} goes back: after ${series} step ${previous.step} (line ${previous.line}); steps must increase`)
+    }
     seen.set(key, lineNo)
+    last.set(series, { step: row.step, line: lineNo })
     rows.push(row)
   }
   return rows
+}
+
+/**
+ * Read and check one metrics.jsonl (the reader for everything that uses a run's metrics: report, sweep
+ * aggregate, resume). Throws RunDirError when the file cannot be read, MetricsLineError (file:line)
+ * when a line is damaged.
+ */
+export const parseMetricsFile = (file: string, options: ParseMetricsOptions = {}): Array<MetricsRow> => {
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === "ENOENT"
+      ? `no ${basename(file)}: the run has written no metrics`
+      : `cannot read ${basename(file)}: ${(e as Error).message}`
+    throw new RunDirError(dirname(file), reason)
+  }
+  return parseMetrics(text, file, options)
 }
 
 /** Load one run directory; its name is the directory's base name. */
@@ -103,7 +149,7 @@ export const loadRun = async (dir: string): Promise<RunData> => {
   if (!(await exists(configFile))) throw new RunDirError(dir, `no ${CONFIG_FILE}: not a run directory`)
   if (!(await exists(metricsFile))) throw new RunDirError(dir, `no ${METRICS_FILE}: the run has written no metrics`)
   const config = parseConfig(await readText(configFile, dir), configFile)
-  const rows = parseMetrics(await readText(metricsFile, dir), metricsFile)
+  const rows = parseMetricsFile(metricsFile)
   return { name: basename(dir), ...config, rows }
 }
 

@@ -15,7 +15,8 @@
  *   naming the file and the problem.
  */
 import { Effect, Schema } from "effect"
-import { open, readFile, rename, rm } from "node:fs/promises"
+import { readFile } from "node:fs/promises"
+import { FileWriteError, writeFileDurable } from "../core/durableFile.ts"
 import { decode, encode } from "../core/Codec.ts"
 import { hashValue } from "../core/Hash.ts"
 import { compareKeys } from "../core/Order.ts"
@@ -86,35 +87,15 @@ export const journalHash = (journal: Journal): string => hashValue(journal.entri
 const fileError = (file: string, problem: string) => new JournalFileError({ file, problem })
 const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
-/** Writes a journal to `file` atomically (temp file, fsync, rename). */
+/** Writes a journal to `file` atomically (the one file layer: temp file, full write, fsync, rename). */
 export const save = (file: string, journal: Journal): Effect.Effect<void, JournalFileError> =>
-  Effect.tryPromise({
-    try: async () => {
+  Effect.try({
+    try: () => {
       const entries = canonicalOrder(journal.entries)
-      const body: JournalFile = {
-        format: JOURNAL_FORMAT,
-        version: JOURNAL_VERSION,
-        checksum: hashValue(entries),
-        entries
-      }
-      const bytes = encode(body)
-      // pid keeps two processes writing the same journal from sharing a temp file
-      const tmp = `${file}.${process.pid}.tmp`
-      const handle = await open(tmp, "w")
-      try {
-        await handle.writeFile(bytes)
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-      try {
-        await rename(tmp, file)
-      } catch (e) {
-        await rm(tmp, { force: true })
-        throw e
-      }
+      const body: JournalFile = { format: JOURNAL_FORMAT, version: JOURNAL_VERSION, checksum: hashValue(entries), entries }
+      writeFileDurable(file, encode(body))
     },
-    catch: (e) => fileError(file, `write failed: ${describe(e)}`)
+    catch: (e) => fileError(file, `write failed: ${e instanceof FileWriteError ? e.problem : describe(e)}`)
   })
 
 const decodeFile = Schema.decodeUnknownEffect(JournalFile)

@@ -2,31 +2,15 @@
  * The CLI end to end, as a user runs it: a tiny `pmdsim run`, refusal to overwrite, SIGKILL and
  * `--resume` to the same final state hash, `replay` passing (and failing on a tampered journal).
  */
-import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { spawn } from "node:child_process"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { decode, encode } from "../../src/core/Codec.ts"
 import { hashValue } from "../../src/core/Hash.ts"
+import { afterStep, cli as run, MAIN, SETS, summaryOf, tmp } from "./cliHelpers.ts"
 
-const MAIN = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts")
-const SETS = ["--set", "base=scratch", "--set", "eval.problems=4", "--set", "domainOptions.clusters=4", "--set", "domainOptions.trainPerCluster=4", "--set", "domainOptions.heldoutPerCluster=2"]
-const cli = (...args: Array<string>) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", env: { ...process.env, PMDSIM_PLAIN: "1" } })
-const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { finalStateHash: string }
-const tmp = () => mkdtempSync(join(tmpdir(), "pmdsim-cli-"))
-
-/** Resolves once the run in `dir` has written the train row of `step`. */
-const afterStep = (dir: string, step: number) =>
-  new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      const m = existsSync(join(dir, "metrics.jsonl")) ? readFileSync(join(dir, "metrics.jsonl"), "utf8") : ""
-      if (m.includes(`"kind":"train","step":${step}`)) {
-        clearInterval(poll)
-        resolve()
-      }
-    }, 50)
-  })
+const cli = (...args: Array<string>) => run(args)
 
 describe("pmdsim CLI", () => {
   it("runs a tiny config, writes the run directory, refuses to overwrite it, and replays it", () => {

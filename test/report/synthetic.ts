@@ -52,6 +52,7 @@ export const syntheticRun = (o: SyntheticOptions): RunData => {
       memoryVersionRead: hasMemory ? Math.max(0, step - 1 - lag) : 0,
       memoryVersionNewest: hasMemory ? step - 1 : 0,
       memoryLag: hasMemory ? Math.min(lag, step - 1) : 0,
+      memoryLagClamped: hasMemory && step - 1 < lag,
       rolloutPolicyVersion: step - 1,
       rolloutLag: 0,
       memorySizes: hasMemory

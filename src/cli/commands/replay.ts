@@ -6,14 +6,15 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { validateConfig } from "../../config/resolve.ts"
 import { runTraining } from "../../experiments/run.ts"
-import { FILES, readJson } from "../../experiments/runDir.ts"
+import { readBoundConfig } from "../../experiments/resume.ts"
+import { FILES, hasMarker, readJson } from "../../experiments/runDir.ts"
 import * as Journal from "../../runtime/Journal.ts"
 import { firstDivergence } from "../../runtime/Replay.ts"
 import { EXIT } from "../failure.ts"
 
 export const replayRun = (dir: string) =>
   Effect.gen(function*() {
-    const cfg = validateConfig(readJson(join(dir, FILES.config)), join(dir, FILES.config))
+    const cfg = hasMarker(dir) ? readBoundConfig(dir) : validateConfig(readJson(join(dir, FILES.config)), join(dir, FILES.config))
     const expected = yield* Journal.load(join(dir, FILES.journal))
     const scratch = mkdtempSync(join(tmpdir(), "pmdsim-replay-"))
     try {

@@ -1,36 +1,48 @@
 /** `pmdsim sweep --config FILE --out DIR` and `pmdsim start` (the embedded default comparison). */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { mkdirSync } from "node:fs"
 import { availableParallelism } from "node:os"
-import { aggregate, executeSweep, formatTable, planSweep, readSweepSpec, type SweepSpec, writeSweepSummary } from "../../experiments/sweep.ts"
+import { makeDirDurable } from "../../core/durableFile.ts"
+import { requireDirOrAbsent } from "../../experiments/runDir.ts"
+import { withRunLock } from "../../experiments/runLock.ts"
+import { aggregate, executeSweep, formatTable, planSweep, readSweepSpec, sweepStatus, type SweepSpec, writeSweepSummary } from "../../experiments/sweep.ts"
 import { writeReport } from "../../report/index.ts"
 import { EXIT } from "../failure.ts"
 
 const COLUMNS = ["internalization avg@k", "internalization best avg@k", "transfer avg@k", "internalization headroom", "internalization with memory"]
 
-export const runSweep = (spec: SweepSpec, dir: string) =>
+export const runSweep = (spec: SweepSpec, dir: string, force = false) =>
   Effect.gen(function*() {
     const plan = planSweep(spec)
-    mkdirSync(dir, { recursive: true })
-    const parallel = spec.parallel ?? availableParallelism()
-    console.log(`sweep: ${plan.length} runs, ${Math.min(parallel, availableParallelism())} at a time, into ${dir}`)
-    const results = yield* Effect.promise(() => executeSweep(plan, dir, parallel, (l) => console.log(l)))
-    const failed = results.filter((r) => r.code !== 0)
-    const rows = aggregate(plan, dir)
-    writeSweepSummary(dir, rows)
-    console.log(`\nmemory-free accuracy (mean ± 95% CI over seeds, %):\n${formatTable(rows, COLUMNS)}`)
-    const report = yield* Effect.promise(() => writeReport(dir))
-    console.log(`\nreport: ${report.html}`)
-    if (failed.length > 0) console.log(`failed runs: ${failed.map((f) => `${f.name} (exit ${f.code})`).join(", ")}`)
-    return failed.length === 0 ? EXIT.ok : EXIT.failure
+    requireDirOrAbsent(dir)
+    makeDirDurable(dir)
+    return yield* withRunLock(dir, "sweep", Effect.gen(function*() {
+      const status = sweepStatus(plan, dir, force)
+      const parallel = spec.parallel ?? availableParallelism()
+      const count = (s: string) => [...status.values()].filter((v) => v === s).length
+      console.log(`sweep: ${plan.length} runs (${count("done")} done, ${count("resume")} to resume, ${count("redo")} to redo, ${count("new")} new), ${Math.min(parallel, availableParallelism())} at a time, into ${dir}`)
+      const results = yield* Effect.promise(() => executeSweep(plan, status, dir, parallel, (l) => console.log(l)))
+      const failed = results.filter((r) => r.code !== 0)
+      if (failed.length > 0 && failed.every((r) => r.code === EXIT.interrupted)) {
+        console.log(`interrupted: ${failed.length} run(s) stopped at a checkpoint; rerun the same command to continue`)
+        return EXIT.interrupted
+      }
+      const rows = aggregate(plan, dir)
+      writeSweepSummary(dir, rows)
+      console.log(`\nmemory-free accuracy (mean ± 95% CI over seeds, %):\n${formatTable(rows, COLUMNS)}`)
+      const report = yield* Effect.promise(() => writeReport(dir))
+      console.log(`\nreport: ${report.html}`)
+      if (failed.length > 0) console.log(`failed runs: ${failed.map((f) => `${f.name} (exit ${f.code})`).join(", ")}`)
+      return failed.length === 0 ? EXIT.ok : EXIT.failure
+    }))
   })
 
 export const sweepCommand = Command.make("sweep", {
   config: Flag.String("config").pipe(Flag.withDescription("sweep file: { preset, set, methods, seeds, knobs, parallel }")),
+  force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("redo the runs whose config changed since they ran (only those)")),
   out: Flag.String("out")
 }, (f) => Effect.gen(function*() {
-  process.exitCode = yield* runSweep(readSweepSpec(f.config), f.out)
+  process.exitCode = yield* runSweep(readSweepSpec(f.config), f.out, f.force)
 })).pipe(Command.withDescription("methods x seeds x knobs in parallel processes; means with 95% confidence intervals"))
 
 /** What `npm start` runs: GRPO vs SDPO vs PMD on the code domain, a few seeds. */

@@ -72,6 +72,16 @@ export const codeConfig = (partial: Partial<CodeConfig> = {}): CodeConfig => {
   requireRange("cueAccuracy", c.cueAccuracy, 0, 1, false)
   requireRange("cueBuckets", c.cueBuckets, 2, CUE_BUCKETS)
   if (c.reward !== "sparse" && c.reward !== "partial") throw new DomainConfigError("config.reward must be sparse|partial")
+  // Worst-case work of one check (verifyCode), which these ranges keep bounded: at most testsPerProblem
+  // runs, each of at most limits.fuel steps (interp.ts: every step costs >= 1 fuel, `rep` iterations
+  // included) on lists of at most 2 * sizeMax + 1 elements, where an op costs 1 + its input length, so
+  // one check touches O(testsPerProblem * fuel * log sizeMax) elements: <= 32 * 1e6 fuel units at the
+  // extremes (measured: about 1 s per check for the worst programs found by hand, e.g. 9 x `dup` then
+  // `rep 9` x10 `sort`), 8 * 400 at the defaults. Parsing and the interpreter's recursion are bounded by programTokensMax (nesting <= 32).
+  // Bounds must be finite numbers: requireRange rejects NaN and Infinity, so no check can be unbounded.
+  if (typeof c.limits !== "object" || c.limits === null) {
+    throw new DomainConfigError("config.limits must be an object { fuel, sizeMax }")
+  }
   requireRange("limits.fuel", c.limits.fuel, 16, 1_000_000)
   requireRange("limits.sizeMax", c.limits.sizeMax, 16, 4096)
   requireRange("programTokensMax", c.programTokensMax, 8, 64)

@@ -24,7 +24,11 @@ const failed = (total: number, error: ErrorKind): Verdict => ({
   reward: 0, passed: 0, total, solved: false, feedback: errorFeedback(error), error
 })
 
-/** Verifies one response; total over any token sequence (never throws, bounded by fuel per test). */
+/**
+ * Verifies one response; total over any token sequence: never throws, and bounded (at most
+ * testsPerProblem runs of at most limits.fuel interpreter steps each, `rep` iterations included; see
+ * the bound in config.ts).
+ */
 export const verifyCode = (
   config: CodeConfig,
   problem: CodeProblem,

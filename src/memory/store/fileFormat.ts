@@ -6,40 +6,16 @@
  * problem (too short, foreign magic, unknown version, truncated or extended body, checksum mismatch) in a
  * SnapshotFileCorrupt carrying the file path.
  *
- * `writeAtomic` writes to `<path>.tmp`, fsyncs it, renames it over `path` and fsyncs the directory, so a
- * reader sees either the old file or the complete new one, never a mix. On any failure it removes the temp
- * file and raises SnapshotIoError; the target is untouched. All file access goes through `FsLike` so that
- * tests can inject a failure in the middle of a write.
+ * `writeAtomic` is the project's one atomic write (core/durableFile.ts: temp file, full write, fsync, rename,
+ * directory fsync), with its failures raised as SnapshotIoError; the target is untouched. All file access goes
+ * through `FsLike` so that tests can inject a failure in the middle of a write.
  */
 import { hash } from "node:crypto"
-import * as nodeFsModule from "node:fs"
-import { dirname } from "node:path"
+import { FileWriteError, type FsLike, writeFileDurable } from "../../core/durableFile.ts"
 import { SnapshotFileCorrupt, SnapshotIoError } from "./errors.ts"
 
-/** The synchronous file operations the store uses (node:fs satisfies it). */
-export interface FsLike {
-  openSync(path: string, flags: string): number
-  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number
-  fsyncSync(fd: number): void
-  closeSync(fd: number): void
-  renameSync(from: string, to: string): void
-  unlinkSync(path: string): void
-  readFileSync(path: string): Buffer
-  mkdirSync(path: string, options: { recursive: true }): unknown
-  existsSync(path: string): boolean
-}
-
-export const nodeFs: FsLike = {
-  openSync: (p, f) => nodeFsModule.openSync(p, f),
-  writeSync: (fd, b, o, l) => nodeFsModule.writeSync(fd, b, o, l),
-  fsyncSync: (fd) => nodeFsModule.fsyncSync(fd),
-  closeSync: (fd) => nodeFsModule.closeSync(fd),
-  renameSync: (a, b) => nodeFsModule.renameSync(a, b),
-  unlinkSync: (p) => nodeFsModule.unlinkSync(p),
-  readFileSync: (p) => nodeFsModule.readFileSync(p),
-  mkdirSync: (p, o) => nodeFsModule.mkdirSync(p, o),
-  existsSync: (p) => nodeFsModule.existsSync(p)
-}
+export type { FsLike } from "../../core/durableFile.ts"
+export { nodeFs } from "../../core/durableFile.ts"
 
 export const FORMAT_VERSION = 1
 export const MAGIC_PACK = "PMDPACK\n"
@@ -96,41 +72,11 @@ export const readWhole = (fs: FsLike, file: string): Buffer => {
   }
 }
 
-/** Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync dir). */
+/** Writes `bytes` to `path` atomically through the project's one file layer (core/durableFile.ts). */
 export const writeAtomic = (fs: FsLike, path: string, bytes: Uint8Array): void => {
-  const tmp = `${path}.tmp`
-  let fd: number | undefined
   try {
-    fd = fs.openSync(tmp, "w")
-    for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off, bytes.length - off)
-    fs.fsyncSync(fd)
-    fs.closeSync(fd)
-    fd = undefined
-    fs.renameSync(tmp, path)
+    writeFileDurable(path, bytes, fs)
   } catch (e) {
-    if (fd !== undefined) {
-      try {
-        fs.closeSync(fd)
-      } catch {
-        // already failing; the write error below is the one to report
-      }
-    }
-    try {
-      if (fs.existsSync(tmp)) fs.unlinkSync(tmp)
-    } catch {
-      // a leftover temp file is harmless: it is never read and the next write replaces it
-    }
-    throw new SnapshotIoError(path, `atomic write failed: ${describe(e)}`)
-  }
-  // Make the rename itself durable. A failure here cannot undo the (complete) rename, so report it.
-  try {
-    const dfd = fs.openSync(dirname(path), "r")
-    try {
-      fs.fsyncSync(dfd)
-    } finally {
-      fs.closeSync(dfd)
-    }
-  } catch (e) {
-    throw new SnapshotIoError(dirname(path), `fsync of directory failed: ${describe(e)}`)
+    throw new SnapshotIoError(e instanceof FileWriteError ? e.file : path, `atomic write failed: ${describe(e)}`)
   }
 }

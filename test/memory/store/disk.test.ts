@@ -194,7 +194,7 @@ describe("DiskStore", () => {
           const room = failAfter - written
           if (room < len) {
             if (room > 0) (nodeFs.writeSync(fd, buf, off, room), (written += room))
-            failedIn.add(opened.endsWith(`${INDEX_FILE}.tmp`) ? "index" : "pack")
+            failedIn.add(opened.includes(`${INDEX_FILE}.`) ? "index" : "pack")
             throw new Error(`injected failure after ${failAfter} bytes`)
           }
           written += len

@@ -137,6 +137,24 @@ describe("one writer per directory", () => {
   }, 180_000)
 })
 
+describe("signals reach a sweep's children", () => {
+  it("SIGTERM to a sweep: its child checkpoints and exits, the sweep exits 130, and the same command finishes it", async () => {
+    const d = join(root, "sigterm")
+    const spec = join(root, "sigterm.json")
+    writeFileSync(spec, JSON.stringify({ preset: "tiny", methods: ["grpo"], seeds: [1], set: { steps: 12, base: "scratch", "eval.problems": 4 } }))
+    const sweep = spawn(process.execPath, [MAIN, "sweep", "--config", spec, "--out", d], { stdio: "ignore" })
+    await afterStep(join(d, "grpo-s1"), 1)
+    sweep.kill("SIGTERM")
+    const code = await new Promise((r) => sweep.on("close", r))
+    expect(code).toBe(130)
+    expect(existsSync(join(d, "grpo-s1", "pmdsim.lock"))).toBe(false)
+    expect(existsSync(join(d, "grpo-s1", "summary.json"))).toBe(false)
+    const again = await cliAsync(["sweep", "--config", spec, "--out", d])
+    expect(again.status, again.output).toBe(0)
+    expect(trainSteps(join(d, "grpo-s1"))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+  }, 180_000)
+})
+
 describe("sweep identity", () => {
   it("a changed sweep file exits 3 naming runs and fields; --force redoes only those", () => {
     const d = join(root, "sweep")

@@ -6,6 +6,8 @@
  * the same clusters). Accuracy figures are fractions in [0, 1].
  */
 
+import type { ReflectorQuality } from "../memory/quality.ts"
+
 /** Accuracy figures of k samples per problem. */
 export interface AccuracyAtK {
   readonly k: number
@@ -60,6 +62,8 @@ export interface EvalRow {
   readonly problems: number
   readonly memoryFree: AccuracyAtK
   readonly memoryAugmented: AccuracyAtK | null
+  /** internalization rows of runs with memory: what the reflector and consolidator wrote, judged (src/memory/quality.ts) */
+  readonly reflector?: ReflectorQuality
 }
 
 export type MetricsRow = TrainRow | EvalRow

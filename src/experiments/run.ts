@@ -27,6 +27,7 @@ import { type LoopState, runStep, usesMemory } from "../../actors/orchestrator/s
 import type { EvalRow, MetricsRow, TrainRow } from "./metrics.ts"
 import { readRunCheckpoint, writeRunCheckpoint } from "./checkpoint.ts"
 import { appendMetrics, checkpointDir, checkpointSteps, FILES, hasMarker, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
+import { memoryQuality } from "./quality.ts"
 import { buildParts, modelConfig } from "./setup.ts"
 
 export interface Summary {
@@ -100,7 +101,9 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${restored.run.memoryHead} named by checkpoint step ${resumeFrom}` })
       } else disk.store.setHead(branch, restored.run.memoryHead)
     }
-    const parts = buildParts(cfg, new VersionedMemory(disk.store, branch))
+    const vm = new VersionedMemory(disk.store, branch)
+    const parts = buildParts(cfg, vm)
+    const quality = memoryQuality(cfg, parts.domain, vm)
     if (restored !== null) {
       parts.model.importState(restored.policy)
       parts.keeper.frozen = restored.run.memoryFrozen
@@ -127,7 +130,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       const states = (restored?.run.journal ?? []).filter((e) => e.kind === "state")
       let stateHash = states.length > 0 ? states[states.length - 1]!.digest : hashValue(["start", cfg.seed])
       if (restored === null) {
-        lastEval = yield* evaluate(ports, cfg, parts.domain, 0)
+        lastEval = quality(yield* evaluate(ports, cfg, parts.domain, 0))
         emit(lastEval)
       }
       const checkpoint = Effect.gen(function*() {
@@ -172,7 +175,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         if (lastTrain.memoryLagClamped) clampedSteps++
         const rows: Array<MetricsRow> = [lastTrain]
         if (step % cfg.eval.every === 0 || step === cfg.steps) {
-          lastEval = yield* evaluate(ports, cfg, parts.domain, step)
+          lastEval = quality(yield* evaluate(ports, cfg, parts.domain, step))
           rows.push(...lastEval)
           yield* recorder.record({ step, kind: "message", actor: "eval", value: lastEval.map((e) => [e.protocol, e.memoryFree, e.memoryAugmented]) })
         }

@@ -84,9 +84,20 @@ export const readMarker = (dir: string): RunMarker => {
   }
 }
 
+/** The marker's temp file: all a run can have written before its marker exists (a crash right there). */
+export const MARKER_TEMP = /^pmdsim-run\.json\.\d+\.tmp$/
+
 /** A directory's entries other than the lock and its temp files (those belong to whoever holds the lock). */
 const userEntries = (dir: string): Array<string> =>
   readdirSync(dir).filter((n) => n !== FILES.lock && !n.startsWith(`${FILES.lock}.`))
+
+/** What a new run finds in `dir` besides its own leftovers from a crash before the marker (removed here). */
+const entriesAfterOwnLeftovers = (dir: string): Array<string> => {
+  const entries = userEntries(dir)
+  if (hasMarker(dir)) return entries
+  for (const n of entries.filter((e) => MARKER_TEMP.test(e))) removeDurable(join(dir, n))
+  return entries.filter((e) => !MARKER_TEMP.test(e))
+}
 
 /** Refuses a path that exists and is not a directory (ENOTDIR otherwise, much later). */
 export const requireDirOrAbsent = (dir: string): void => {
@@ -101,7 +112,7 @@ export const requireDirOrAbsent = (dir: string): void => {
 export const prepareNewRun = (dir: string, force: boolean): void => {
   requireDirOrAbsent(dir)
   if (existsSync(dir)) {
-    const entries = userEntries(dir)
+    const entries = entriesAfterOwnLeftovers(dir)
     if (entries.length > 0) {
       if (!hasMarker(dir)) {
         throw new RunDirError({ dir, problem: `is not empty and is not a pmdsim run directory (no ${FILES.marker}): remove it yourself, or choose another --out` })

@@ -8,7 +8,7 @@
  * unrelated process does not keep a stale lock alive. A lock from another host is never taken over.
  */
 import { Effect, Schema } from "effect"
-import { existsSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs"
+import { existsSync, linkSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs"
 import { hostname } from "node:os"
 import { join } from "node:path"
 import { FILES, RunDirError } from "./runDir.ts"
@@ -60,6 +60,21 @@ const readHolder = (file: string): Holder | null => {
     return typeof h?.pid === "number" && typeof h.host === "string" ? h : null
   } catch {
     return null
+  }
+}
+
+/** Lock temp files (`pmdsim.lock.<pid>.new|stale`) of processes that are gone: a crash mid-acquire. */
+const removeDeadTemps = (dir: string): void => {
+  for (const n of readdirSync(dir)) {
+    const m = /^pmdsim\.lock\.(\d+)\.(new|stale)$/.exec(n)
+    if (m === null || Number(m[1]) === process.pid) continue
+    let alive = true
+    try {
+      process.kill(Number(m[1]), 0)
+    } catch (e) {
+      alive = (e as { code?: string }).code === "EPERM"
+    }
+    if (!alive) rmSync(join(dir, n), { force: true })
   }
 }
 
@@ -118,6 +133,7 @@ export const acquireRunLock = (dir: string, command: string): RunLock => {
   } finally {
     if (existsSync(tmp)) unlinkSync(tmp)
   }
+  removeDeadTemps(dir)
   return {
     dir,
     tookOver,

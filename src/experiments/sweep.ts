@@ -4,7 +4,9 @@
  * confidence intervals over seeds and the HTML report of all runs.
  *
  * Sweep file (JSON): { "preset": "default", "set": { "steps": 60 }, "methods": ["grpo", "sdpo", "pmd"],
- *   "seeds": [1, 2, 3], "knobs": { "memory.lag": [0, 2] }, "parallel": 2 }
+ *   "seeds": [1, 2, 3], "knobs": { "memory.lag": [0, 2] }, "parallel": 2, "baseline": "grpo" }
+ * `baseline` names the setting every other one is paired against, seed by seed (src/report/paired.ts):
+ * "grpo", or "pmd memory.lag=0"; default the plan's first setting (the first method, first knob values).
  */
 import { Schema } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -15,12 +17,13 @@ import { fileURLToPath } from "node:url"
 import { type Method, Methods } from "../config/RunConfig.ts"
 import { resolveConfig, resultFieldDiff, resultHash } from "../config/resolve.ts"
 import type { RunConfig } from "../config/RunConfig.ts"
-import { writeFileDurable } from "../core/durableFile.ts"
+import { removeDurable, writeFileDurable } from "../core/durableFile.ts"
 import { parseMetricsFile } from "../report/load.ts"
+import { type BootstrapOptions, pairAgainstBaseline, type PairedSummary, runMetrics, seedMetrics } from "../report/paired.ts"
 import { meanCI } from "../report/stats.ts"
 import type { EvalRow } from "./metrics.ts"
 import { describeFieldChanges } from "./resume.ts"
-import { FILES, hasMarker, readMarker, requireDirOrAbsent, RunDirError } from "./runDir.ts"
+import { FILES, hasMarker, MARKER_TEMP, readMarker, requireDirOrAbsent, RunDirError } from "./runDir.ts"
 import { readSummary } from "./summaryFile.ts"
 
 export class SweepConfigError extends Schema.TaggedError<SweepConfigError>()("SweepConfigError", { message: Schema.String }) {}
@@ -32,7 +35,9 @@ export const SweepSpec = Schema.Struct({
   methods: Schema.Array(Schema.Literals(Methods)),
   seeds: Schema.Array(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
   knobs: Schema.optionalKey(Schema.Record(Schema.String, Schema.Array(Knob))),
-  parallel: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
+  parallel: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+  /** the setting the paired differences are taken against ("grpo", "pmd memory.lag=0"); default the first setting */
+  baseline: Schema.optionalKey(Schema.String)
 })
 export type SweepSpec = typeof SweepSpec.Type
 
@@ -90,6 +95,7 @@ export type RunStatus = "done" | "resume" | "new" | "redo"
  * run is never touched (RunDirError).
  */
 export const sweepStatus = (plan: ReadonlyArray<PlannedRun>, dir: string, force: boolean): Map<string, RunStatus> => {
+  removeSweepTemps(dir)
   const status = new Map<string, RunStatus>()
   const changes: Array<string> = []
   for (const r of plan) {
@@ -113,10 +119,17 @@ export const sweepStatus = (plan: ReadonlyArray<PlannedRun>, dir: string, force:
   return status
 }
 
-/** A run directory without a marker must be absent or empty (but for a stale lock): never someone else's folder. */
+/** Temp files a crashed sweep can leave in its own directory (its runs' config files, summary, report). */
+const SWEEP_TEMP = /^(.+\.config\.json|sweep-summary\.json|report\.html|metrics-(train|eval)\.csv)\.\d+\.tmp$/
+
+const removeSweepTemps = (dir: string): void => {
+  for (const n of readdirSync(dir)) if (SWEEP_TEMP.test(n)) removeDurable(join(dir, n))
+}
+
+/** A run directory without a marker must be absent or empty (but for a stale lock or the marker's temp file). */
 const prepareNewRunCheck = (runDir: string): void => {
   requireDirOrAbsent(runDir)
-  if (existsSync(runDir) && readdirSync(runDir).some((n) => !n.startsWith(FILES.lock))) {
+  if (existsSync(runDir) && readdirSync(runDir).some((n) => !n.startsWith(FILES.lock) && !MARKER_TEMP.test(n))) {
     throw new RunDirError({ dir: runDir, problem: `is not empty and is not a pmdsim run directory (no ${FILES.marker}): remove it yourself, or choose another --out` })
   }
 }
@@ -186,35 +199,42 @@ export interface SettingRow {
   readonly setting: string
   readonly n: number
   readonly cells: Readonly<Record<string, { mean: number; half: number }>>
+  /**
+   * This setting minus the baseline setting, per metric, over the seeds both have (src/report/paired.ts);
+   * on the baseline's own row `cells` is empty. Every row names the baseline.
+   */
+  readonly paired: { readonly baseline: string; readonly cells: Readonly<Record<string, PairedSummary>> }
 }
 
 const evalRows = (dir: string): Array<EvalRow> =>
   parseMetricsFile(join(dir, FILES.metrics)).filter((r): r is EvalRow => r.kind === "eval")
 
-/** Mean and 95% CI over seeds of final and best memory-free accuracy, per method x knobs. */
-export const aggregate = (plan: ReadonlyArray<PlannedRun>, dir: string): Array<SettingRow> => {
+export interface AggregateOptions {
+  /** the sweep file's `baseline` (default: the plan's first setting) */
+  readonly baseline?: string | undefined
+  /** add a percentile bootstrap interval to every paired difference */
+  readonly bootstrap?: BootstrapOptions | undefined
+}
+
+/**
+ * Mean and 95% CI over seeds of final and best memory-free accuracy, per method x knobs, and each
+ * setting's paired difference against the baseline setting.
+ */
+export const aggregate = (plan: ReadonlyArray<PlannedRun>, dir: string, options: AggregateOptions = {}): Array<SettingRow> => {
   const settings = new Map<string, Array<PlannedRun>>()
   for (const r of plan) {
     const key = [r.method, ...Object.entries(r.knobs).map(([k, v]) => `${k}=${String(v)}`)].join(" ")
     settings.set(key, [...(settings.get(key) ?? []), r])
   }
-  return [...settings.entries()].map(([setting, runs]) => {
+  const rows = [...settings.entries()].map(([setting, runs]) => {
     const cols: Record<string, Array<number>> = {}
+    const perRun: Array<{ seed: number; metrics: Record<string, number> }> = []
     for (const r of runs) {
       const d = join(dir, r.name)
       if (!existsSync(join(d, FILES.summary))) continue
-      const rows = evalRows(d)
-      for (const protocol of ["internalization", "transfer"] as const) {
-        const mine = rows.filter((e) => e.protocol === protocol)
-        if (mine.length === 0) continue
-        const last = mine[mine.length - 1]!
-        const push = (k: string, v: number) => { (cols[k] ??= []).push(v) }
-        push(`${protocol} avg@k`, last.memoryFree.avgAtK)
-        push(`${protocol} best avg@k`, Math.max(...mine.filter((e) => e.step > 0).map((e) => e.memoryFree.avgAtK)))
-        push(`${protocol} pass@k`, last.memoryFree.passAtK)
-        push(`${protocol} headroom`, last.memoryFree.headroom)
-        if (last.memoryAugmented !== null) push(`${protocol} with memory`, last.memoryAugmented.avgAtK)
-      }
+      const metrics = runMetrics(evalRows(d))
+      perRun.push({ seed: r.seed, metrics })
+      for (const [k, v] of Object.entries(metrics)) (cols[k] ??= []).push(v)
     }
     const cells: Record<string, { mean: number; half: number }> = {}
     let n = 0
@@ -223,8 +243,14 @@ export const aggregate = (plan: ReadonlyArray<PlannedRun>, dir: string): Array<S
       cells[k] = { mean: s.mean, half: s.half }
       n = Math.max(n, vs.length)
     }
-    return { setting, n, cells }
+    return { setting, n, cells, seeds: seedMetrics(setting, runs[0]!.method, runs[0]!.knobs, perRun) }
   })
+  const table = pairAgainstBaseline(rows.map((r) => r.seeds), options.baseline, { bootstrap: options.bootstrap })
+  if (table?.requested !== undefined) throw new SweepConfigError({ message: `baseline ${JSON.stringify(table.requested)} names no setting of the sweep (settings: ${rows.map((r) => JSON.stringify(r.setting)).join(", ")})` })
+  return rows.map(({ setting, n, cells }) => ({
+    setting, n, cells,
+    paired: { baseline: table?.baseline ?? setting, cells: table?.rows.find((p) => p.setting === setting)?.cells ?? {} }
+  }))
 }
 
 /** A plain-text table of the aggregate (percentages, mean ± 95% CI half-width). */
@@ -239,5 +265,9 @@ export const formatTable = (rows: ReadonlyArray<SettingRow>, columns: ReadonlyAr
   return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)].join("\n")
 }
 
+/**
+ * sweep-summary.json: the array of setting rows (kept an array for existing readers); each row's
+ * `paired` holds its paired differences against `paired.baseline` (README "Paired statistics").
+ */
 export const writeSweepSummary = (dir: string, rows: ReadonlyArray<SettingRow>): void =>
   writeFileDurable(join(dir, "sweep-summary.json"), `${JSON.stringify(rows, null, 2)}\n`)

@@ -11,6 +11,7 @@
  * producer (actors/orchestrator/step.ts, actors/orchestrator/evaluate.ts, src/experiments/run.ts)
  * bounds it. A flipped byte that stays inside every range (0.25 read as 0.75) cannot be caught here.
  */
+import type { ReflectorQuality } from "../memory/quality.ts"
 import type { AccuracyAtK, EvalRow, MetricsRow, TrainRow } from "../experiments/metrics.ts"
 
 /** Thrown inside this module only; load.ts turns it into a MetricsLineError with the file and line. */
@@ -186,8 +187,24 @@ const evalRow = (o: Obj): EvalRow => {
     protocol,
     problems,
     memoryFree: accuracy(o["memoryFree"], "memoryFree"),
-    memoryAugmented: aug === null || aug === undefined ? null : accuracy(aug, "memoryAugmented")
+    memoryAugmented: aug === null || aug === undefined ? null : accuracy(aug, "memoryAugmented"),
+    ...(o["reflector"] === undefined ? {} : { reflector: reflector(o["reflector"]) })
   }
+}
+
+/** The fields of EvalRow.reflector in the order src/memory/quality.ts writes them: counts, and fractions or null. */
+const QUALITY_FIELDS = [
+  ["strategies", "count"], ["strategyNamesSeparator", "fraction"], ["strategyNamesSkill", "fraction"], ["lessons", "count"],
+  ["lessonAvoidsOwnSkill", "fraction"], ["skillBehaviors", "count"], ["skillBehaviorNamesClusterSkill", "fraction"],
+  ["avoidBehaviors", "count"], ["avoidBehaviorNamesASkill", "fraction"]
+] as const satisfies ReadonlyArray<readonly [keyof ReflectorQuality, "count" | "fraction"]>
+
+/** EvalRow.reflector (src/memory/quality.ts): counts, and fractions in [0, 1] or null (nothing to judge). */
+const reflector = (v: unknown): ReflectorQuality => {
+  const o = obj(v, "reflector")
+  const out: Record<string, number | null> = {}
+  for (const [f, kind] of QUALITY_FIELDS) out[f] = kind === "fraction" && o[f] === null ? null : checked(o, f, Rules[kind], "reflector.")
+  return out as unknown as ReflectorQuality
 }
 
 /** A parsed JSON value as a metrics row, or a RowShapeError naming the first bad field and its value. */

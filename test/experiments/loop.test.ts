@@ -24,6 +24,19 @@ describe("the training loop", () => {
     const direct = await train(cfg, undefined, { actors: false })
     expect(direct.summary.finalStateHash).toBe(actors.summary.finalStateHash)
     expect(tf.memory().numTensors).toBe(before)
+    // each evaluation judges what the reflector and consolidator wrote (internalization rows only)
+    const evals = actors.rows.filter((r) => r.kind === "eval")
+    const last = evals.filter((r) => r.protocol === "internalization").at(-1)!
+    expect(last.reflector!.strategies + last.reflector!.lessons).toBeGreaterThan(0)
+    expect(evals.filter((r) => r.protocol === "transfer").every((r) => r.reflector === undefined)).toBe(true)
+  })
+
+  it("memory lag beyond the history is clamped: recorded per step and counted in the summary", async () => {
+    const r = await train(tinyConfig(["memory.lag=6", "steps=3"]))
+    expect(r.trainRows.map((row) => row.memoryLagClamped)).toEqual([true, true, true])
+    expect(r.summary.memoryLagClampedSteps).toBe(3)
+    const unlagged = await train(tinyConfig(["steps=3"]))
+    expect(unlagged.summary.memoryLagClampedSteps).toBe(0)
   })
 
   it("frozen-policy never changes the weights; its memory still evolves", async () => {

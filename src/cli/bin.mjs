@@ -21,16 +21,13 @@ if (major > 22 || (major === 22 && minor >= 19)) {
     console.error(`pmdsim needs Node >= 22.19 (this is ${process.versions.node}); run 'npm ci' or install Node 22.`)
     process.exit(1)
   }
-  // the Node 22 child is watched and supervised: signals reach it, and it stops at a checkpoint if this
-  // shim dies (PMDSIM_PARENT_PID) or this shim's own parent (npx, a shell) dies
+  // The Node 22 child gets SIGTERM passed on (SIGHUP is left alone: a handler would undo nohup), and it
+  // stops at a checkpoint if this shim is killed (PMDSIM_PARENT_PID). It is not stopped when the shim's
+  // own parent (npx, a shell) goes: under nohup that is a logout, and the run must go on; its directory
+  // lock keeps any other writer out meanwhile.
   const child = spawn(node, [main, ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, PMDSIM_PARENT_PID: String(process.pid) } })
   // Ctrl-C reaches the child from the terminal itself (same process group): forwarding it would count twice
   process.on("SIGINT", () => {})
-  for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal))
-  const parent = process.ppid
-  const watch = setInterval(() => { if (process.ppid !== parent) child.kill("SIGTERM") }, 250)
-  child.on("close", (code, signal) => {
-    clearInterval(watch)
-    process.exit(code ?? (signal === "SIGINT" ? 130 : 1))
-  })
+  process.on("SIGTERM", () => child.kill("SIGTERM"))
+  child.on("close", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 1)))
 }

@@ -90,7 +90,9 @@ export const RunConfig = Schema.Struct({
     update: Schema.Literals(["pmd", "vanilla", "validation", "adjustment"]),
     /** Memp build policy: what an item stores (Trajectory, Script, Proceduralization) */
     mempBuild: Schema.Literals(["trajectory", "script", "proceduralization"]),
-    contextTokensMax: PosInt
+    contextTokensMax: PosInt,
+    /** when an avoid behavior is contradicted (absent = "majority"; see src/memory/behavior/abstract.ts) */
+    avoidContradiction: Schema.optionalKey(Schema.Literals(["majority", "any-strategy"]))
   }),
   cppo: Schema.Struct({ enabled: Schema.Boolean, k: NonNeg, ub: NonNeg, lb: NonNeg, retentionBeta: NonNeg }),
   async: Schema.Struct({

@@ -47,7 +47,8 @@ export const defaultConfig: RunConfig = {
     retrieval: "query",
     update: "pmd",
     mempBuild: "trajectory",
-    contextTokensMax: 112
+    contextTokensMax: 112,
+    avoidContradiction: "majority"
   },
   cppo: { enabled: false, k: 1, ub: 1.5, lb: 0.5, retentionBeta: 0.1 },
   async: { staleness: 0, maxStaleness: 2, correction: "importance" },

@@ -18,9 +18,8 @@ const skillOf = (p: ProblemBase): ReadonlyArray<number> | null =>
 export const memoryQuality = (cfg: RunConfig, domain: Domain<ProblemBase>, vm: VersionedMemory) => {
   if (!usesMemory(cfg)) return (rows: ReadonlyArray<EvalRow>): ReadonlyArray<EvalRow> => rows
   const truth = new Map<string, GroundTruth>(domain.problems("train").map((p) => [p.id, { cluster: p.cluster, skill: skillOf(p) }]))
-  const skills = [...new Map([...truth.values()].flatMap((t) => (t.skill === null ? [] : [[t.skill.join(","), t.skill] as const]))).values()]
   return (rows: ReadonlyArray<EvalRow>): ReadonlyArray<EvalRow> => {
-    const q = reflectorQuality(vm.state, (id) => truth.get(id), skills)
+    const q = reflectorQuality(vm.state, (id) => truth.get(id))
     return rows.map((r) => (r.protocol === "internalization" ? { ...r, reflector: q } : r))
   }
 }

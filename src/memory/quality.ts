@@ -12,8 +12,9 @@
  *   problem's own skill: a lesson that tells the student to avoid what solves the problem.
  * - `skillBehaviorNamesClusterSkill`: of the behaviors of kind "skill", the fraction containing the skill
  *   of the cluster most of their supporting problems belong to (ties: the smallest cluster number).
- * - `avoidBehaviorNamesASkill`: of the behaviors of kind "avoid", the fraction containing some cluster's
- *   skill: retrieved for a problem of that cluster, it tells the teacher to avoid the right procedure.
+ * - `avoidBehaviorNamesClusterSkill`: of the behaviors of kind "avoid", the fraction containing the skill
+ *   of their own (majority) cluster: retrieved for a problem of that cluster, such an item tells the
+ *   teacher to avoid the very procedure that solves it.
  * A fraction is null when there is nothing to measure (no such item, or no ground truth).
  */
 import type { ExperienceItem } from "./experience/experience.ts"
@@ -34,7 +35,7 @@ export interface ReflectorQuality {
   readonly skillBehaviors: number
   readonly skillBehaviorNamesClusterSkill: number | null
   readonly avoidBehaviors: number
-  readonly avoidBehaviorNamesASkill: number | null
+  readonly avoidBehaviorNamesClusterSkill: number | null
 }
 
 /** Whether `needle` occurs contiguously in `hay`. */
@@ -67,7 +68,13 @@ const majorityCluster = (problemIds: ReadonlyArray<string>, truth: (id: string) 
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0]
 }
 
-export const reflectorQuality = (state: MemoryState, truth: (problemId: string) => GroundTruth | undefined, allSkills: ReadonlyArray<ReadonlyArray<number>>): ReflectorQuality => {
+/** The skill of the cluster most of `problemIds` belong to, where the domain has one. */
+const clusterSkill = (problemIds: ReadonlyArray<string>, truth: (id: string) => GroundTruth | undefined): ReadonlyArray<number> | null => {
+  const cluster = majorityCluster(problemIds, truth)
+  return cluster === undefined ? null : problemIds.map(truth).find((t) => t?.cluster === cluster)?.skill ?? null
+}
+
+export const reflectorQuality = (state: MemoryState, truth: (problemId: string) => GroundTruth | undefined): ReflectorQuality => {
   let strategies = 0
   let contrastedStrategies = 0
   let namesSeparator = 0
@@ -103,19 +110,23 @@ export const reflectorQuality = (state: MemoryState, truth: (problemId: string) 
   let skillJudged = 0
   let namesClusterSkill = 0
   let avoidBehaviors = 0
+  let avoidJudged = 0
   let avoidNamesSkill = 0
   for (const b of state.bank.behaviors) {
     if (b.kind === "skill") {
       skillBehaviors++
-      const cluster = majorityCluster(b.problemIds, truth)
-      const skill = cluster === undefined ? null : b.problemIds.map(truth).find((t) => t?.cluster === cluster)?.skill ?? null
+      const skill = clusterSkill(b.problemIds, truth)
       if (skill !== null) {
         skillJudged++
         if (containsRun(b.tokens, skill)) namesClusterSkill++
       }
     } else {
       avoidBehaviors++
-      if (allSkills.some((sk) => containsRun(b.tokens, sk))) avoidNamesSkill++
+      const skill = clusterSkill(b.problemIds, truth)
+      if (skill !== null) {
+        avoidJudged++
+        if (containsRun(b.tokens, skill)) avoidNamesSkill++
+      }
     }
   }
   return {
@@ -127,6 +138,6 @@ export const reflectorQuality = (state: MemoryState, truth: (problemId: string) 
     skillBehaviors,
     skillBehaviorNamesClusterSkill: fraction(namesClusterSkill, skillJudged),
     avoidBehaviors,
-    avoidBehaviorNamesASkill: allSkills.length === 0 ? null : fraction(avoidNamesSkill, avoidBehaviors)
+    avoidBehaviorNamesClusterSkill: fraction(avoidNamesSkill, avoidJudged)
   }
 }

@@ -196,7 +196,7 @@ const evalRow = (o: Obj): EvalRow => {
 const QUALITY_FIELDS = [
   ["strategies", "count"], ["strategyNamesSeparator", "fraction"], ["strategyNamesSkill", "fraction"], ["lessons", "count"],
   ["lessonAvoidsOwnSkill", "fraction"], ["skillBehaviors", "count"], ["skillBehaviorNamesClusterSkill", "fraction"],
-  ["avoidBehaviors", "count"], ["avoidBehaviorNamesASkill", "fraction"]
+  ["avoidBehaviors", "count"], ["avoidBehaviorNamesClusterSkill", "fraction"]
 ] as const satisfies ReadonlyArray<readonly [keyof ReflectorQuality, "count" | "fraction"]>
 
 /** EvalRow.reflector (src/memory/quality.ts): counts, and fractions in [0, 1] or null (nothing to judge). */

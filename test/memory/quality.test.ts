@@ -15,7 +15,6 @@ const behavior = (id: string, kind: "skill" | "avoid", tokens: Array<number>, pr
 
 // two clusters: cluster 0's skill is [10, 11], cluster 1's is [20, 21]
 const truth = new Map<string, GroundTruth>([["a", { cluster: 0, skill: [10, 11] }], ["b", { cluster: 0, skill: [10, 11] }], ["c", { cluster: 1, skill: [20, 21] }]])
-const skills = [[10, 11], [20, 21]]
 
 describe("reflectorQuality", () => {
   it("counts, per kind of item, how often it names what ground truth says it should", () => {
@@ -35,26 +34,26 @@ describe("reflectorQuality", () => {
         behaviors: [
           behavior("b1", "skill", [10, 11], ["a", "b", "c"]), // majority cluster 0: names its skill
           behavior("b2", "skill", [20, 4], ["c"]), // cluster 1: does not
-          behavior("b3", "avoid", [7, 20, 21], ["a"]), // names cluster 1's skill as a thing to avoid
-          behavior("b4", "avoid", [7, 8], ["a"])
+          behavior("b3", "avoid", [7, 20, 21], ["c"]), // avoids cluster 1's own skill: harmful where it is retrieved
+          behavior("b4", "avoid", [20, 21], ["a", "b"]) // another cluster's skill, not its own
         ],
         retired: []
       }
     }
-    expect(reflectorQuality(state, (id) => truth.get(id), skills)).toEqual({
+    expect(reflectorQuality(state, (id) => truth.get(id))).toEqual({
       strategies: 3, strategyNamesSeparator: 1 / 2, strategyNamesSkill: 2 / 3,
       lessons: 1, lessonAvoidsOwnSkill: 1,
       skillBehaviors: 2, skillBehaviorNamesClusterSkill: 1 / 2,
-      avoidBehaviors: 2, avoidBehaviorNamesASkill: 1 / 2
+      avoidBehaviors: 2, avoidBehaviorNamesClusterSkill: 1 / 2
     })
   })
 
   it("reports null where there is nothing to judge", () => {
     const empty: MemoryState = { experience: new Map(), insights: new Map(), bank: { behaviors: [], retired: [] } }
-    const q = reflectorQuality(empty, () => undefined, [])
+    const q = reflectorQuality(empty, () => undefined)
     expect(q).toEqual({
       strategies: 0, strategyNamesSeparator: null, strategyNamesSkill: null, lessons: 0, lessonAvoidsOwnSkill: null,
-      skillBehaviors: 0, skillBehaviorNamesClusterSkill: null, avoidBehaviors: 0, avoidBehaviorNamesASkill: null
+      skillBehaviors: 0, skillBehaviorNamesClusterSkill: null, avoidBehaviors: 0, avoidBehaviorNamesClusterSkill: null
     })
   })
 
@@ -62,5 +61,17 @@ describe("reflectorQuality", () => {
     expect(containsRun([1, 2, 3], [2, 3])).toBe(true)
     expect(containsRun([1, 2, 3], [1, 3])).toBe(false)
     expect(containsRun([1], [])).toBe(false)
+  })
+})
+
+describe("avoid contradiction (memory.avoidContradiction)", () => {
+  it("majority keeps an avoid pattern that some strategy uses but more lessons name; any-strategy drops it", async () => {
+    const { contradicted } = await import("../../src/memory/behavior/abstract.ts")
+    const ev = { strategy: new Map([["1,2", new Set(["p"])]]), lesson: new Map([["1,2", new Set(["q", "r", "s"])]]) }
+    expect(contradicted("avoid", [1, 2], ev)).toBe(false)
+    expect(contradicted("avoid", [1, 2], ev, "any-strategy")).toBe(true)
+    expect(contradicted("avoid", [3, 4], ev, "any-strategy")).toBe(false)
+    // skills are judged by the majority rule either way
+    expect(contradicted("skill", [1, 2], ev, "any-strategy")).toBe(true)
   })
 })

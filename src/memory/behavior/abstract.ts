@@ -24,6 +24,12 @@ export interface AbstractConfig {
   readonly minSupport: number
   readonly minPerCluster: number
   readonly maxPerCluster: number
+  /**
+   * When an avoid pattern is contradicted: "majority" (found in more problems' strategies than lessons,
+   * the default) or "any-strategy" (found in any problem's strategy: a pattern that ever solved a problem
+   * is no mistake to avoid; issue #13 measured that most avoid behaviors named some cluster's skill).
+   */
+  readonly avoidContradiction?: "majority" | "any-strategy"
 }
 
 export const defaultAbstractConfig: AbstractConfig = { minN: 2, maxN: 4, minSupport: 2, minPerCluster: 3, maxPerCluster: 8 }
@@ -63,12 +69,12 @@ export const collectEvidence = (all: ReadonlyArray<ProblemInsights>, cfg: Abstra
   return ev
 }
 
-/** Is this pattern contradicted by the evidence (used more as the opposite kind)? */
-export const contradicted = (kind: BehaviorKind, tokens: ReadonlyArray<number>, ev: GramEvidence): boolean => {
+/** Is this pattern contradicted by the evidence (used more as the opposite kind, or see avoidContradiction)? */
+export const contradicted = (kind: BehaviorKind, tokens: ReadonlyArray<number>, ev: GramEvidence, rule: AbstractConfig["avoidContradiction"] = "majority"): boolean => {
   const key = tokens.join(",")
   const pro = (kind === "skill" ? ev.strategy : ev.lesson).get(key)?.size ?? 0
   const con = (kind === "skill" ? ev.lesson : ev.strategy).get(key)?.size ?? 0
-  return con > pro
+  return kind === "avoid" && rule === "any-strategy" ? con > 0 : con > pro
 }
 
 interface Acc {
@@ -103,7 +109,7 @@ export const abstractCluster = (
     const at = k.indexOf(":")
     const kind = k.slice(0, at) as BehaviorKind
     const tokens = gramOf(k.slice(at + 1))
-    if (contradicted(kind, tokens, ev)) continue
+    if (contradicted(kind, tokens, ev, cfg.avoidContradiction)) continue
     all.push({ kind, tokens, problemIds: sortedDistinct(a.problems), rolloutIds: sortedDistinct(a.rollouts), cluster })
   }
   const kindRank = (c: Candidate) => (c.kind === "skill" ? 0 : 1)

@@ -83,7 +83,7 @@ export const consolidate = (input: ConsolidateInput, embed: Embedder, config: Co
     if (isDeprecated(b, config.deprecateMinHits, config.deprecateMinRate)) {
       reasons.set(b.id, "deprecated")
       retired.add(contentKey(b.kind, b.tokens))
-    } else if (contradicted(b.kind, b.tokens, ev)) reasons.set(b.id, "contradicted")
+    } else if (contradicted(b.kind, b.tokens, ev, config.abstract.avoidContradiction)) reasons.set(b.id, "contradicted")
     else bank.set(b.id, b)
   }
   // 2. one proposal per distinct content (a pattern found in several clusters is one proposal)

@@ -49,7 +49,8 @@ const rememberWith = (k: MemoryKeeper, r: RememberRequest, c: Collaborators) =>
     if (k.frozen) return
     const ctx = { step: r.step, policyVersion: r.policyVersion }
     if (k.consolidates) {
-      const uses = r.outcomes.flatMap((o) => (o.behaviorId === undefined ? [] : [{ behaviorId: o.behaviorId, success: o.success }]))
+      // only behaviors the bank still holds (a lagged teacher may have used one a consolidation replaced)
+      const uses = k.behaviorUses(r.outcomes)
       if (uses.length > 0) yield* c.consolidator.ask({ _tag: "RecordUses", uses })
     }
     k.recordOutcomes(r.outcomes, ctx)

@@ -6,7 +6,10 @@
  * "consolidator"); with a Memp update policy the behavior level is a Memp store instead. Every commit
  * is a new version in the snapshot store (src/memory/versioned.ts over src/memory/store), whose `seq`
  * is the version number. The teacher reads version `newest - lag` (staleness is a knob, never an
- * accident of timing). A frozen keeper ignores writes.
+ * accident of timing): every level it sees (experience, insights, the behavior bank or the Memp store)
+ * comes from that one pinned version, never from the live memory. The Memp store is versioned with the
+ * rest (src/memory/versioned.ts); writers (updates, the build policy) read and write the newest memory.
+ * A frozen keeper ignores writes.
  */
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { Rng } from "../../src/core/Rng.ts"
@@ -39,7 +42,6 @@ export interface MemorySizes {
 
 export class MemoryKeeper {
   vm: VersionedMemory
-  memp: MempStore = emptyMemp
   frozen = false
   private readonly cfg: RunConfig
   private readonly embed: Embedder
@@ -48,7 +50,7 @@ export class MemoryKeeper {
   }
   private readonly problems: ReadonlyArray<{ id: string; vec: Float32Array; query: ReadonlyArray<number> }>
   private readonly queryOf: Map<string, { vec: Float32Array; query: ReadonlyArray<number> }>
-  private readonly views = new Map<string, { state: MemoryState; index: BehaviorIndex | null }>()
+  private readonly views = new Map<string, PinnedView>()
 
   /**
    * `problems` are clustered into behaviors (the training split); `queries` can also retrieve them
@@ -61,6 +63,17 @@ export class MemoryKeeper {
     this.problems = problems.map((p) => ({ id: p.id, vec: embed(p.query), query: p.query }))
     this.queryOf = new Map(this.problems.map((p) => [p.id, { vec: p.vec, query: p.query }]))
     for (const q of queries) if (!this.queryOf.has(q.id)) this.queryOf.set(q.id, { vec: embed(q.query), query: q.query })
+  }
+
+  /**
+   * The newest Memp store (what the next commit writes). Setting it restores a checkpoint's copy (run.ts):
+   * equal to the head version's store for checkpoints written since the Memp store is versioned.
+   */
+  get memp(): MempStore {
+    return this.vm.memp
+  }
+  set memp(store: MempStore) {
+    this.vm.restoreMemp(store)
   }
 
   /** The newest version's number (0 = empty memory, before any commit) and id. */
@@ -129,7 +142,10 @@ export class MemoryKeeper {
     return { ...defaultInsightConfig, maxPerKind: this.cfg.memory.insightsMax }
   }
   get consolidateConfig(): ConsolidateConfig {
-    return { ...defaultConsolidateConfig, capacity: this.cfg.memory.bankCapacity }
+    return {
+      ...defaultConsolidateConfig, capacity: this.cfg.memory.bankCapacity,
+      abstract: { ...defaultConsolidateConfig.abstract, avoidContradiction: this.cfg.memory.avoidContradiction ?? "majority" }
+    }
   }
   /** The training problems as the consolidator sees them (id and the tokens it embeds). */
   get problemTokens(): ReadonlyArray<{ readonly id: string; readonly tokens: ReadonlyArray<number> }> {
@@ -141,12 +157,26 @@ export class MemoryKeeper {
     if (this.frozen) return []
     const m = this.cfg.memory
     if (m.update !== "pmd") {
-      this.memp = mempUpdate(this.memp, outcomes.map((o) => ({ ...o, response: this.mempProcedure(o.problemId, o.response) })), m.update, this.embed).store
+      // staged: written with the step's experience commit, which follows (MemoryKeeper header)
+      this.vm.stageMemp(mempUpdate(this.vm.memp, outcomes.map((o) => ({ ...o, response: this.mempProcedure(o.problemId, o.response) })), m.update, this.embed).store)
       return []
     }
-    const uses = outcomes.flatMap((o) => (o.behaviorId === undefined ? [] : [{ behaviorId: o.behaviorId, success: o.success }]))
+    const uses = this.behaviorUses(outcomes)
     if (uses.length === 0) return []
     return [this.vm.commit({ ...this.vm.state, bank: recordUses(this.vm.state.bank, uses) }, ctx, "usage", { bank: true }).version]
+  }
+
+  /**
+   * The PMD behavior uses of some outcomes that the bank can still count. A lagged teacher (memory.lag > 0)
+   * reads an older version, whose behaviors a consolidation since then may have replaced: such a use
+   * counts for nothing (the behavior is gone), as a Memp use of a deleted item does. At lag 0 every used
+   * behavior is still in the bank, so nothing is dropped.
+   */
+  behaviorUses(outcomes: ReadonlyArray<{ readonly behaviorId?: string; readonly success: boolean }>): Array<{ behaviorId: string; success: boolean }> {
+    const uses = outcomes.flatMap((o) => (o.behaviorId === undefined ? [] : [{ behaviorId: o.behaviorId, success: o.success }]))
+    if (uses.length === 0) return uses
+    const known = new Set(this.vm.state.bank.behaviors.map((b) => b.id))
+    return uses.filter((u) => known.has(u.behaviorId))
   }
 
   /**
@@ -176,7 +206,7 @@ export class MemoryKeeper {
     if (m.levels !== "EIB" || m.behaviorTopK === 0 || q === undefined) return { view: base }
     if (m.update !== "pmd") {
       const key = m.retrieval === "avefact" ? "ave_fact" : m.retrieval
-      const items = mempRetrieve(this.memp, q.query, key, m.behaviorTopK, this.embed, retrievalRng)
+      const items = mempRetrieve(v.memp, q.query, key, m.behaviorTopK, this.embed, retrievalRng)
       const behaviors = items.map((it) => pseudoBehavior(it.id, it.procedure))
       return { view: { ...base, behaviors }, ...(items[0] ? { topBehavior: items[0].id } : {}) }
     }
@@ -202,17 +232,27 @@ export class MemoryKeeper {
     return this.cfg.memory.update === "pmd" ? this.newest.id : `${this.newest.id}+memp:${this.memp.items.map((i) => i.id).join(",")}`
   }
 
-  private viewAt(version: string): { state: MemoryState; index: BehaviorIndex | null } {
+  /** The memory at one version, as the teacher reads it: its state, its behavior index and its Memp store. */
+  private viewAt(version: string): PinnedView {
     const cached = this.views.get(version)
     if (cached) return cached
-    const state = version === "empty" ? emptyMemory : version === this.newest.id ? this.vm.state : this.vm.checkout(version)
+    const { state, memp } = version === "empty" ? { state: emptyMemory, memp: emptyMemp }
+      : version === this.newest.id ? { state: this.vm.state, memp: this.vm.mempAtHead }
+      : this.vm.checkoutAll(version)
     const index = state.bank.behaviors.length === 0 ? null : behaviorIndex(state.bank)
     // a lagged teacher asks for the few newest versions only: keep a small cache
     if (this.views.size > this.cfg.memory.lag + 4) this.views.delete(this.views.keys().next().value!)
-    this.views.set(version, { state, index })
-    return { state, index }
+    const pinned = { state, index, memp }
+    this.views.set(version, pinned)
+    return pinned
   }
 
+}
+
+interface PinnedView {
+  readonly state: MemoryState
+  readonly index: BehaviorIndex | null
+  readonly memp: MempStore
 }
 
 /** A Memp item rendered through the behavior block (its procedure without [EOS]). */

@@ -19,11 +19,12 @@ import { resolveConfig, resultFieldDiff, resultHash } from "../config/resolve.ts
 import type { RunConfig } from "../config/RunConfig.ts"
 import { removeDurable, writeFileDurable } from "../core/durableFile.ts"
 import { parseMetricsFile } from "../report/load.ts"
-import { type BootstrapOptions, pairAgainstBaseline, type PairedSummary, runMetrics, seedMetrics } from "../report/paired.ts"
+import { type BootstrapOptions, matchesSetting, pairAgainstBaseline, type PairedSummary, runMetrics, seedMetrics } from "../report/paired.ts"
 import { meanCI } from "../report/stats.ts"
 import type { EvalRow } from "./metrics.ts"
 import { describeFieldChanges } from "./resume.ts"
-import { FILES, hasMarker, MARKER_TEMP, readMarker, requireDirOrAbsent, RunDirError } from "./runDir.ts"
+import { FILES, hasMarker, MARKER_TEMP, readMarker, removeOwnTemps, requireDirOrAbsent, RunDirError } from "./runDir.ts"
+import { acquireRunLock, type RunLock, RunLocked } from "./runLock.ts"
 import { readSummary } from "./summaryFile.ts"
 
 export class SweepConfigError extends Schema.TaggedError<SweepConfigError>()("SweepConfigError", { message: Schema.String }) {}
@@ -38,7 +39,9 @@ export const SweepSpec = Schema.Struct({
   parallel: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   /** the setting the paired differences are taken against ("grpo", "pmd memory.lag=0"); default the first setting */
   baseline: Schema.optionalKey(Schema.String)
-})
+}).check(Schema.makeFilter((s) =>
+  s.baseline === undefined || s.methods.some((m) => combos(s.knobs ?? {}).some((k) => matchesSetting(s.baseline!, m, k))) ||
+  `baseline ${JSON.stringify(s.baseline)} names no setting of the sweep (a method, then optional knob=value pairs: "grpo", "pmd memory.lag=0")`))
 export type SweepSpec = typeof SweepSpec.Type
 
 export const readSweepSpec = (file: string): SweepSpec => {
@@ -112,6 +115,7 @@ export const sweepStatus = (plan: ReadonlyArray<PlannedRun>, dir: string, force:
       status.set(r.name, "redo")
     } else if (existsSync(join(runDir, FILES.summary))) {
       readSummary(join(runDir, FILES.summary))
+      tidyFinishedRun(runDir)
       status.set(r.name, "done")
     } else status.set(r.name, "resume")
   }
@@ -124,6 +128,22 @@ const SWEEP_TEMP = /^(.+\.config\.json|sweep-summary\.json|report\.html|metrics-
 
 const removeSweepTemps = (dir: string): void => {
   for (const n of readdirSync(dir)) if (SWEEP_TEMP.test(n)) removeDurable(join(dir, n))
+}
+
+/** A finished run killed while writing its report leaves a temp file: removed under the run's lock (skipped if held). */
+const tidyFinishedRun = (runDir: string): void => {
+  let lock: RunLock
+  try {
+    lock = acquireRunLock(runDir, "sweep")
+  } catch (e) {
+    if (e instanceof RunLocked) return
+    throw e
+  }
+  try {
+    removeOwnTemps(runDir)
+  } finally {
+    lock.release()
+  }
 }
 
 /** A run directory without a marker must be absent or empty (but for a stale lock or the marker's temp file). */

@@ -10,6 +10,7 @@
  *   ins/<problemId>   ProblemInsights
  *   beh/<behaviorId>  Behavior
  *   beh-retired       string[] (content keys of deprecated behaviors)
+ * (versioned.ts adds `memp/<itemId>` entries for the Memp store; they are not part of MemoryState.)
  * `fromEntries(toEntries(s))` equals `s` (property-tested).
  */
 import { compareStrings } from "../core/Order.ts"

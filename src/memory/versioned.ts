@@ -8,31 +8,107 @@
  *   version id (sha256 of root, parent, seq, meta) names both the content and the history.
  * - `checkout(ref)` rebuilds the exact MemoryState of any version or branch through the canonical codec
  *   (round-trip property-tested).
+ * - The Memp store (the behavior level under a Memp update policy, src/memory/memp/) is part of the
+ *   versioned memory too: its items are store entries `memp/<itemId>`, so that a version names the whole
+ *   memory a teacher may read (`checkoutMemp(ref)`), and a resumed run finds every older version's Memp
+ *   store in the snapshot store on disk. A Memp update is staged (`stageMemp`) and written with the next
+ *   commit (the step's experience commit follows it at once), so it adds no version of its own: the
+ *   version numbers, and what `memory.lag` counts, are those of the PMD pipeline. Without Memp (the
+ *   default `memory.update = "pmd"`) no such entry exists and versions are what they were.
  * History, persistence (DiskStore), forks and diffs are the store's; this module is the thin mapping.
  */
-import { PMap } from "./store/PMap.ts"
+import { compareStrings } from "../core/Order.ts"
+import { encode } from "../core/Codec.ts"
+import { emptyMemp, type MempItem, type MempStore } from "./memp/memp.ts"
+import { type Edit, PMap } from "./store/PMap.ts"
 import { type CommitResult, type Version, VersionStore } from "./store/Versions.ts"
 import { diffEdits, diffTouched, emptyMemory, fromEntries, type MemoryState, type MemoryValue, type Touched } from "./state.ts"
 import { MemoryInputError, type WriteContext } from "./types.ts"
+
+type StoredValue = MemoryValue | MempItem
+
+const MEMP_PREFIX = "memp/"
+
+/** Store entries split into the PMD memory state and the Memp store (items by id, as mempUpdate keeps them). */
+const split = (entries: Iterable<readonly [string, StoredValue]>): { state: MemoryState; memp: MempStore } => {
+  const rest: Array<readonly [string, StoredValue]> = []
+  const items: Array<MempItem> = []
+  for (const e of entries) {
+    if (e[0].startsWith(MEMP_PREFIX)) items.push(e[1] as MempItem)
+    else rest.push(e)
+  }
+  return {
+    state: fromEntries(rest),
+    memp: items.length === 0 ? emptyMemp : { items: items.sort((a, b) => compareStrings(a.id, b.id)) }
+  }
+}
+
+/** Store edits turning one Memp store into the next; unchanged items are found by reference. */
+const mempEdits = (prev: MempStore, next: MempStore): Array<Edit<StoredValue>> => {
+  if (prev === next) return []
+  const out: Array<Edit<StoredValue>> = []
+  const before = new Map(prev.items.map((i) => [i.id, i]))
+  const after = new Set(next.items.map((i) => i.id))
+  for (const i of next.items) if (before.get(i.id) !== i) out.push({ key: MEMP_PREFIX + i.id, value: i })
+  for (const id of before.keys()) if (!after.has(id)) out.push({ key: MEMP_PREFIX + id, delete: true })
+  return out
+}
+
+const bytesEqual = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i])
 
 export class VersionedMemory {
   readonly store: VersionStore
   readonly branch: string
   private current: MemoryState
-  private map: PMap<MemoryValue>
+  private map: PMap<StoredValue>
   private last: Version | undefined
+  /** the Memp store at the head version, and the one the next commit writes (they differ between a Memp update and that commit) */
+  private headMemp: MempStore
+  private stagedMemp: MempStore
 
   constructor(store: VersionStore = VersionStore.empty(), branch = "main") {
     this.store = store
     this.branch = branch
     const headVersion = store.head(branch)
     this.last = headVersion
-    this.map = headVersion ? store.read<MemoryValue>(headVersion.id) : PMap.empty<MemoryValue>()
-    this.current = headVersion ? fromEntries(this.map.entries()) : emptyMemory
+    this.map = headVersion ? store.read<StoredValue>(headVersion.id) : PMap.empty<StoredValue>()
+    const head = headVersion ? split(this.map.entries()) : { state: emptyMemory, memp: emptyMemp }
+    this.current = head.state
+    this.headMemp = head.memp
+    this.stagedMemp = head.memp
   }
 
   get state(): MemoryState {
     return this.current
+  }
+
+  /** The newest Memp store: the head's, or a staged update the next commit writes. Writers read this one. */
+  get memp(): MempStore {
+    return this.stagedMemp
+  }
+
+  /** The Memp store at the head version (what a reader of the newest version sees). */
+  get mempAtHead(): MempStore {
+    return this.headMemp
+  }
+
+  /** A Memp update, written with the next commit (unchanged items must be the same objects: they are diffed by reference). */
+  stageMemp(next: MempStore): void {
+    this.stagedMemp = next
+  }
+
+  /**
+   * A Memp store from elsewhere (a checkpoint's copy): items equal in content to the head's keep the
+   * head's objects, so that restoring the store a checkpoint saved beside this head writes nothing.
+   */
+  restoreMemp(store: MempStore): void {
+    const head = new Map(this.headMemp.items.map((i) => [i.id, i]))
+    const items = store.items.map((i) => {
+      const h = head.get(i.id)
+      return h !== undefined && (h === i || bytesEqual(encode(h), encode(i))) ? h : i
+    })
+    const same = items.length === this.headMemp.items.length && items.every((i, k) => i === this.headMemp.items[k])
+    this.stagedMemp = same ? this.headMemp : { items }
   }
 
   get head(): Version | undefined {
@@ -48,17 +124,30 @@ export class VersionedMemory {
     if (this.last && ctx.step < this.last.meta.step) {
       throw new MemoryInputError(`commit at step ${ctx.step} after step ${this.last.meta.step}: steps must not go back`)
     }
-    const edits = touched ? diffTouched(this.current, next, touched) : diffEdits(this.current, next)
+    const stateEdits: Array<Edit<StoredValue>> = touched ? diffTouched(this.current, next, touched) : diffEdits(this.current, next)
+    const memp = mempEdits(this.headMemp, this.stagedMemp)
+    const edits = memp.length === 0 ? stateEdits : [...stateEdits, ...memp].sort((a, b) => compareStrings(a.key, b.key))
     const map = edits.length === 0 ? this.map : this.map.update(edits)
     const result = this.store.commit(this.branch, map, { step: ctx.step, policyVersion: ctx.policyVersion, label })
     this.current = next
     this.map = map
     this.last = result.version
+    this.headMemp = this.stagedMemp
     return { ...result, changed: edits.length }
   }
 
-  /** The exact memory at a version id or branch name, decoded from the store. */
+  /** The exact memory at a version id or branch name, decoded from the store (its Memp store: `checkoutMemp`). */
   checkout(ref: string): MemoryState {
-    return fromEntries(this.store.read<MemoryValue>(ref).entries())
+    return split(this.store.read<StoredValue>(ref).entries()).state
+  }
+
+  /** The Memp store at a version id or branch name (empty when that version had none). */
+  checkoutMemp(ref: string): MempStore {
+    return this.checkoutAll(ref).memp
+  }
+
+  /** Both at once (one read of the version). */
+  checkoutAll(ref: string): { readonly state: MemoryState; readonly memp: MempStore } {
+    return split(this.store.read<StoredValue>(ref).entries())
   }
 }

@@ -13,13 +13,20 @@ import { dirname, join } from "node:path"
 import type { RunData } from "../experiments/metrics.ts"
 import { CLIENT_SCRIPT } from "./client.ts"
 import { buildFigures } from "./figures.ts"
+import { type BootstrapOptions, formatNeeded, formatPoints, PAIRED_METRICS, pairAgainstBaseline, seedMetricsOfRuns } from "./paired.ts"
 import { paperReference } from "./paper.ts"
 import type { Section } from "./plots.ts"
+import { varyingKnobs } from "./results.ts"
+import { groupBySetting } from "./stats.ts"
 import { escapeHtml, resultsTable, runsTable, timingTable } from "./tables.ts"
 import { STYLE } from "./style.ts"
 
 export interface RenderOptions {
   readonly title: string
+  /** the setting the paired table is taken against ("grpo", "pmd memory.lag=0"); default the first setting */
+  readonly baseline?: string | undefined
+  /** add a percentile bootstrap interval column to the paired table */
+  readonly bootstrap?: BootstrapOptions | undefined
 }
 
 let chartJs: string | undefined
@@ -48,6 +55,38 @@ ${notes}${extra}
 </section>`
 }
 
+/**
+ * "Paired differences against BASELINE": every other setting minus the baseline at the same seed
+ * (paired.ts), per metric: mean ± 95% t-interval in points, resolved (the interval excludes 0), and the
+ * seeds 80% power needs at the observed difference. Empty with fewer than two settings.
+ */
+export const pairedSection = (runs: ReadonlyArray<RunData>, options: Pick<RenderOptions, "baseline" | "bootstrap">): string => {
+  const settings = seedMetricsOfRuns(groupBySetting(runs, varyingKnobs(runs)))
+  if (settings.length < 2) return ""
+  const table = pairAgainstBaseline(settings, options.baseline, { bootstrap: options.bootstrap, metrics: PAIRED_METRICS })!
+  const boot = options.bootstrap !== undefined
+  const rows = table.rows.flatMap((r) => PAIRED_METRICS.flatMap((metric) => {
+    const p = r.cells[metric]
+    if (p === undefined) return []
+    const seeds = `${p.n} <span class="seeds">(${p.seeds.join(", ")})</span>`
+    const bootCell = p.bootstrap === undefined ? "–" : `[${formatPoints(p.bootstrap.lo, 0, 1)}, ${formatPoints(p.bootstrap.hi, 0, 1)}]`
+    return [[escapeHtml(r.setting), escapeHtml(metric), seeds, formatPoints(p.mean, p.half, p.n), ...(boot ? [bootCell] : []),
+      p.n < 2 ? "–" : p.resolved ? "<b>yes</b>" : "no", formatNeeded(p)]]
+  }))
+  const head = ["setting", "metric", "common seeds", "difference (points)", ...(boot ? ["bootstrap 95%"] : []), "resolved", "seeds needed"]
+  const note = table.requested === undefined ? "" : `<p class="caption">The baseline ${escapeHtml(JSON.stringify(table.requested))} names no setting here; the first setting is used instead.</p>\n`
+  return `<section id="paired">
+<h2>Paired differences against ${escapeHtml(table.baseline)}</h2>
+<p class="caption">Each setting minus ${escapeHtml(table.baseline)} at the same seed (runs at one seed share their problem schedule, so
+most seed-to-seed noise cancels), over the seeds both have: mean ± 95% t-interval in percentage points. <i>Resolved</i>: the
+interval excludes 0. <i>Seeds needed</i>: seeds a paired two-sided t-test (α = 0.05) needs for 80% power at the observed mean
+difference and SD of differences (∞ when the difference is 0 or fewer than two seeds pair).${boot ? ` Bootstrap: percentile interval over ${escapeHtml(String(options.bootstrap!.resamples ?? 2000))} seeded resamples of the seeds.` : ""}</p>
+${note}<table class="results paired"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
+${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("\n")}
+</tbody></table>
+</section>`
+}
+
 export const renderReport = (runs: ReadonlyArray<RunData>, options: RenderOptions): string => {
   const fig = buildFigures(runs)
   const methods = [...new Set(fig.results.map((r) => r.method))]
@@ -57,7 +96,8 @@ export const renderReport = (runs: ReadonlyArray<RunData>, options: RenderOption
     `(${methods.map(escapeHtml).join(", ")}) · ${seedText} seed${seedText === "1" ? "" : "s"} per setting` +
     (fig.varyingKnobs.length > 0 ? ` · knobs varied: ${fig.varyingKnobs.map(escapeHtml).join(", ")}` : "")
   const plots = fig.sections.flatMap((s) => s.plots)
-  const nav = [["results", "Results"], ...fig.sections.map((s) => [s.id, s.title]), ["runs", "Runs"]]
+  const paired = pairedSection(runs, options)
+  const nav = [["results", "Results"], ...(paired === "" ? [] : [["paired", "Paired differences"]]), ...fig.sections.map((s) => [s.id, s.title]), ["runs", "Runs"]]
     .map(([id, t]) => `<a href="#${escapeHtml(id!)}">${escapeHtml(t!)}</a>`).join(" ")
   const body = fig.sections
     .map((s) => section(s, s.id === "timing" && fig.results.some((r) => r.stageMs.length > 0) ? `\n${timingTable(fig.results)}` : ""))
@@ -87,7 +127,7 @@ problems of the same clusters. Memory-augmented: the same student with memory bl
 ${resultsTable(fig.results)}
 ${paperReference()}
 </section>
-${body}
+${paired === "" ? "" : `${paired}\n`}${body}
 <section id="runs">
 <h2>Runs</h2>
 <details><summary>${fig.runs.length} run directories</summary>

@@ -7,12 +7,14 @@ import { writeFileDurable } from "../core/durableFile.ts"
 import { basename, join, resolve } from "node:path"
 import { evalCsv, trainCsv } from "./csv.ts"
 import { renderReport } from "./html.ts"
-import { loadRuns } from "./load.ts"
+import { loadRuns, readSweepBaseline } from "./load.ts"
+import type { BootstrapOptions } from "./paired.ts"
 
 export { evalCsv, trainCsv, csvField, toCsv } from "./csv.ts"
 export { MetricsLineError, RunConfigError, RunDirError, EmptySampleError, type ReportError } from "./errors.ts"
 export { renderReport, type RenderOptions } from "./html.ts"
-export { loadRun, loadRuns, parseConfig, parseMetrics, parseMetricsFile, type ParseMetricsOptions, CONFIG_FILE, METRICS_FILE } from "./load.ts"
+export { bootstrapInterval, pairAgainstBaseline, pairedDifference, type PairedSummary, type PairedTable, seedsToResolve } from "./paired.ts"
+export { loadRun, loadRuns, readSweepBaseline, parseConfig, parseMetrics, parseMetricsFile, type ParseMetricsOptions, CONFIG_FILE, METRICS_FILE } from "./load.ts"
 export { meanCI, tCritical95, groupBy, groupByMethod, groupBySetting, curveOverSeeds, type Summary } from "./stats.ts"
 
 export const REPORT_FILE = "report.html"
@@ -22,6 +24,10 @@ export const EVAL_CSV_FILE = "metrics-eval.csv"
 export interface WriteReportOptions {
   /** page title; default "pmdsim report: <directory name>" */
   readonly title?: string
+  /** the paired table's baseline setting; default the one sweep-summary.json names, else the first setting */
+  readonly baseline?: string
+  /** add a percentile bootstrap interval to the paired table */
+  readonly bootstrap?: BootstrapOptions
 }
 
 /**
@@ -32,7 +38,8 @@ export interface WriteReportOptions {
 export const writeReport = async (dir: string, options: WriteReportOptions = {}): Promise<{ html: string; csv: string[] }> => {
   const root = resolve(dir)
   const runs = await loadRuns(root)
-  const html = renderReport(runs, { title: options.title ?? `pmdsim report: ${basename(root)}` })
+  const baseline = options.baseline ?? readSweepBaseline(root)
+  const html = renderReport(runs, { title: options.title ?? `pmdsim report: ${basename(root)}`, baseline, bootstrap: options.bootstrap })
   const outputs: ReadonlyArray<readonly [string, string]> = [
     [join(root, REPORT_FILE), html],
     [join(root, TRAIN_CSV_FILE), trainCsv(runs)],

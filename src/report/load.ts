@@ -179,3 +179,33 @@ export const loadRuns = async (dir: string): Promise<Array<RunData>> => {
   }
   return runs
 }
+
+export const SWEEP_SUMMARY_FILE = "sweep-summary.json"
+
+/**
+ * The paired baseline a sweep directory's sweep-summary.json names (every row's `paired.baseline`, written
+ * from the sweep file's `baseline`), or undefined: no such file (a run directory, a sweep before its
+ * summary), or one without the field (written before paired statistics). A file that is not JSON is a
+ * RunDirError. The report pairs against it.
+ */
+export const readSweepBaseline = (dir: string): string | undefined => {
+  let text: string
+  try {
+    text = readFileSync(join(dir, SWEEP_SUMMARY_FILE), "utf8")
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw new RunDirError(dir, `cannot read ${SWEEP_SUMMARY_FILE}: ${(e as Error).message}`)
+  }
+  let rows: unknown
+  try {
+    rows = JSON.parse(text)
+  } catch (e) {
+    throw new RunDirError(dir, `${SWEEP_SUMMARY_FILE} is not JSON: ${(e as Error).message}`)
+  }
+  if (!Array.isArray(rows)) return undefined
+  for (const r of rows) {
+    const b = (r as { paired?: { baseline?: unknown } } | null)?.paired?.baseline
+    if (typeof b === "string") return b
+  }
+  return undefined
+}

@@ -7,7 +7,7 @@ import { ConfigError, resolveConfig } from "../../config/resolve.ts"
 import type { RunConfig } from "../../config/RunConfig.ts"
 import { makeDirDurable } from "../../core/durableFile.ts"
 import { runTraining } from "../../experiments/run.ts"
-import { FILES, prepareNewRun, requireDirOrAbsent, RunDirError } from "../../experiments/runDir.ts"
+import { FILES, prepareNewRun, removeOwnTemps, requireDirOrAbsent, RunDirError } from "../../experiments/runDir.ts"
 import { withRunLock } from "../../experiments/runLock.ts"
 import { readBoundConfig } from "../../experiments/resume.ts"
 import { readSummary } from "../../experiments/summaryFile.ts"
@@ -96,6 +96,9 @@ export const resumeRun = (dir: string, speed: { workers: Option.Option<number>; 
     const cfg = withSpeedFlags(readBoundConfig(dir), speed.workers, speed.threads)
     if (existsSync(join(dir, FILES.summary))) {
       readSummary(join(dir, FILES.summary))
+      // killed while writing its report: tidy up and write the report again
+      removeOwnTemps(dir)
+      if (!existsSync(join(dir, FILES.report))) yield* Effect.promise(() => writeReport(dir))
       console.log(`${dir}: the run is already complete (summary.json); nothing to resume`)
       return EXIT.ok
     }

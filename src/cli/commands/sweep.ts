@@ -7,6 +7,7 @@ import { requireDirOrAbsent } from "../../experiments/runDir.ts"
 import { withRunLock } from "../../experiments/runLock.ts"
 import { aggregate, executeSweep, formatTable, planSweep, readSweepSpec, sweepStatus, type SweepSpec, writeSweepSummary } from "../../experiments/sweep.ts"
 import { writeReport } from "../../report/index.ts"
+import { formatPairedTable } from "../../report/paired.ts"
 import { EXIT } from "../failure.ts"
 
 const COLUMNS = ["internalization avg@k", "internalization best avg@k", "transfer avg@k", "internalization headroom", "internalization with memory"]
@@ -27,9 +28,14 @@ export const runSweep = (spec: SweepSpec, dir: string, force = false) =>
         console.log(`interrupted: ${failed.length} run(s) stopped at a checkpoint; rerun the same command to continue`)
         return EXIT.interrupted
       }
-      const rows = aggregate(plan, dir)
+      const rows = aggregate(plan, dir, { baseline: spec.baseline })
       writeSweepSummary(dir, rows)
       console.log(`\nmemory-free accuracy (mean ± 95% CI over seeds, %):\n${formatTable(rows, COLUMNS)}`)
+      const baseline = rows[0]?.paired.baseline
+      if (baseline !== undefined && rows.length > 1) {
+        const paired = { baseline, rows: rows.filter((r) => r.setting !== baseline).map((r) => ({ setting: r.setting, cells: r.paired.cells })) }
+        console.log(`\npaired differences against ${baseline} (setting − baseline at the same seed, mean ± 95% CI, points; * = interval excludes 0; need = seeds for 80% power):\n${formatPairedTable(paired, COLUMNS)}`)
+      }
       const report = yield* Effect.promise(() => writeReport(dir))
       console.log(`\nreport: ${report.html}`)
       if (failed.length > 0) console.log(`failed runs: ${failed.map((f) => `${f.name} (exit ${f.code})`).join(", ")}`)

@@ -4,13 +4,17 @@
  * the same clusters). The headline is the memory-free student (PMD §3: inference uses no memory);
  * memory-augmented accuracy (the newest memory composed into the prompt) is reported beside it.
  *
- * Each problem is sampled k times plus once greedily, with streams keyed by (protocol, problem,
- * sample) but not by step: common random numbers, so curves compare policies, not sampling noise.
+ * Each problem is sampled k times plus once greedily (argmax, lowest id on ties: no random draw). Every
+ * evaluation stream (the problem subset, each problem's prompt rendering, each sample, maj@k's
+ * tie-break, memory retrieval) is keyed by the evaluation seed (`eval.seed`, absent = the run seed) and
+ * by (protocol, problem, sample), never by the step or the method: common random numbers, so curves
+ * and methods at one seed compare policies, not sampling noise. `pmdsim eval-noise` evaluates one
+ * checkpoint under several evaluation seeds to measure the noise that remains.
  */
 import { Effect } from "effect"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { compareStrings } from "../../src/core/Order.ts"
-import { Rng } from "../../src/core/Rng.ts"
+import { type KeyPart, Rng } from "../../src/core/Rng.ts"
 import type { Domain, ProblemBase, Split } from "../../src/domains/Domain.ts"
 import { Control } from "../../src/domains/control.ts"
 import type { AccuracyAtK, EvalRow } from "../../src/experiments/metrics.ts"
@@ -23,11 +27,25 @@ export const PROTOCOLS = [
   { protocol: "transfer", split: "heldout" }
 ] as const satisfies ReadonlyArray<{ protocol: EvalRow["protocol"]; split: Split }>
 
+/** The seed of every evaluation stream: `eval.seed`, or the run seed when it is absent. */
+export const evalSeedOf = (cfg: RunConfig): number => cfg.eval.seed ?? cfg.seed
+
+/** The root of the evaluation's own streams (problem subset, prompt rendering, maj@k ties, retrieval). */
+const evalRoot = (cfg: RunConfig): Rng => Rng.root(evalSeedOf(cfg))
+
+/**
+ * A sampling stream's key. The policy roots every stream at the run seed (PolicyModel.sample), so an
+ * evaluation seed other than the run seed is folded into the key; at the run seed (eval.seed absent or
+ * equal to it) the key is the one evaluation always used, so existing runs keep their numbers.
+ */
+const sampleKey = (cfg: RunConfig, ...parts: ReadonlyArray<KeyPart>): ReadonlyArray<KeyPart> =>
+  evalSeedOf(cfg) === cfg.seed ? parts : [...parts, "eval-seed", evalSeedOf(cfg)]
+
 /** The fixed evaluation subset of a split (a seeded choice, the same at every eval step). */
 export const evalProblems = (cfg: RunConfig, domain: Domain<ProblemBase>, split: Split): Array<string> => {
   const ids = domain.problems(split).map((p) => p.id)
   if (cfg.eval.problems === 0 || cfg.eval.problems >= ids.length) return ids
-  return Rng.root(cfg.seed).fork("eval-problems", split).shuffle(ids).slice(0, cfg.eval.problems).sort(compareStrings)
+  return evalRoot(cfg).fork("eval-problems", split).shuffle(ids).slice(0, cfg.eval.problems).sort(compareStrings)
 }
 
 const answerKey = (response: ReadonlyArray<number>): string => {
@@ -65,13 +83,13 @@ const run = (
 ) =>
   Effect.gen(function*() {
     const k = cfg.eval.k
-    const prompts = ids.map((id) => contextOf(id, domain.prompt(domain.problem(id), Rng.root(cfg.seed).fork("eval-visit", protocol, id))))
+    const prompts = ids.map((id) => contextOf(id, domain.prompt(domain.problem(id), evalRoot(cfg).fork("eval-visit", protocol, id))))
     const sampled = yield* ports.sample({
-      requests: ids.flatMap((id, i) => Array.from({ length: k }, (_, j) => ({ prompt: prompts[i]!, key: ["eval", protocol, id, j] as const }))),
+      requests: ids.flatMap((id, i) => Array.from({ length: k }, (_, j) => ({ prompt: prompts[i]!, key: sampleKey(cfg, "eval", protocol, id, j) }))),
       maxNewTokens: domain.maxResponseTokens, lag: 0, greedy: false
     })
     const greedy = yield* ports.sample({
-      requests: ids.map((id, i) => ({ prompt: prompts[i]!, key: ["eval-greedy", protocol, id] as const })),
+      requests: ids.map((id, i) => ({ prompt: prompts[i]!, key: sampleKey(cfg, "eval-greedy", protocol, id) })),
       maxNewTokens: domain.maxResponseTokens, lag: 0, greedy: true
     })
     const requests = [
@@ -88,7 +106,7 @@ const run = (
       samples: Array.from({ length: k }, (_, j) => ({ key: answerKey(sampled.results[i * k + j]!.tokens), ...judge(`${tag}/${protocol}/${id}/${j}`) })),
       greedy: judge(`${tag}/${protocol}/${id}/greedy`).solved
     }))
-    return accuracy(perProblem, k, (id) => Rng.root(cfg.seed).fork("maj-tie", protocol, id))
+    return accuracy(perProblem, k, (id) => evalRoot(cfg).fork("maj-tie", protocol, id))
   })
 
 /** Both protocols, memory-free and (when the method has memory) memory-augmented. */
@@ -101,7 +119,7 @@ export const evaluate = (ports: Ports, cfg: RunConfig, domain: Domain<ProblemBas
       if (ids.length === 0) continue
       const memoryFree = yield* run(ports, cfg, domain, protocol, ids, (_, p) => p, "free")
       const memoryAugmented = memory === null ? null : yield* run(ports, cfg, domain, protocol, ids, (id, prompt) => {
-        const view = memory.viewOf(id, Rng.root(cfg.seed).fork("eval-retrieval", id)).view
+        const view = memory.viewOf(id, evalRoot(cfg).fork("eval-retrieval", id)).view
         // as for the teacher: stored feedback only when no stored solution is shown
         const feedback = (view.experience?.successes.length ?? 0) > 0 ? { feedback: [] } : {}
         return compose(view, { prompt }, { levels: cfg.memory.levels, budget: cfg.memory.contextTokensMax, ...feedback }).tokens

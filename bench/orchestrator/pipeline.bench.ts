@@ -20,7 +20,7 @@ import { baseDir } from "../../src/experiments/base.ts"
 const steps = Number(process.argv[2] ?? 6)
 const method = process.argv[3] ?? "pmd"
 const base = existsSync(join(baseDir("code"), "model.json")) ? "warmup" : "scratch"
-const cfg = resolveConfig({ preset: "default", sets: [`steps=${steps}`, `eval.every=${steps + 1}`, `checkpointEvery=${steps + 1}`, `base=${base}`, "workers=1"], overrides: { method } })
+const cfg = resolveConfig({ preset: "default", sets: [`steps=${steps}`, `eval.every=${steps + 1}`, `checkpointEvery=${steps + 1}`, `base=${base}`, "workers=1", "eval.problems=64"], overrides: { method } })
 
 const once = async (actors: boolean) => {
   const dir = join(mkdtempSync(join(tmpdir(), "pmdsim-bench-")), "run")

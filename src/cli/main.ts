@@ -1,10 +1,11 @@
 /**
  * The `pmdsim` command line (Effect's CLI module). The only place allowed to read wall time and set
- * exit codes. Subcommands: run, sweep, replay, fork, report, start.
+ * exit codes. Subcommands: run, sweep, replay, fork, report, eval-noise, start.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
 import { NodeServices } from "@effect/platform-node"
+import { evalNoiseCommand } from "./commands/evalNoise.ts"
 import { forkCommand } from "./commands/fork.ts"
 import { replayCommand } from "./commands/replay.ts"
 import { reportCommand } from "./commands/report.ts"
@@ -25,7 +26,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const pmdsim = Command.make("pmdsim").pipe(
   Command.withDescription("Procedural Memory Distillation, simulated for real: train, sweep, replay, fork and report"),
-  Command.withSubcommands([runCommand, sweepCommand, replayCommand, forkCommand, reportCommand, startCommand])
+  Command.withSubcommands([runCommand, sweepCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand])
 )
 
 const program = Command.run(pmdsim, { version: "0.1.0" }).pipe(Effect.provide(Layer.mergeAll(NodeServices.layer)))

@@ -103,10 +103,16 @@ export const RunConfig = Schema.Struct({
   }),
   eval: Schema.Struct({
     every: PosInt,
-    /** problems per protocol (0 = all) */
+    /** problems per protocol (0 = all: the full splits) */
     problems: NonNegInt,
     k: PosInt,
-    memoryAugmented: Schema.Boolean
+    memoryAugmented: Schema.Boolean,
+    /**
+     * the seed of every evaluation stream (absent = the run seed; actors/orchestrator/evaluate.ts). A
+     * result field: it changes evaluation rows, which the journal records; it never reaches training.
+     * `pmdsim eval-noise` varies it.
+     */
+    seed: Schema.optionalKey(NonNegInt)
   }),
   /** tfjs backend: wasm (default, deterministic), cpu (deterministic, slow), tfjs-node(-gpu) when installed, auto */
   backend: Schema.Literals(["wasm", "cpu", "tfjs-node", "tfjs-node-gpu", "auto"]),

@@ -52,7 +52,8 @@ export const defaultConfig: RunConfig = {
   },
   cppo: { enabled: false, k: 1, ub: 1.5, lb: 0.5, retentionBeta: 0.1 },
   async: { staleness: 0, maxStaleness: 2, correction: "importance" },
-  eval: { every: 20, problems: 64, k: 4, memoryAugmented: true },
+  // full splits: every training problem (internalization) and every held-out one (transfer)
+  eval: { every: 20, problems: 0, k: 4, memoryAugmented: true },
   backend: "wasm",
   workers: 1,
   threads: 1,

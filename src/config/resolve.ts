@@ -38,9 +38,13 @@ export const parseSet = (assignment: string): { path: ReadonlyArray<string>; val
   return { path, value }
 }
 
+/** Optional config fields a preset may leave out (absent has a meaning): `--set` may still name them. */
+const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction"])
+
 const setPath = (obj: unknown, path: ReadonlyArray<string>, value: Json, full: string): unknown => {
   if (path.length === 0) return value
   const [head, ...rest] = path as [string, ...Array<string>]
+  if (rest.length === 0 && isObject(obj) && OPTIONAL_FIELDS.has(full)) return { ...obj, [head]: value }
   if (!isObject(obj) || !(head in obj)) {
     // domainOptions is free-form: new keys are allowed there only
     if (isObject(obj) && full.startsWith("domainOptions.")) return { ...obj, [head]: setPath(undefined, rest, value, full) }

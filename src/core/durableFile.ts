@@ -13,8 +13,8 @@
  * process. `PMDSIM_CRASH_AT_WRITE=N` stops the process hard (SIGKILL, no handlers, no flush) right
  * after the N-th (each process counts its own: in a sweep, the sweep and every run it starts).
  * `PMDSIM_ENOSPC_AT_WRITE=N` makes the N-th data write fail as a full disk would, after
- * half of its bytes. `PMDSIM_WRITE_TRACE=FILE` appends one line per crash point ("N label path") to
- * FILE, so a test can count them. These variables are never read anywhere else.
+ * half of its bytes. `PMDSIM_WRITE_TRACE=FILE` appends one line per crash point ("pid N label path")
+ * to FILE, so a test can count them (per process: a sweep's processes share the file). These variables are never read anywhere else.
  */
 import * as fs from "node:fs"
 import { dirname } from "node:path"
@@ -88,7 +88,7 @@ let dataWrites = 0
 export const crashPoint = (label: string, path: string): void => {
   crashPoints++
   const trace = process.env["PMDSIM_WRITE_TRACE"]
-  if (trace !== undefined) fs.appendFileSync(trace, `${crashPoints} ${label} ${path}\n`)
+  if (trace !== undefined) fs.appendFileSync(trace, `${process.pid} ${crashPoints} ${label} ${path}\n`)
   if (envInt("PMDSIM_CRASH_AT_WRITE") === crashPoints) {
     process.kill(process.pid, "SIGKILL")
   }

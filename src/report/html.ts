@@ -3,7 +3,8 @@
  * Content-Security-Policy forbids every fetch) from the runs. A pure function of its input: the same runs,
  * in any order, give the same string, byte for byte; nothing in it depends on the clock or the machine.
  *
- * Layout: a results table (the headline numbers), then one section per figure family (figures.ts), each
+ * Layout: a results table (the headline numbers), the paired differences and the evaluation noise (when
+ * there are any), then one section per figure family (figures.ts), each
  * with a caption saying how to read it and which paper figure to compare it with, then time per stage
  * and the list of runs. Every chart is a <canvas> with an id and a data-plot attribute (its section).
  */
@@ -14,10 +15,11 @@ import type { RunData } from "../experiments/metrics.ts"
 import { CLIENT_SCRIPT } from "./client.ts"
 import { buildFigures } from "./figures.ts"
 import { type BootstrapOptions, formatNeeded, formatPoints, PAIRED_METRICS, pairAgainstBaseline, seedMetricsOfRuns } from "./paired.ts"
+import { type NoiseMetric, noiseMetricOf, type RunEvalNoise } from "./load.ts"
 import { paperReference } from "./paper.ts"
 import type { Section } from "./plots.ts"
-import { varyingKnobs } from "./results.ts"
-import { groupBySetting } from "./stats.ts"
+import { evalRowsOf, PROTOCOLS, varyingKnobs } from "./results.ts"
+import { compareStrings, groupBySetting, meanCI } from "./stats.ts"
 import { escapeHtml, resultsTable, runsTable, timingTable } from "./tables.ts"
 import { STYLE } from "./style.ts"
 
@@ -27,6 +29,8 @@ export interface RenderOptions {
   readonly baseline?: string | undefined
   /** add a percentile bootstrap interval column to the paired table */
   readonly bootstrap?: BootstrapOptions | undefined
+  /** the runs' eval-noise.json files (load.ts loadEvalNoise): the "Evaluation noise" section; none, no section */
+  readonly evalNoise?: ReadonlyArray<RunEvalNoise> | undefined
 }
 
 let chartJs: string | undefined
@@ -87,6 +91,68 @@ ${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("\n
 </section>`
 }
 
+/** The figures the evaluation-noise table shows (eval-noise.json has them all; the CLI prints them all). */
+const NOISE_TABLE_METRICS: ReadonlyArray<NoiseMetric> = ["memoryFree.avgAtK", "memoryFree.passAtK", "memoryFree.majAtK", "memoryFree.greedy", "memoryAugmented.avgAtK"]
+
+const FIGURE_LABEL: Readonly<Record<string, string>> = { avgAtK: "avg@k", passAtK: "pass@k", majAtK: "maj@k", headroom: "headroom", greedy: "greedy" }
+
+/** "memory-free avg@k", "memory-augmented pass@k" */
+export const noiseMetricLabel = (metric: NoiseMetric): string => {
+  const [variant, figure] = metric.split(".") as [string, string]
+  return `${variant === "memoryFree" ? "memory-free" : "memory-augmented"} ${FIGURE_LABEL[figure] ?? figure}`
+}
+
+const points = (x: number): string => (x * 100).toFixed(1)
+
+/**
+ * "Evaluation noise": for each setting with runs that have eval-noise.json, per protocol and figure, the SD
+ * across evaluation seeds (one checkpoint evaluated K times; over several measured runs, √ of their mean
+ * variance) beside the seed-to-seed SD of the setting's final values (every run of the setting), and the
+ * share of that seed-to-seed variance evaluation alone accounts for. Empty when no run has the file.
+ */
+export const evalNoiseSection = (runs: ReadonlyArray<RunData>, noise: ReadonlyArray<RunEvalNoise>): string => {
+  if (noise.length === 0) return ""
+  const byRun = [...noise].sort((a, b) => compareStrings(a.run, b.run))
+  const fresh = new Map(byRun.filter((n) => !n.stale).map((n) => [n.run, n.noise]))
+  const rows = groupBySetting(runs, varyingKnobs(runs)).flatMap((g) => {
+    const measured = g.items.filter((r) => fresh.has(r.name)).sort((a, b) => compareStrings(a.name, b.name)).map((r) => fresh.get(r.name)!)
+    if (measured.length === 0) return []
+    const steps = [...new Set(measured.map((m) => m.step))].sort((a, b) => a - b)
+    return PROTOCOLS.flatMap((protocol) => NOISE_TABLE_METRICS.flatMap((metric) => {
+      const stats = measured.flatMap((m) => m.summary.filter((s) => s.protocol === protocol && s.metric === metric))
+      if (stats.length === 0) return []
+      const evalSd = Math.sqrt(stats.reduce((a, s) => a + s.sd * s.sd, 0) / stats.length)
+      const ks = [...new Set(stats.map((s) => s.n))].sort((a, b) => a - b)
+      const finals = g.items.flatMap((r) => {
+        const last = evalRowsOf(r, protocol).at(-1)
+        const v = last === undefined ? undefined : noiseMetricOf(last, metric)
+        return v === undefined ? [] : [v]
+      })
+      const seedSd = finals.length >= 2 ? meanCI(finals, `${g.key} ${protocol} ${metric}`).sd : null
+      return [[
+        escapeHtml(g.key), protocol, noiseMetricLabel(metric), `${stats.length} <span class="seeds">(step ${steps.join(", ")})</span>`,
+        ks.join(", "), points(evalSd), seedSd === null ? "–" : `${points(seedSd)} <span class="seeds">(${finals.length} seeds)</span>`,
+        seedSd === null || seedSd === 0 ? "–" : `${Math.round((100 * evalSd * evalSd) / (seedSd * seedSd))}%`
+      ]]
+    }))
+  })
+  const stale = byRun.filter((n) => n.stale).map((n) => n.run)
+  const notes = [...new Set(byRun.filter((n) => !n.stale).flatMap((n) => n.noise.notes))].sort(compareStrings)
+  const head = ["setting", "protocol", "figure", "runs measured", "evaluation seeds", "SD across evaluation seeds (points)", "seed-to-seed SD of final (points)", "share of seed variance"]
+  return `<section id="eval-noise">
+<h2>Evaluation noise</h2>
+<p class="caption">A checkpoint evaluated again under K evaluation seeds (<code>pmdsim eval-noise</code>: new samples, prompt
+renderings, maj@k tie-breaks, retrieval, and the problem subset when evaluation uses one), the weights and memory fixed: the SD
+of each figure across those seeds, in percentage points (over several measured runs of a setting, the square root of their mean
+variance), beside the SD across seeds of the setting's final values, which holds training and evaluation noise together (– with
+fewer than two seeds). <i>Share</i>: evaluation variance over seed-to-seed variance, the part of the seed-to-seed spread that
+evaluating again alone would produce.</p>
+${rows.length === 0 ? "" : `<table class="results eval-noise"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
+${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("\n")}
+</tbody></table>`}
+${notes.length === 0 ? "" : `<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>\n`}${stale.length === 0 ? "" : `<p class="caption">Left out, measured under another config than the run now has (it was redone since; run <code>pmdsim eval-noise</code> again): ${stale.map(escapeHtml).join(", ")}.</p>\n`}</section>`
+}
+
 export const renderReport = (runs: ReadonlyArray<RunData>, options: RenderOptions): string => {
   const fig = buildFigures(runs)
   const methods = [...new Set(fig.results.map((r) => r.method))]
@@ -97,7 +163,9 @@ export const renderReport = (runs: ReadonlyArray<RunData>, options: RenderOption
     (fig.varyingKnobs.length > 0 ? ` · knobs varied: ${fig.varyingKnobs.map(escapeHtml).join(", ")}` : "")
   const plots = fig.sections.flatMap((s) => s.plots)
   const paired = pairedSection(runs, options)
-  const nav = [["results", "Results"], ...(paired === "" ? [] : [["paired", "Paired differences"]]), ...fig.sections.map((s) => [s.id, s.title]), ["runs", "Runs"]]
+  const noise = evalNoiseSection(runs, options.evalNoise ?? [])
+  const nav = [["results", "Results"], ...(paired === "" ? [] : [["paired", "Paired differences"]]),
+    ...(noise === "" ? [] : [["eval-noise", "Evaluation noise"]]), ...fig.sections.map((s) => [s.id, s.title]), ["runs", "Runs"]]
     .map(([id, t]) => `<a href="#${escapeHtml(id!)}">${escapeHtml(t!)}</a>`).join(" ")
   const body = fig.sections
     .map((s) => section(s, s.id === "timing" && fig.results.some((r) => r.stageMs.length > 0) ? `\n${timingTable(fig.results)}` : ""))
@@ -127,7 +195,7 @@ problems of the same clusters. Memory-augmented: the same student with memory bl
 ${resultsTable(fig.results)}
 ${paperReference()}
 </section>
-${paired === "" ? "" : `${paired}\n`}${body}
+${paired === "" ? "" : `${paired}\n`}${noise === "" ? "" : `${noise}\n`}${body}
 <section id="runs">
 <h2>Runs</h2>
 <details><summary>${fig.runs.length} run directories</summary>

@@ -10,14 +10,17 @@
  * Blank lines (a trailing newline) are allowed; anything else must be a well-formed row with every value
  * in its range (validate.ts), and steps must increase per kind (and protocol): a duplicate would count
  * twice in every mean, a step going back means a damaged file or two writers.
+ *
+ * A run may also hold eval-noise.json (`pmdsim eval-noise`: one checkpoint evaluated under several
+ * evaluation seeds), read and checked here as well (EvalNoiseFileError names the file and the field).
  */
 import { readFileSync } from "node:fs"
 import { readdir, readFile, stat } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
-import type { MetricsRow, RunData } from "../experiments/metrics.ts"
+import type { EvalRow, MetricsRow, RunData } from "../experiments/metrics.ts"
 import { MetricsLineError, RunConfigError, RunDirError } from "./errors.ts"
-import { compareStrings } from "./stats.ts"
-import { RowShapeError, toMetricsRow } from "./validate.ts"
+import { compareStrings, meanCI } from "./stats.ts"
+import { describeValue, type NumberRule, numberProblem, PROTOCOLS, RowShapeError, Rules, toMetricsRow } from "./validate.ts"
 
 export const CONFIG_FILE = "config.json"
 export const METRICS_FILE = "metrics.jsonl"
@@ -208,4 +211,215 @@ export const readSweepBaseline = (dir: string): string | undefined => {
     if (typeof b === "string") return b
   }
   return undefined
+}
+
+// ---------------------------------------------------------------------------------------------------
+// eval-noise.json: one checkpoint evaluated under several evaluation seeds (`pmdsim eval-noise`)
+
+export const EVAL_NOISE_FILE = "eval-noise.json"
+export const EVAL_NOISE_FORMAT = "pmdsim-eval-noise/1"
+const MARKER_FILE = "pmdsim-run.json"
+
+/** The accuracy figures summarised, per protocol, for the memory-free and the memory-augmented student. */
+const NOISE_VARIANTS = ["memoryFree", "memoryAugmented"] as const
+const NOISE_FIGURES = ["avgAtK", "passAtK", "majAtK", "headroom", "greedy"] as const
+export type NoiseMetric = `${(typeof NOISE_VARIANTS)[number]}.${(typeof NOISE_FIGURES)[number]}`
+export const NOISE_METRICS: ReadonlyArray<NoiseMetric> = NOISE_VARIANTS.flatMap((v) => NOISE_FIGURES.map((f) => `${v}.${f}` as const))
+
+/** One metric of one protocol across the evaluation seeds (fractions, as in metrics.jsonl; sd is the n−1 sample SD). */
+export interface NoiseStat {
+  readonly protocol: EvalRow["protocol"]
+  readonly metric: NoiseMetric
+  readonly n: number
+  readonly mean: number
+  readonly sd: number
+  readonly min: number
+  readonly max: number
+}
+
+export interface EvalNoiseEntry {
+  readonly evalSeed: number
+  /** the evaluation rows under this seed, one per protocol, as a run writes them */
+  readonly rows: ReadonlyArray<EvalRow>
+}
+
+export interface EvalNoise {
+  readonly format: typeof EVAL_NOISE_FORMAT
+  /** the checkpoint evaluated */
+  readonly step: number
+  readonly method: string
+  readonly seed: number
+  /** result hash of the run's config (its marker's): a run redone under another config makes the file stale */
+  readonly resultHash: string
+  readonly entries: ReadonlyArray<EvalNoiseEntry>
+  /** per protocol and metric, in PROTOCOLS × NOISE_METRICS order: what noiseSummary gives for `entries` */
+  readonly summary: ReadonlyArray<NoiseStat>
+  /** what could not be measured, and why (e.g. PMD-Transient's memory-augmented accuracy) */
+  readonly notes: ReadonlyArray<string>
+}
+
+/** One figure of an evaluation row (undefined for memory-augmented figures of a row without them). */
+export const noiseMetricOf = (row: EvalRow, metric: NoiseMetric): number | undefined => {
+  const [variant, figure] = metric.split(".") as [(typeof NOISE_VARIANTS)[number], (typeof NOISE_FIGURES)[number]]
+  return row[variant]?.[figure]
+}
+
+/** Mean, SD across evaluation seeds, min and max of every metric that every entry has, per protocol. */
+export const noiseSummary = (entries: ReadonlyArray<EvalNoiseEntry>): Array<NoiseStat> => {
+  if (entries.length === 0) return []
+  const out: Array<NoiseStat> = []
+  for (const protocol of PROTOCOLS) {
+    for (const metric of NOISE_METRICS) {
+      const values = entries.map((e) => {
+        const row = e.rows.find((r) => r.protocol === protocol)
+        return row === undefined ? undefined : noiseMetricOf(row, metric)
+      })
+      if (values.some((v) => v === undefined)) continue
+      const xs = values as Array<number>
+      const s = meanCI(xs, `${protocol} ${metric}`)
+      out.push({ protocol, metric, n: s.n, mean: s.mean, sd: s.sd, min: Math.min(...xs), max: Math.max(...xs) })
+    }
+  }
+  return out
+}
+
+/** An eval-noise.json that is not JSON or holds a bad field; names the file and the field. */
+export class EvalNoiseFileError extends Error {
+  readonly _tag = "EvalNoiseFileError"
+  readonly file: string
+  readonly reason: string
+  constructor(file: string, reason: string) {
+    super(`${file}: ${reason}`)
+    this.file = file
+    this.reason = reason
+  }
+}
+
+/**
+ * Parse and check eval-noise.json: every row as metrics.jsonl's (validate.ts), at the file's step, one per
+ * protocol and seed; seeds distinct; every summary number in its metric's range, min ≤ mean ≤ max, and n the
+ * number of entries. Extra fields are ignored, as for metrics rows.
+ */
+export const parseEvalNoise = (text: string, file: string): EvalNoise => {
+  const fail: (reason: string) => never = (reason) => {
+    throw new EvalNoiseFileError(file, reason)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (e) {
+    return fail(`not JSON: ${(e as Error).message}`)
+  }
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v)
+  if (!isObj(value)) return fail(`must hold a JSON object, got ${describeValue(value)}`)
+  const o = value
+  if (o["format"] !== EVAL_NOISE_FORMAT) fail(`format must be ${JSON.stringify(EVAL_NOISE_FORMAT)}, got ${describeValue(o["format"])}`)
+  const num = (v: unknown, path: string, r: NumberRule): number => {
+    const p = numberProblem(v, r)
+    return p === undefined ? (v as number) : fail(`${path} ${p}`)
+  }
+  const str = (v: unknown, path: string): string => (typeof v === "string" && v !== "" ? v : fail(`${path} must be a non-empty string, got ${describeValue(v)}`))
+  const step = num(o["step"], "step", Rules.count)
+  const method = str(o["method"], "method")
+  const seed = num(o["seed"], "seed", Rules.count)
+  const resultHash = str(o["resultHash"], "resultHash")
+  const rawEntries = o["entries"]
+  if (!Array.isArray(rawEntries) || rawEntries.length === 0) fail(`entries must be a non-empty array, got ${describeValue(rawEntries)}`)
+  const seeds = new Set<number>()
+  const entries = (rawEntries as Array<unknown>).map((e, i): EvalNoiseEntry => {
+    const at = `entries[${i}]`
+    if (!isObj(e)) return fail(`${at} must be an object, got ${describeValue(e)}`)
+    const evalSeed = num(e["evalSeed"], `${at}.evalSeed`, Rules.count)
+    if (seeds.has(evalSeed)) fail(`${at}.evalSeed ${evalSeed} appears twice`)
+    seeds.add(evalSeed)
+    if (!Array.isArray(e["rows"]) || e["rows"].length === 0) fail(`${at}.rows must be a non-empty array, got ${describeValue(e["rows"])}`)
+    const protocols = new Set<string>()
+    const rows = (e["rows"] as Array<unknown>).map((r, j): EvalRow => {
+      let row: MetricsRow
+      try {
+        row = toMetricsRow(r)
+      } catch (err) {
+        if (err instanceof RowShapeError) return fail(`${at}.rows[${j}]: ${err.message}`)
+        throw err
+      }
+      if (row.kind !== "eval") return fail(`${at}.rows[${j}]: kind must be "eval", got "${row.kind}"`)
+      if (row.step !== step) fail(`${at}.rows[${j}]: step ${row.step} is not the file's step ${step}`)
+      if (protocols.has(row.protocol)) fail(`${at}.rows[${j}]: a second ${row.protocol} row`)
+      protocols.add(row.protocol)
+      return row
+    })
+    return { evalSeed, rows }
+  })
+  if (!Array.isArray(o["summary"])) fail(`summary must be an array, got ${describeValue(o["summary"])}`)
+  const summary = (o["summary"] as Array<unknown>).map((s, i): NoiseStat => {
+    const at = `summary[${i}]`
+    if (!isObj(s)) return fail(`${at} must be an object, got ${describeValue(s)}`)
+    const protocol = s["protocol"]
+    if (protocol !== "internalization" && protocol !== "transfer") return fail(`${at}.protocol must be "internalization" or "transfer", got ${describeValue(protocol)}`)
+    const metric = s["metric"]
+    if (!NOISE_METRICS.includes(metric as NoiseMetric)) return fail(`${at}.metric must be one of ${NOISE_METRICS.join(", ")}, got ${describeValue(metric)}`)
+    const range = (metric as string).endsWith(".headroom") ? Rules.headroom : Rules.fraction
+    const n = num(s["n"], `${at}.n`, Rules.positiveInt)
+    if (n !== entries.length) fail(`${at}.n is ${n}, but the file has ${entries.length} entries`)
+    const mean = num(s["mean"], `${at}.mean`, range)
+    const sd = num(s["sd"], `${at}.sd`, Rules.nonNegative)
+    const min = num(s["min"], `${at}.min`, range)
+    const max = num(s["max"], `${at}.max`, range)
+    // the mean of floats lies within [min, max] up to rounding; the sample SD of n >= 2 values in
+    // [min, max] is at most (max − min) · √(n / (4(n − 1))) <= max − min, and 0 for one value
+    if (min > mean + 1e-12 || mean > max + 1e-12) fail(`${at}: min ${min}, mean ${mean}, max ${max} are out of order`)
+    if (sd > max - min + 1e-12) fail(`${at}.sd ${sd} exceeds max − min = ${max - min}: impossible for values in [min, max]`)
+    return { protocol, metric: metric as NoiseMetric, n, mean, sd, min, max }
+  })
+  const notes = o["notes"] === undefined ? [] : o["notes"]
+  if (!Array.isArray(notes) || notes.some((x) => typeof x !== "string")) fail(`notes must be an array of strings, got ${describeValue(notes)}`)
+  return { format: EVAL_NOISE_FORMAT, step, method, seed, resultHash, entries, summary, notes: notes as Array<string> }
+}
+
+/** A run directory's eval-noise.json, checked; undefined when it has none. */
+export const readEvalNoise = (runDir: string): EvalNoise | undefined => {
+  const file = join(runDir, EVAL_NOISE_FILE)
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw new EvalNoiseFileError(file, `cannot read: ${(e as Error).message}`)
+  }
+  return parseEvalNoise(text, file)
+}
+
+/** The result hash in a run's marker, or undefined (no marker, or an unreadable one: then freshness is not judged). */
+const markerResultHash = (runDir: string): string | undefined => {
+  try {
+    const h = (JSON.parse(readFileSync(join(runDir, MARKER_FILE), "utf8")) as { resultHash?: unknown } | null)?.resultHash
+    return typeof h === "string" ? h : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export interface RunEvalNoise {
+  /** the run's name (RunData.name) */
+  readonly run: string
+  readonly noise: EvalNoise
+  /** measured under another config than the run's marker names (the run was redone since): not shown */
+  readonly stale: boolean
+}
+
+/**
+ * The eval-noise.json of every run loaded from `dir` (the run directory itself, or the sweep's run
+ * sub-folders, as loadRuns found them), sorted by run name. A damaged file is an EvalNoiseFileError.
+ */
+export const loadEvalNoise = async (dir: string, runs: ReadonlyArray<RunData>): Promise<Array<RunEvalNoise>> => {
+  const single = await isRunDir(dir)
+  const out: Array<RunEvalNoise> = []
+  for (const run of [...runs].sort((a, b) => compareStrings(a.name, b.name))) {
+    const runDir = single ? dir : join(dir, run.name)
+    const noise = readEvalNoise(runDir)
+    if (noise === undefined) continue
+    const current = markerResultHash(runDir)
+    out.push({ run: run.name, noise, stale: current !== undefined && current !== noise.resultHash })
+  }
+  return out
 }

@@ -18,6 +18,7 @@
  * A fraction is null when there is nothing to measure (no such item, or no ground truth).
  */
 import type { ExperienceItem } from "./experience/experience.ts"
+import { containsGram } from "./insight/ngrams.ts"
 import type { MemoryState } from "./state.ts"
 
 /** What the domain knows of a training problem. `skill` is null where the domain has no such notion. */
@@ -38,15 +39,8 @@ export interface ReflectorQuality {
   readonly avoidBehaviorNamesClusterSkill: number | null
 }
 
-/** Whether `needle` occurs contiguously in `hay`. */
-export const containsRun = (hay: ReadonlyArray<number>, needle: ReadonlyArray<number>): boolean => {
-  if (needle.length === 0) return false
-  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer
-    return true
-  }
-  return false
-}
+/** Whether `needle` (non-empty) occurs contiguously in `hay`. */
+export const containsRun = (hay: ReadonlyArray<number>, needle: ReadonlyArray<number>): boolean => needle.length > 0 && containsGram(hay, needle)
 
 const fraction = (hits: number, of: number): number | null => (of === 0 ? null : hits / of)
 

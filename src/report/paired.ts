@@ -25,7 +25,7 @@
  */
 import type { EvalRow, RunData } from "../experiments/metrics.ts"
 import { Rng } from "../core/Rng.ts"
-import { compareStrings, meanCI, tCritical95 } from "./stats.ts"
+import { compareStrings, meanCI, type Summary, tCritical95 } from "./stats.ts"
 
 // ---------------------------------------------------------------------------------------------------
 // Per-run metrics (the sweep aggregate and the report's pairing read the same numbers)
@@ -149,17 +149,11 @@ export const bootstrapInterval = (values: ReadonlyArray<number>, options: Bootst
   return { lo: quantileSorted(means, 0.025), hi: quantileSorted(means, 0.975), resamples }
 }
 
-export interface PairedSummary {
+/** The mean ± 95% t-interval of the per-seed differences (stats.ts Summary: sd is 0 when n = 1), and more. */
+export interface PairedSummary extends Summary {
   /** seeds present in both settings, ascending, and the difference (other − baseline) at each */
   readonly seeds: ReadonlyArray<number>
   readonly diffs: ReadonlyArray<number>
-  readonly n: number
-  readonly mean: number
-  /** SD of the differences (0 when n = 1) */
-  readonly sd: number
-  readonly half: number
-  readonly lo: number
-  readonly hi: number
   /** the 95% interval excludes 0 */
   readonly resolved: boolean
   /** seeds needed for 80% power at the observed difference; null = undefined / ∞ (d = 0 or n < 2) */

@@ -49,12 +49,24 @@ export const TrainRowSchema = Schema.Struct({
   stageMs: Schema.Record(Schema.String, numberField(STAGE_MS_RULE))
 })
 
+const count = numberField(Rules.count)
+const fractionOrNull = Schema.NullOr(numberField(Rules.fraction))
+
+/** EvalRow.reflector (src/memory/quality.ts), as validate.ts checks it in metrics.jsonl. */
+const ReflectorSchema = Schema.Struct({
+  strategies: count, strategyNamesSeparator: fractionOrNull, strategyNamesSkill: fractionOrNull,
+  lessons: count, lessonAvoidsOwnSkill: fractionOrNull,
+  skillBehaviors: count, skillBehaviorNamesClusterSkill: fractionOrNull,
+  avoidBehaviors: count, avoidBehaviorNamesClusterSkill: fractionOrNull
+})
+
 export const EvalRowSchema = Schema.Struct({
   kind: Schema.Literal("eval"),
   ...numberFields(EVAL_RULES),
   protocol: Schema.Literals(PROTOCOLS),
   memoryFree: Accuracy,
-  memoryAugmented: Schema.NullOr(Accuracy)
+  memoryAugmented: Schema.NullOr(Accuracy),
+  reflector: Schema.optionalKey(ReflectorSchema)
 })
 
 /**

@@ -14,7 +14,7 @@ import type { VerifyRequest, VerifyResult } from "../verifier/protocol.ts"
 import type { LossKind } from "../policy/loss.ts"
 import type { PolicyState, SampleRequest, UpdateStats } from "../policy/PolicyModel.ts"
 import type { UpdateRow } from "../policy/batch.ts"
-import type { TeachItem } from "../teacher/contexts.ts"
+import type { ContextKind, TeachItem } from "../teacher/contexts.ts"
 import type { MemoryKeeper, MemorySizes } from "../memory/keeper.ts"
 
 export interface SampleBatch {
@@ -65,6 +65,8 @@ export interface TeachReply {
   readonly topBehavior: ReadonlyArray<string | undefined>
   /** the memory version the teacher read (seq), or -1 without memory */
   readonly memorySeq: number
+  /** per item: what its context rests on (diagnostics only, never hashed) */
+  readonly kinds: ReadonlyArray<ContextKind>
 }
 
 export interface UpdateRequest {

@@ -16,6 +16,7 @@ import type { MempOutcome } from "../../src/memory/memp/memp.ts"
 import type { RolloutGroup } from "../../src/memory/pipeline.ts"
 import type { UpdateRow } from "../policy/batch.ts"
 import type { TeachItem } from "../teacher/contexts.ts"
+import { teacherDiagnostics } from "../teacher/diagnostics.ts"
 import type { VerifyResult } from "../verifier/protocol.ts"
 import { batchAt } from "./batches.ts"
 import type { MemoryRead, Ports } from "./ports.ts"
@@ -48,6 +49,8 @@ export interface StepResult {
     readonly verifyFailed: number
   }
   readonly stageMs: Record<string, number>
+  /** teacher diagnostics (actors/teacher/diagnostics.ts): reported in the train row, never hashed; absent without a teacher */
+  readonly diagnostics?: Record<string, number | null>
   /** digests of what each actor produced this step (journal "message" entries) */
   readonly digests: Readonly<Record<string, string>>
 }
@@ -154,6 +157,11 @@ export const runStep = (
     }))
     const needsTeacher = cfg.method !== "grpo" && trainsPolicy(cfg, t)
     const taught = needsTeacher ? yield* timed("teacher", stageMs, ports.teach({ items, memory, step: t })) : null
+    // what each rollout's teacher context rested on, and where it pulled the student (reported only)
+    const diagnostics = taught === null ? undefined : teacherDiagnostics(rollouts.map((r, i) => ({
+      kind: taught.kinds[i]!, success: reward(r.id) >= cfg.sdpo.successThreshold, response: r.response, sampleLogp: r.oldLogp,
+      teacherLogp: taught.teacherLogp[i] ?? null
+    })))
 
     // 5. update (async: rollouts older than maxStaleness are discarded, or kept with IS correction)
     const keep = rollouts.map((r) => !(cfg.async.correction === "discard" && r.lag > cfg.async.maxStaleness))
@@ -201,6 +209,7 @@ export const runStep = (
         verifyFailed: results.filter((v) => v._tag === "VerifyFailed").length
       },
       stageMs,
+      ...(diagnostics === undefined ? {} : { diagnostics }),
       digests: {
         policy: hashValue(rollouts.map((r) => [r.id, r.response, r.oldLogp, r.policyVersion])),
         verifier: hashValue(results),

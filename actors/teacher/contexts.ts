@@ -7,7 +7,8 @@
  * PMD (§1a step 5): the same current-batch context g_i plus the problem's memory m_i (experience,
  * insights, top-K behaviors, by the configured levels), read from the memory version the teacher was
  * given. Our choice where the paper is silent: a rollout whose context has any block gets mask 1, so
- * persistent memory can teach even when no sibling succeeded (ARCHITECTURE.md §9.1).
+ * persistent memory can teach even when no sibling succeeded (ARCHITECTURE.md §9.1); with
+ * `teacherNeedsSolution` only contexts that show a solution (sibling or stored) do.
  */
 import { compose, type MemoryLevels, type MemoryView } from "../../src/memory/retrieval/compose.ts"
 
@@ -28,12 +29,23 @@ export interface ContextOptions {
   readonly successThreshold: number
   readonly includeFeedback: boolean
   readonly dontRepromptOnSelfSuccess: boolean
+  /** mask out every context that shows no solution (sibling or stored); absent = false */
+  readonly teacherNeedsSolution?: boolean
 }
+
+/**
+ * What a rollout's teacher context rests on (diagnostics only, never hashed): a successful sibling;
+ * else a stored success from memory (PMD); else the rollout's own failure feedback (possibly with
+ * stored failures); else other memory blocks only; else nothing (masked out).
+ */
+export type ContextKind = "sibling" | "stored" | "feedback" | "memory" | "none"
+export const contextKinds: ReadonlyArray<ContextKind> = ["sibling", "stored", "feedback", "memory", "none"]
 
 export interface TeacherContext {
   readonly rolloutId: string
   /** null = no extra context: the rollout is masked out of distillation */
   readonly context: ReadonlyArray<number> | null
+  readonly kind: ContextKind
 }
 
 /** Contexts for all items; `viewOf(problemId)` gives the memory view (ignored at levels "none"). */
@@ -59,6 +71,10 @@ export const teacherContexts = (
       ...(sibling === undefined ? {} : { solution: sibling.response }),
       ...(feedback === undefined ? {} : { feedback })
     })
-    return { rolloutId: it.rolloutId, context: c.blocks.length === 0 ? null : c.tokens }
+    if (opts.teacherNeedsSolution === true && !hasSolution) return { rolloutId: it.rolloutId, context: null, kind: "none" }
+    const kind: ContextKind = c.blocks.length === 0
+      ? "none"
+      : sibling !== undefined ? "sibling" : hasSolution ? "stored" : feedback !== undefined && feedback.length > 0 ? "feedback" : "memory"
+    return { rolloutId: it.rolloutId, context: c.blocks.length === 0 ? null : c.tokens, kind }
   })
 }

@@ -63,7 +63,14 @@ export const RunConfig = Schema.Struct({
     distillationWeight: Unit,
     successThreshold: Unit,
     includeFeedback: Schema.Boolean,
-    dontRepromptOnSelfSuccess: Schema.Boolean
+    dontRepromptOnSelfSuccess: Schema.Boolean,
+    /**
+     * a rollout gets a teacher only when its context shows a solution (a successful sibling's, or a
+     * stored one from memory); contexts built from failures only (own or stored feedback, lessons,
+     * behaviors) are masked out. Absent = false (any block makes a teacher). With memory this is what
+     * `includeFeedback: false` is for SDPO: PMD's stored failures otherwise still give feedback-only teachers.
+     */
+    teacherNeedsSolution: Schema.optionalKey(Schema.Boolean)
   }),
   teacher: Schema.Struct({
     kind: Schema.Literals(["live", "ema", "frozen"]),

@@ -39,7 +39,7 @@ export const parseSet = (assignment: string): { path: ReadonlyArray<string>; val
 }
 
 /** Optional config fields a preset may leave out (absent has a meaning): `--set` may still name them. */
-const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction"])
+const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "sdpo.teacherNeedsSolution"])
 
 const setPath = (obj: unknown, path: ReadonlyArray<string>, value: Json, full: string): unknown => {
   if (path.length === 0) return value

@@ -170,7 +170,8 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
           rolloutPolicyVersion: r.metrics.rolloutPolicyVersion, rolloutLag: r.metrics.rolloutLag,
           memorySizes: usesMemory(cfg) ? sizes : { experience: 0, insights: 0, behaviors: 0 },
           rolloutsPerSec: (r.metrics.rollouts * 1000) / wall, tokensPerSec: (r.metrics.tokens * 1000) / wall,
-          stageMs: r.stageMs
+          stageMs: r.stageMs,
+          ...(r.diagnostics === undefined ? {} : { diagnostics: r.diagnostics })
         }
         if (lastTrain.memoryLagClamped) clampedSteps++
         const rows: Array<MetricsRow> = [lastTrain]

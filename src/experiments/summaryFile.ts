@@ -46,7 +46,8 @@ export const TrainRowSchema = Schema.Struct({
   // absent in rows written before the flag existed (as in validate.ts)
   memoryLagClamped: Schema.Boolean.pipe(Schema.withDecodingDefaultTypeKey(Effect.succeed(false))),
   memorySizes: Schema.Struct(numberFields(MEMORY_SIZE_RULES)),
-  stageMs: Schema.Record(Schema.String, numberField(STAGE_MS_RULE))
+  stageMs: Schema.Record(Schema.String, numberField(STAGE_MS_RULE)),
+  diagnostics: Schema.optionalKey(Schema.Record(Schema.String, Schema.NullOr(numberField(Rules.finite))))
 })
 
 const count = numberField(Rules.count)

@@ -169,8 +169,17 @@ const trainRow = (o: Obj): TrainRow => {
   for (const k of Object.keys(stages)) stageMs[k] = checked(stages, k, STAGE_MS_RULE, "stageMs.")
   return {
     kind: "train", step, rewardMean, loss, gradNorm, entropy, teacherFraction, everSolved, memoryVersionRead, memoryVersionNewest,
-    memoryLag, memoryLagClamped, rolloutPolicyVersion, rolloutLag, memorySizes, rolloutsPerSec, tokensPerSec, stageMs
+    memoryLag, memoryLagClamped, rolloutPolicyVersion, rolloutLag, memorySizes, rolloutsPerSec, tokensPerSec, stageMs,
+    ...(o["diagnostics"] === undefined ? {} : { diagnostics: diagnostics(o["diagnostics"]) })
   }
+}
+
+/** TrainRow.diagnostics (actors/teacher/diagnostics.ts): finite numbers, or null where there was nothing to measure. */
+const diagnostics = (v: unknown): Record<string, number | null> => {
+  const o = obj(v, "diagnostics")
+  const out: Record<string, number | null> = {}
+  for (const k of Object.keys(o)) out[k] = o[k] === null ? null : checked(o, k, Rules.finite, "diagnostics.")
+  return out
 }
 
 const evalRow = (o: Obj): EvalRow => {

@@ -16,7 +16,7 @@ import { EXIT } from "../failure.ts"
 import { progressPrinter } from "../progress.ts"
 
 export const sharedRunFlags = {
-  preset: Flag.String("preset").pipe(Flag.optional, Flag.withDescription("embedded preset: tiny | default (default: default)")),
+  preset: Flag.String("preset").pipe(Flag.optional, Flag.withDescription("embedded preset: tiny | default | stable (default: default)")),
   config: Flag.String("config").pipe(Flag.optional, Flag.withDescription("JSON file merged over the preset")),
   set: Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("override any config field: --set memory.lag=2 (repeatable)"))
 }

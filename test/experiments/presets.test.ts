@@ -1,0 +1,21 @@
+/** The embedded presets: each one a valid config; `stable` differs from `default` exactly where the README says. */
+import { describe, expect, it } from "vitest"
+import { presets } from "../../src/config/presets.ts"
+import { resolveConfig, resultFieldDiff, validateConfig } from "../../src/config/resolve.ts"
+
+describe("presets", () => {
+  it("every preset is a valid, complete config", () => {
+    for (const [name, cfg] of Object.entries(presets)) expect(validateConfig(cfg, `preset ${name}`)).toEqual(cfg)
+  })
+
+  it("stable = default + a teacher only where a solution is shown, interpolated with the base, over 200 steps", () => {
+    expect(resultFieldDiff(presets["default"]!, presets["stable"]!)).toEqual(["eval.every", "sdpo.includeFeedback", "sdpo.teacherNeedsSolution", "steps", "teacher.interpolation"])
+    const s = presets["stable"]!
+    expect([s.steps, s.sdpo.includeFeedback, s.sdpo.teacherNeedsSolution, s.teacher.interpolation]).toEqual([200, false, true, 0.5])
+  })
+
+  it("optional fields a preset leaves out can still be set", () => {
+    expect(resolveConfig({ sets: ["eval.seed=7", "sdpo.teacherNeedsSolution=true"] })).toMatchObject({ eval: { seed: 7 }, sdpo: { teacherNeedsSolution: true } })
+    expect(() => resolveConfig({ sets: ["eval.bogus=1"] })).toThrow(/no such config field/)
+  })
+})

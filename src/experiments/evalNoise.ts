@@ -9,40 +9,24 @@
  * it), the memory store is opened and never saved, and the only file written is eval-noise.json.
  */
 import { Effect } from "effect"
-import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { ConfigError, resultFieldDiff, resultHash, validateConfig } from "../config/resolve.ts"
+import { resultHash } from "../config/resolve.ts"
 import type { RunConfig } from "../config/RunConfig.ts"
 import { writeFileDurable } from "../core/durableFile.ts"
-import { DiskStore, INDEX_FILE } from "../memory/store/disk.ts"
 import { VersionedMemory } from "../memory/versioned.ts"
 import { initBackend } from "../numeric/index.ts"
 import { EVAL_NOISE_FILE, EVAL_NOISE_FORMAT, type EvalNoise, type EvalNoiseEntry, noiseSummary } from "../report/load.ts"
 import { evaluate } from "../../actors/orchestrator/evaluate.ts"
 import { directPorts } from "../../actors/orchestrator/Pipeline.ts"
 import { makePool } from "../../actors/verifier/pool.ts"
-import { readRunCheckpoint } from "./checkpoint.ts"
-import { checkpointDir, checkpointSteps, FILES, hasMarker, readJson, readMarker, RunDirError } from "./runDir.ts"
+import { applyCheckpoint, restoreCheckpoint } from "./restore.ts"
+import { readRunConfig } from "./resume.ts"
+import { checkpointSteps, RunDirError } from "./runDir.ts"
 import { buildParts } from "./setup.ts"
 
 /** Evaluation seed i of `pmdsim eval-noise` is 1000 + i: far from the small run seeds sweeps use. */
 export const EVAL_SEED_BASE = 1000
 export const DEFAULT_EVAL_NOISE_SEEDS = 5
-
-/**
- * The run's config, as a resume would bind it (config.json, whose result fields must equal the marker's),
- * but without writing anything: a config.json lost to a crash is read from the marker instead of restored.
- */
-export const readRunConfigReadOnly = (dir: string): RunConfig => {
-  const file = join(dir, FILES.config)
-  if (!hasMarker(dir)) return validateConfig(readJson(file), file)
-  const marker = readMarker(dir)
-  if (!existsSync(file)) return marker.config
-  const cfg = validateConfig(readJson(file), file)
-  const changed = resultFieldDiff(marker.config, cfg)
-  if (changed.length > 0) throw new ConfigError({ message: `${file} was edited since the run started (${changed.join(", ")}): its checkpoints belong to the marker's config` })
-  return cfg
-}
 
 /** The checkpoint step to evaluate: `requested`, or the newest; RunDirError (exit 2) naming the ones there are. */
 export const pickCheckpoint = (dir: string, requested: number | undefined): number => {
@@ -68,24 +52,11 @@ const TRANSIENT_NOTE = "pmd-transient: memory-augmented accuracy is not measured
 export const evaluateCheckpoint = (dir: string, cfg: RunConfig, step: number, evalSeeds: ReadonlyArray<number>) =>
   Effect.scoped(Effect.gen(function*() {
     yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1 }))
-    const restored = readRunCheckpoint(dir, step)
-    // as run.ts on resume: a checkpoint is bound to the config that wrote it (a fork's first one is its source's)
-    const forkPoint = hasMarker(dir) ? readMarker(dir).forkedFrom?.step : undefined
-    if (forkPoint !== step && restored.run.resultHash !== undefined && restored.run.resultHash !== resultHash(cfg)) {
-      throw new RunDirError({ dir: checkpointDir(dir, step), problem: "was written under another config (its result fields differ from config.json)" })
-    }
     // the memory store is opened, pointed at the checkpoint's head in this process only, and never saved
-    const disk = DiskStore.open(join(dir, FILES.memory))
-    let branch = restored.run.memoryBranch
-    if (restored.run.memoryHead === "empty") branch = `${branch}-eval-noise-empty`
-    else if (!disk.store.hasVersion(restored.run.memoryHead)) {
-      throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${restored.run.memoryHead} named by checkpoint step ${step}` })
-    } else disk.store.setHead(branch, restored.run.memoryHead)
-    const vm = new VersionedMemory(disk.store, branch)
+    const restored = restoreCheckpoint(dir, cfg, step)
+    const vm = new VersionedMemory(restored.disk.store, restored.branch)
     const parts = yield* Effect.acquireRelease(Effect.sync(() => buildParts(cfg, vm)), (p) => Effect.sync(() => p.model.dispose()))
-    parts.model.importState(restored.policy)
-    parts.keeper.frozen = restored.run.memoryFrozen
-    parts.keeper.memp = restored.run.memp
+    applyCheckpoint(parts, restored)
     const pool = yield* makePool(parts.poolOptions)
     const ports = directPorts({ cfg, model: parts.model, keeper: parts.keeper, freshKeeper: parts.freshKeeper, pool })
     const transient = cfg.method === "pmd-transient"
@@ -106,7 +77,7 @@ export const evalNoiseSeeds = (k: number): Array<number> => Array.from({ length:
  */
 export const measureEvalNoise = (dir: string, options: { readonly step?: number | undefined; readonly seeds: number }) =>
   Effect.gen(function*() {
-    const cfg = readRunConfigReadOnly(dir)
+    const cfg = readRunConfig(dir)
     const step = pickCheckpoint(dir, options.step)
     const { entries, notes } = yield* evaluateCheckpoint(dir, cfg, step, evalNoiseSeeds(options.seeds))
     const out: EvalNoise = {

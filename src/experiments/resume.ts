@@ -9,7 +9,7 @@ import { join } from "node:path"
 import { ConfigError, resultFieldDiff, validateConfig } from "../config/resolve.ts"
 import type { RunConfig } from "../config/RunConfig.ts"
 import { writeFileDurable } from "../core/durableFile.ts"
-import { FILES, readJson, readMarker } from "./runDir.ts"
+import { FILES, hasMarker, readJson, readMarker } from "./runDir.ts"
 
 const at = (cfg: unknown, path: string): string =>
   JSON.stringify(path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], cfg) ?? null)
@@ -18,11 +18,24 @@ const at = (cfg: unknown, path: string): string =>
 export const describeFieldChanges = (before: RunConfig, after: RunConfig, fields: ReadonlyArray<string>): string =>
   fields.map((f) => `${f}: ${at(before, f)} -> ${at(after, f)}`).join(", ")
 
-export const readBoundConfig = (dir: string): RunConfig => {
+/** The bound config of a run this process resumes (it holds the lock): a lost config.json is written back. */
+export const readBoundConfig = (dir: string): RunConfig => boundConfig(dir, true)
+
+/**
+ * The config of a run this process only reads (replay, fork's source, eval-noise): bound the same way, but
+ * nothing is written; a directory from before markers existed is read from its config.json alone.
+ */
+export const readRunConfig = (dir: string): RunConfig => {
+  if (hasMarker(dir)) return boundConfig(dir, false)
+  const file = join(dir, FILES.config)
+  return validateConfig(readJson(file), file)
+}
+
+const boundConfig = (dir: string, writeMissing: boolean): RunConfig => {
   const marker = readMarker(dir)
   const file = join(dir, FILES.config)
   if (!existsSync(file)) {
-    writeFileDurable(file, `${JSON.stringify(marker.config, null, 2)}\n`)
+    if (writeMissing) writeFileDurable(file, `${JSON.stringify(marker.config, null, 2)}\n`)
     return marker.config
   }
   const cfg = validateConfig(readJson(file), file)

@@ -12,7 +12,6 @@ import { join } from "node:path"
 import type { RunConfig } from "../config/RunConfig.ts"
 import { configHash, resultHash } from "../config/resolve.ts"
 import { writeFileDurable } from "../core/durableFile.ts"
-import { INDEX_FILE } from "../memory/store/disk.ts"
 import { hashValue } from "../core/Hash.ts"
 import { initBackend } from "../numeric/index.ts"
 import * as ActorSystem from "../runtime/ActorSystem.ts"
@@ -25,8 +24,9 @@ import { actorPorts, directPorts } from "../../actors/orchestrator/Pipeline.ts"
 import type { Ports } from "../../actors/orchestrator/ports.ts"
 import { type LoopState, runStep, usesMemory } from "../../actors/orchestrator/step.ts"
 import type { EvalRow, MetricsRow, TrainRow } from "./metrics.ts"
-import { readRunCheckpoint, writeRunCheckpoint } from "./checkpoint.ts"
-import { appendMetrics, checkpointDir, checkpointSteps, FILES, hasMarker, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
+import { writeRunCheckpoint } from "./checkpoint.ts"
+import { applyCheckpoint, restoreCheckpoint } from "./restore.ts"
+import { appendMetrics, checkpointSteps, FILES, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
 import { memoryQuality } from "./quality.ts"
 import { buildParts, modelConfig } from "./setup.ts"
 
@@ -84,31 +84,14 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
     const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
     if (resumeFrom === null) startAfresh(dir, cfg, opts.resume)
     else removeOwnTemps(dir)
-    const restored = resumeFrom === null ? null : readRunCheckpoint(dir, resumeFrom)
-    // a checkpoint is bound to the config that wrote it; a fork's first checkpoint is its source's, by design
-    const forkPoint = resumeFrom !== null && hasMarker(dir) ? readMarker(dir).forkedFrom?.step : undefined
-    if (restored !== null && forkPoint !== resumeFrom && restored.run.resultHash !== undefined && restored.run.resultHash !== resultHash(cfg)) {
-      throw new RunDirError({ dir: checkpointDir(dir, resumeFrom!), problem: "was written under another config (its result fields differ from config.json); change a run with pmdsim fork --set" })
-    }
-
+    const restored = resumeFrom === null ? null : restoreCheckpoint(dir, cfg, resumeFrom)
     // memory lives in the run's snapshot store; a resume points its branch back at the checkpoint's head
-    const disk = DiskStore.open(join(dir, FILES.memory))
-    let branch = restored?.run.memoryBranch ?? "main"
-    if (restored !== null) {
-      if (restored.run.memoryHead === "empty") {
-        if (disk.store.head(branch) !== undefined) branch = `${branch}-r${resumeFrom}`
-      } else if (!disk.store.hasVersion(restored.run.memoryHead)) {
-        throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${restored.run.memoryHead} named by checkpoint step ${resumeFrom}` })
-      } else disk.store.setHead(branch, restored.run.memoryHead)
-    }
+    const disk = restored?.disk ?? DiskStore.open(join(dir, FILES.memory))
+    const branch = restored?.branch ?? "main"
     const vm = new VersionedMemory(disk.store, branch)
     const parts = buildParts(cfg, vm)
     const quality = memoryQuality(cfg, parts.domain, vm)
-    if (restored !== null) {
-      parts.model.importState(restored.policy)
-      parts.keeper.frozen = restored.run.memoryFrozen
-      parts.keeper.memp = restored.run.memp
-    }
+    if (restored !== null) applyCheckpoint(parts, restored)
     const pool = yield* makePool(parts.poolOptions)
     const pipelineParts = { cfg, model: parts.model, keeper: parts.keeper, freshKeeper: parts.freshKeeper, pool }
     const body = (ports: Ports) => Effect.gen(function*() {

@@ -13,7 +13,8 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { resolveConfig, resultFieldDiff, resultHash, validateConfig } from "../../src/config/resolve.ts"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
-import { evaluateCheckpoint, readRunConfigReadOnly } from "../../src/experiments/evalNoise.ts"
+import { evaluateCheckpoint } from "../../src/experiments/evalNoise.ts"
+import { readRunConfig } from "../../src/experiments/resume.ts"
 import type { EvalRow, MetricsRow } from "../../src/experiments/metrics.ts"
 import { readEvalNoise } from "../../src/report/load.ts"
 import { cli, tmp } from "./cliHelpers.ts"
@@ -97,7 +98,7 @@ describe("pmdsim eval-noise", () => {
 
     // the setup is the run's own: at the run seed the checkpoint gives the rows the run wrote at that step,
     // and each evaluation depends on its seed only (not on the seeds evaluated before it)
-    const cfg = readRunConfigReadOnly(dir)
+    const cfg = readRunConfig(dir)
     const again = await Effect.runPromise(evaluateCheckpoint(dir, cfg, 2, [1001, cfg.seed]))
     const metrics = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as MetricsRow)
     expect(again.entries[1]!.rows.map(figures)).toEqual(evalRowsAt(metrics, 2).map(figures))

@@ -11,8 +11,8 @@ import { join } from "node:path"
 import { deepMerge, parseSet, validateConfig } from "../../config/resolve.ts"
 import { makeDirDurable, renameDurable, writeFileDurable } from "../../core/durableFile.ts"
 import { readRunCheckpoint } from "../../experiments/checkpoint.ts"
-import { readBoundConfig } from "../../experiments/resume.ts"
-import { checkpointDir, checkpointSteps, FILES, hasMarker, prepareNewRun, readJson, requireDirOrAbsent, RunDirError, writeMarker } from "../../experiments/runDir.ts"
+import { readRunConfig } from "../../experiments/resume.ts"
+import { checkpointDir, checkpointSteps, FILES, prepareNewRun, requireDirOrAbsent, RunDirError, writeMarker } from "../../experiments/runDir.ts"
 import { withRunLock } from "../../experiments/runLock.ts"
 import { DiskStore, INDEX_FILE } from "../../memory/store/disk.ts"
 import { trainInto } from "./run.ts"
@@ -52,7 +52,7 @@ export const forkCommand = Command.make("fork", {
 }, (f) =>
   Effect.gen(function*() {
     checkSource(f.dir, f.step)
-    let raw: unknown = hasMarker(f.dir) ? readBoundConfig(f.dir) : readJson(join(f.dir, FILES.config))
+    let raw: unknown = readRunConfig(f.dir)
     for (const s of f.set) {
       const { path, value } = parseSet(s)
       raw = deepMerge(raw, path.reduceRight<unknown>((acc, k) => ({ [k]: acc }), value))

@@ -4,17 +4,16 @@ import { Argument, Command } from "effect/cli"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { validateConfig } from "../../config/resolve.ts"
 import { runTraining } from "../../experiments/run.ts"
-import { readBoundConfig } from "../../experiments/resume.ts"
-import { FILES, hasMarker, readJson } from "../../experiments/runDir.ts"
+import { readRunConfig } from "../../experiments/resume.ts"
+import { FILES } from "../../experiments/runDir.ts"
 import * as Journal from "../../runtime/Journal.ts"
 import { firstDivergence } from "../../runtime/Replay.ts"
 import { EXIT } from "../failure.ts"
 
 export const replayRun = (dir: string) =>
   Effect.gen(function*() {
-    const cfg = hasMarker(dir) ? readBoundConfig(dir) : validateConfig(readJson(join(dir, FILES.config)), join(dir, FILES.config))
+    const cfg = readRunConfig(dir)
     const expected = yield* Journal.load(join(dir, FILES.journal))
     const scratch = mkdtempSync(join(tmpdir(), "pmdsim-replay-"))
     try {

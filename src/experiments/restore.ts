@@ -1,0 +1,45 @@
+/**
+ * A run's checkpoint brought back into a process, as a resume (run.ts) and `pmdsim eval-noise`
+ * (evalNoise.ts) both need it: checked against the config (a checkpoint is bound to the config that
+ * wrote it, except a fork's first one, which is its source's by design), with the memory store opened
+ * and its branch pointed at the checkpoint's memory head in this process.
+ */
+import { join } from "node:path"
+import type { RunConfig } from "../config/RunConfig.ts"
+import { resultHash } from "../config/resolve.ts"
+import { DiskStore, INDEX_FILE } from "../memory/store/disk.ts"
+import { readRunCheckpoint, type RunState } from "./checkpoint.ts"
+import { checkpointDir, FILES, hasMarker, readMarker, RunDirError } from "./runDir.ts"
+import type { RunParts } from "./setup.ts"
+import type { PolicyState } from "../../actors/policy/PolicyModel.ts"
+
+export interface Restored {
+  readonly policy: PolicyState
+  readonly run: RunState
+  readonly disk: DiskStore
+  /** the memory branch to continue: the checkpoint's, or a fresh one when its memory was empty (PMD-Transient) */
+  readonly branch: string
+}
+
+export const restoreCheckpoint = (dir: string, cfg: RunConfig, step: number): Restored => {
+  const { policy, run } = readRunCheckpoint(dir, step)
+  const forkPoint = hasMarker(dir) ? readMarker(dir).forkedFrom?.step : undefined
+  if (forkPoint !== step && run.resultHash !== undefined && run.resultHash !== resultHash(cfg)) {
+    throw new RunDirError({ dir: checkpointDir(dir, step), problem: "was written under another config (its result fields differ from config.json); change a run with pmdsim fork --set" })
+  }
+  const disk = DiskStore.open(join(dir, FILES.memory))
+  let branch = run.memoryBranch
+  if (run.memoryHead === "empty") {
+    if (disk.store.head(branch) !== undefined) branch = `${branch}-r${step}`
+  } else if (!disk.store.hasVersion(run.memoryHead)) {
+    throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${run.memoryHead} named by checkpoint step ${step}` })
+  } else disk.store.setHead(branch, run.memoryHead)
+  return { policy, run, disk, branch }
+}
+
+/** The checkpoint's policy (student, optimiser, teacher) and memory flags, put into freshly built parts. */
+export const applyCheckpoint = (parts: RunParts, restored: Restored): void => {
+  parts.model.importState(restored.policy)
+  parts.keeper.frozen = restored.run.memoryFrozen
+  parts.keeper.memp = restored.run.memp
+}

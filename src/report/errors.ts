@@ -50,3 +50,15 @@ export class EmptySampleError extends Error {
 }
 
 export type ReportError = RunDirError | RunConfigError | MetricsLineError
+
+/** An eval-noise.json that is not JSON or holds a bad field; names the file and the field. */
+export class EvalNoiseFileError extends Error {
+  readonly _tag = "EvalNoiseFileError"
+  readonly file: string
+  readonly reason: string
+  constructor(file: string, reason: string) {
+    super(`${file}: ${reason}`)
+    this.file = file
+    this.reason = reason
+  }
+}

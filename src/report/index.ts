@@ -11,12 +11,12 @@ import { loadEvalNoise, loadRuns, readSweepBaseline } from "./load.ts"
 import type { BootstrapOptions } from "./paired.ts"
 
 export { evalCsv, trainCsv, csvField, toCsv } from "./csv.ts"
-export { MetricsLineError, RunConfigError, RunDirError, EmptySampleError, type ReportError } from "./errors.ts"
+export { EvalNoiseFileError, MetricsLineError, RunConfigError, RunDirError, EmptySampleError, type ReportError } from "./errors.ts"
 export { renderReport, type RenderOptions } from "./html.ts"
 export { bootstrapInterval, pairAgainstBaseline, pairedDifference, type PairedSummary, type PairedTable, seedsToResolve } from "./paired.ts"
 export { loadRun, loadRuns, readSweepBaseline, parseConfig, parseMetrics, parseMetricsFile, type ParseMetricsOptions, CONFIG_FILE, METRICS_FILE } from "./load.ts"
 export {
-  EVAL_NOISE_FILE, EVAL_NOISE_FORMAT, type EvalNoise, type EvalNoiseEntry, EvalNoiseFileError, loadEvalNoise, NOISE_METRICS, type NoiseMetric,
+  EVAL_NOISE_FILE, EVAL_NOISE_FORMAT, type EvalNoise, type EvalNoiseEntry, loadEvalNoise, NOISE_METRICS, type NoiseMetric,
   noiseSummary, type NoiseStat, parseEvalNoise, readEvalNoise, type RunEvalNoise
 } from "./load.ts"
 export { meanCI, tCritical95, groupBy, groupByMethod, groupBySetting, curveOverSeeds, type Summary } from "./stats.ts"

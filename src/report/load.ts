@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs"
 import { readdir, readFile, stat } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import type { EvalRow, MetricsRow, RunData } from "../experiments/metrics.ts"
-import { MetricsLineError, RunConfigError, RunDirError } from "./errors.ts"
+import { EvalNoiseFileError, MetricsLineError, RunConfigError, RunDirError } from "./errors.ts"
 import { compareStrings, meanCI } from "./stats.ts"
 import { describeValue, type NumberRule, numberProblem, PROTOCOLS, RowShapeError, Rules, toMetricsRow } from "./validate.ts"
 
@@ -283,17 +283,6 @@ export const noiseSummary = (entries: ReadonlyArray<EvalNoiseEntry>): Array<Nois
   return out
 }
 
-/** An eval-noise.json that is not JSON or holds a bad field; names the file and the field. */
-export class EvalNoiseFileError extends Error {
-  readonly _tag = "EvalNoiseFileError"
-  readonly file: string
-  readonly reason: string
-  constructor(file: string, reason: string) {
-    super(`${file}: ${reason}`)
-    this.file = file
-    this.reason = reason
-  }
-}
 
 /**
  * Parse and check eval-noise.json: every row as metrics.jsonl's (validate.ts), at the file's step, one per

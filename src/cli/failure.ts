@@ -9,7 +9,7 @@ export const EXIT = { ok: 0, failure: 1, badInput: 2, refused: 3, diverged: 4, i
 const BAD_INPUT = new Set([
   "ConfigError", "CheckpointCorrupt", "BaseCheckpointError", "RunConfigError", "MetricsLineError", "JournalFileError",
   "SnapshotFileCorrupt", "DomainConfigError", "NumericInputError", "CheckpointError", "SweepConfigError", "RunDirError",
-  "SummaryFileError", "VersionNotFound", "EvalNoiseFileError"
+  "SummaryFileError", "VersionNotFound", "EvalNoiseFileError", "StudyConfigError", "StudySummaryFileError"
 ])
 const REFUSED = new Set(["RunDirRefused", "RunLocked", "SweepChanged"])
 /** Write failures that are the machine's state, not the user's input: a full disk is retried after freeing space. */

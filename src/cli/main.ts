@@ -1,6 +1,6 @@
 /**
  * The `pmdsim` command line (Effect's CLI module). The only place allowed to read wall time and set
- * exit codes. Subcommands: run, sweep, replay, fork, report, eval-noise, start.
+ * exit codes. Subcommands: run, sweep, study, replay, fork, report, eval-noise, start.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
@@ -10,6 +10,7 @@ import { forkCommand } from "./commands/fork.ts"
 import { replayCommand } from "./commands/replay.ts"
 import { reportCommand } from "./commands/report.ts"
 import { runCommand } from "./commands/run.ts"
+import { studyCommand } from "./commands/study.ts"
 import { startCommand, sweepCommand } from "./commands/sweep.ts"
 import { describeFailure, EXIT, exitCodeOf } from "./failure.ts"
 
@@ -26,7 +27,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const pmdsim = Command.make("pmdsim").pipe(
   Command.withDescription("Procedural Memory Distillation, simulated for real: train, sweep, replay, fork and report"),
-  Command.withSubcommands([runCommand, sweepCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand])
+  Command.withSubcommands([runCommand, sweepCommand, studyCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand])
 )
 
 const program = Command.run(pmdsim, { version: "0.1.0" }).pipe(Effect.provide(Layer.mergeAll(NodeServices.layer)))

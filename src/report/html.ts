@@ -3,7 +3,8 @@
  * Content-Security-Policy forbids every fetch) from the runs. A pure function of its input: the same runs,
  * in any order, give the same string, byte for byte; nothing in it depends on the clock or the machine.
  *
- * Layout: a results table (the headline numbers), the paired differences and the evaluation noise (when
+ * Layout: a study's claims and their verdicts (when the directory holds study-summary.json), a results
+ * table (the headline numbers), the paired differences and the evaluation noise (when
  * there are any), then one section per figure family (figures.ts), each
  * with a caption saying how to read it and which paper figure to compare it with, then time per stage
  * and the list of runs. Every chart is a <canvas> with an id and a data-plot attribute (its section).
@@ -15,7 +16,7 @@ import type { RunData } from "../experiments/metrics.ts"
 import { CLIENT_SCRIPT } from "./client.ts"
 import { buildFigures } from "./figures.ts"
 import { type BootstrapOptions, formatNeeded, formatPoints, PAIRED_METRICS, pairAgainstBaseline, seedMetricsOfRuns } from "./paired.ts"
-import { type NoiseMetric, noiseMetricOf, type RunEvalNoise } from "./load.ts"
+import { type NoiseMetric, noiseMetricOf, type RunEvalNoise, type StudySummary } from "./load.ts"
 import { paperReference } from "./paper.ts"
 import type { Section } from "./plots.ts"
 import { evalRowsOf, PROTOCOLS, varyingKnobs } from "./results.ts"
@@ -31,6 +32,8 @@ export interface RenderOptions {
   readonly bootstrap?: BootstrapOptions | undefined
   /** the runs' eval-noise.json files (load.ts loadEvalNoise): the "Evaluation noise" section; none, no section */
   readonly evalNoise?: ReadonlyArray<RunEvalNoise> | undefined
+  /** the directory's study-summary.json (load.ts readStudySummary): the "Claims" section; none, no section */
+  readonly study?: StudySummary | undefined
 }
 
 let chartJs: string | undefined
@@ -86,6 +89,32 @@ most seed-to-seed noise cancels), over the seeds both have: mean ± 95% t-interv
 interval excludes 0. <i>Seeds needed</i>: seeds a paired two-sided t-test (α = 0.05) needs for 80% power at the observed mean
 difference and SD of differences (∞ when the difference is 0 or fewer than two seeds pair).${boot ? ` Bootstrap: percentile interval over ${escapeHtml(String(options.bootstrap!.resamples ?? 2000))} seeded resamples of the seeds.` : ""}</p>
 ${note}<table class="results paired"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
+${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("\n")}
+</tbody></table>
+</section>`
+}
+
+const VERDICT_CLASS: Readonly<Record<string, string>> = { holds: "holds", reversed: "reversed", unresolved: "unresolved", "unresolved (n < 2)": "unresolved" }
+
+/**
+ * "Claims": a study's question and, per claim, better − worse on its metric paired by seed (mean ± 95%
+ * t-interval in points, the seeds that paired, the seeds 80% power needs) and the verdict.
+ */
+export const claimsSection = (study: StudySummary): string => {
+  const rows = study.claims.map((c) => [
+    escapeHtml(c.id), escapeHtml(c.statement), escapeHtml(c.metric), `${escapeHtml(c.better)} − ${escapeHtml(c.worse)}`,
+    c.mean === null ? "–" : formatPoints(c.mean, c.half ?? 0, c.n), `${c.n}${c.seeds.length === 0 ? "" : ` <span class="seeds">(${c.seeds.join(", ")})</span>`}`,
+    c.seedsNeeded === null ? "∞" : String(c.seedsNeeded), `<b class="verdict ${VERDICT_CLASS[c.verdict] ?? "unresolved"}">${escapeHtml(c.verdict)}</b>`
+  ])
+  const head = ["claim", "statement", "metric", "better − worse", "difference (points)", "seeds paired", "seeds needed", "verdict"]
+  return `<section id="claims">
+<h2>Claims</h2>
+<p class="caption question">${escapeHtml(study.question)}</p>
+<p class="caption">Each claim says <i>better</i> &gt; <i>worse</i> on its metric. The difference better − worse is taken seed by seed
+over the seeds both settings finished: mean ± 95% t-interval in percentage points. <i>Holds</i>: the interval lies above 0;
+<i>reversed</i>: below 0; <i>unresolved</i>: it contains 0, or fewer than two seeds pair (n &lt; 2). <i>Seeds needed</i>: seeds a
+paired t-test needs for 80% power at the observed difference.</p>
+<table class="results claims"><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>
 ${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`).join("\n")}
 </tbody></table>
 </section>`
@@ -164,7 +193,8 @@ export const renderReport = (runs: ReadonlyArray<RunData>, options: RenderOption
   const plots = fig.sections.flatMap((s) => s.plots)
   const paired = pairedSection(runs, options)
   const noise = evalNoiseSection(runs, options.evalNoise ?? [])
-  const nav = [["results", "Results"], ...(paired === "" ? [] : [["paired", "Paired differences"]]),
+  const claims = options.study === undefined ? "" : claimsSection(options.study)
+  const nav = [...(claims === "" ? [] : [["claims", "Claims"]]), ["results", "Results"], ...(paired === "" ? [] : [["paired", "Paired differences"]]),
     ...(noise === "" ? [] : [["eval-noise", "Evaluation noise"]]), ...fig.sections.map((s) => [s.id, s.title]), ["runs", "Runs"]]
     .map(([id, t]) => `<a href="#${escapeHtml(id!)}">${escapeHtml(t!)}</a>`).join(" ")
   const body = fig.sections
@@ -186,7 +216,7 @@ export const renderReport = (runs: ReadonlyArray<RunData>, options: RenderOption
 <nav>${nav}</nav>
 </header>
 <main>
-<section id="results">
+${claims === "" ? "" : `${claims}\n`}<section id="results">
 <h2>Results</h2>
 <p class="caption">Memory-free avg@k in percent, mean ± 95% t-interval over seeds (no interval with one seed); the highest
 mean of each column in bold. <i>Final</i> is each run's last evaluation, <i>best so far</i> its best one (the paper's tables

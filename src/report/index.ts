@@ -7,17 +7,21 @@ import { writeFileDurable } from "../core/durableFile.ts"
 import { basename, join, resolve } from "node:path"
 import { evalCsv, trainCsv } from "./csv.ts"
 import { renderReport } from "./html.ts"
-import { loadEvalNoise, loadRuns, readSweepBaseline } from "./load.ts"
+import { loadEvalNoise, loadRuns, readStudySummary, readSweepBaseline } from "./load.ts"
 import type { BootstrapOptions } from "./paired.ts"
 
 export { evalCsv, trainCsv, csvField, toCsv } from "./csv.ts"
 export { EvalNoiseFileError, MetricsLineError, RunConfigError, RunDirError, EmptySampleError, type ReportError } from "./errors.ts"
-export { renderReport, type RenderOptions } from "./html.ts"
+export { claimsSection, renderReport, type RenderOptions } from "./html.ts"
 export { bootstrapInterval, pairAgainstBaseline, pairedDifference, type PairedSummary, type PairedTable, seedsToResolve } from "./paired.ts"
 export { loadRun, loadRuns, readSweepBaseline, parseConfig, parseMetrics, parseMetricsFile, type ParseMetricsOptions, CONFIG_FILE, METRICS_FILE } from "./load.ts"
 export {
   EVAL_NOISE_FILE, EVAL_NOISE_FORMAT, type EvalNoise, type EvalNoiseEntry, loadEvalNoise, NOISE_METRICS, type NoiseMetric,
   noiseSummary, type NoiseStat, parseEvalNoise, readEvalNoise, type RunEvalNoise
+} from "./load.ts"
+export {
+  parseStudySummary, readStudySummary, type StudyClaimResult, type StudySummary, STUDY_SUMMARY_FILE, STUDY_SUMMARY_FORMAT,
+  StudySummaryFileError, type Verdict
 } from "./load.ts"
 export { meanCI, tCritical95, groupBy, groupByMethod, groupBySetting, curveOverSeeds, type Summary } from "./stats.ts"
 
@@ -37,14 +41,15 @@ export interface WriteReportOptions {
 /**
  * Load `dir` (a run or a sweep directory), write report.html, metrics-train.csv and metrics-eval.csv into
  * it, and return their absolute paths. Fails with a RunDirError / RunConfigError / MetricsLineError /
- * EvalNoiseFileError naming the bad file (and line or field) before writing anything.
+ * EvalNoiseFileError / StudySummaryFileError naming the bad file (and line or field) before writing anything.
  */
 export const writeReport = async (dir: string, options: WriteReportOptions = {}): Promise<{ html: string; csv: string[] }> => {
   const root = resolve(dir)
   const runs = await loadRuns(root)
   const baseline = options.baseline ?? readSweepBaseline(root)
   const evalNoise = await loadEvalNoise(root, runs)
-  const html = renderReport(runs, { title: options.title ?? `pmdsim report: ${basename(root)}`, baseline, bootstrap: options.bootstrap, evalNoise })
+  const study = readStudySummary(root)
+  const html = renderReport(runs, { title: options.title ?? `pmdsim report: ${basename(root)}`, baseline, bootstrap: options.bootstrap, evalNoise, study })
   const outputs: ReadonlyArray<readonly [string, string]> = [
     [join(root, REPORT_FILE), html],
     [join(root, TRAIN_CSV_FILE), trainCsv(runs)],

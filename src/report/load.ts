@@ -412,3 +412,100 @@ export const loadEvalNoise = async (dir: string, runs: ReadonlyArray<RunData>): 
   }
   return out
 }
+
+// ---------------------------------------------------------------------------------------------------
+// study-summary.json: a study's question and its claims' verdicts (`pmdsim study`, src/experiments/study.ts)
+
+export const STUDY_SUMMARY_FILE = "study-summary.json"
+export const STUDY_SUMMARY_FORMAT = "pmdsim-study/1"
+
+/** holds: the paired 95% interval of better − worse lies above 0; reversed: below; unresolved: it contains 0 or fewer than 2 seeds pair. */
+export type Verdict = "holds" | "reversed" | "unresolved" | "unresolved (n < 2)"
+const VERDICTS: ReadonlyArray<Verdict> = ["holds", "reversed", "unresolved", "unresolved (n < 2)"]
+
+/** One claim and its verdict: better − worse on `metric`, paired by seed (fractions, not points; null = undefined). */
+export interface StudyClaimResult {
+  readonly id: string
+  readonly statement: string
+  readonly metric: string
+  /** the settings' full names ("pmd memory.lag=0") */
+  readonly better: string
+  readonly worse: string
+  readonly verdict: Verdict
+  readonly n: number
+  readonly seeds: ReadonlyArray<number>
+  readonly diffs: ReadonlyArray<number>
+  readonly mean: number | null
+  readonly half: number | null
+  readonly lo: number | null
+  readonly hi: number | null
+  /** seeds a paired t-test needs for 80% power at the observed difference (paired.ts); null = ∞ */
+  readonly seedsNeeded: number | null
+}
+
+export interface StudySummary {
+  readonly format: typeof STUDY_SUMMARY_FORMAT
+  readonly question: string
+  readonly claims: ReadonlyArray<StudyClaimResult>
+}
+
+/** A study-summary.json that cannot be read, is not JSON or holds a bad field; names the file and the field. */
+export class StudySummaryFileError extends Error {
+  readonly _tag = "StudySummaryFileError"
+  readonly file: string
+  readonly reason: string
+  constructor(file: string, reason: string) {
+    super(`${file}: ${reason}`)
+    this.file = file
+    this.reason = reason
+  }
+}
+
+/** Parse and check a study-summary.json's text (every field of every claim). */
+export const parseStudySummary = (text: string, file: string): StudySummary => {
+  const fail = (reason: string): never => {
+    throw new StudySummaryFileError(file, reason)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (e) {
+    return fail(`not JSON: ${(e as Error).message}`)
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return fail("must be a JSON object")
+  const v = value as Record<string, unknown>
+  if (v.format !== STUDY_SUMMARY_FORMAT) fail(`format must be ${JSON.stringify(STUDY_SUMMARY_FORMAT)}, got ${describeValue(v.format)}`)
+  if (typeof v.question !== "string") fail(`question must be a string, got ${describeValue(v.question)}`)
+  if (!Array.isArray(v.claims)) return fail(`claims must be an array, got ${describeValue(v.claims)}`)
+  const claims = (v.claims as Array<unknown>).map((raw, i): StudyClaimResult => {
+    const at = `claims[${i}]`
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return fail(`${at} must be an object`)
+    const c = raw as Record<string, unknown>
+    for (const k of ["id", "statement", "metric", "better", "worse"]) {
+      if (typeof c[k] !== "string") fail(`${at}.${k} must be a string, got ${describeValue(c[k])}`)
+    }
+    if (!VERDICTS.includes(c.verdict as Verdict)) fail(`${at}.verdict must be one of ${VERDICTS.map((x) => JSON.stringify(x)).join(", ")}, got ${describeValue(c.verdict)}`)
+    if (typeof c.n !== "number" || !Number.isInteger(c.n) || c.n < 0) fail(`${at}.n must be a non-negative integer, got ${describeValue(c.n)}`)
+    for (const k of ["seeds", "diffs"]) {
+      if (!Array.isArray(c[k]) || (c[k] as Array<unknown>).some((x) => typeof x !== "number" || !Number.isFinite(x))) fail(`${at}.${k} must be an array of finite numbers`)
+    }
+    for (const k of ["mean", "half", "lo", "hi", "seedsNeeded"]) {
+      if (c[k] !== null && (typeof c[k] !== "number" || !Number.isFinite(c[k]))) fail(`${at}.${k} must be a finite number or null, got ${describeValue(c[k])}`)
+    }
+    return c as unknown as StudyClaimResult
+  })
+  return { format: STUDY_SUMMARY_FORMAT, question: v.question as string, claims }
+}
+
+/** The study summary of a (study) directory, or undefined when it has none. */
+export const readStudySummary = (dir: string): StudySummary | undefined => {
+  const file = join(dir, STUDY_SUMMARY_FILE)
+  let text: string
+  try {
+    text = readFileSync(file, "utf8")
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw new StudySummaryFileError(file, `cannot read: ${(e as Error).message}`)
+  }
+  return parseStudySummary(text, file)
+}

@@ -1,0 +1,156 @@
+/** Studies (src/experiments/study.ts): the study file's schema, the claims' verdicts, and `pmdsim study` end to end. */
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { decodeStudy, formatClaimsTable, judgeClaims, readStudyFile, type ResolvedClaim, StudyConfigError, verdictOf } from "../../src/experiments/study.ts"
+import { resolveStudyFile } from "../../src/cli/commands/study.ts"
+import { exitCodeOf } from "../../src/cli/failure.ts"
+import { seedMetrics, type SeedMetrics } from "../../src/report/paired.ts"
+import { cli, tmp } from "./cliHelpers.ts"
+
+const SWEEP = { preset: "tiny", methods: ["grpo", "pmd"], seeds: [1, 2] }
+const CLAIM = { id: "pmd>grpo", statement: "PMD beats GRPO", metric: "internalization avg@k", better: "pmd", worse: "grpo" }
+
+const decodeError = (raw: unknown): StudyConfigError => {
+  try {
+    decodeStudy(raw, "s.json")
+  } catch (e) {
+    expect(e).toBeInstanceOf(StudyConfigError)
+    return e as StudyConfigError
+  }
+  throw new Error("decoded a bad study")
+}
+
+describe("study file", () => {
+  it("decodes a study and resolves claim settings to the plan's names", () => {
+    const s = decodeStudy({ question: "q", sweep: { ...SWEEP, knobs: { "memory.lag": [0, 2] } }, claims: [{ ...CLAIM, better: "pmd memory.lag=0", worse: "grpo memory.lag=0" }] }, "s.json")
+    expect(s.plan).toHaveLength(8)
+    expect(s.claims[0]!.betterSetting).toBe("pmd memory.lag=0")
+    expect(s.claims[0]!.worseSetting).toBe("grpo memory.lag=0")
+  })
+
+  it("rejects unknown fields, at the top and in a claim, naming them", () => {
+    expect(decodeError({ question: "q", sweep: SWEEP, claims: [CLAIM], extra: 1 }).message).toMatch(/extra/)
+    expect(decodeError({ question: "q", sweep: SWEEP, claims: [{ ...CLAIM, direction: "up" }] }).message).toMatch(/direction/)
+    expect(decodeError({ question: "q", sweep: { ...SWEEP, bogus: 1 }, claims: [CLAIM] }).message).toMatch(/bogus/)
+  })
+
+  it("rejects a metric that is not a paired metric, and a missing field", () => {
+    expect(decodeError({ question: "q", sweep: SWEEP, claims: [{ ...CLAIM, metric: "accuracy" }] }).message).toMatch(/metric must be one of/)
+    const { question: _, ...noQuestion } = { question: "q", sweep: SWEEP, claims: [CLAIM] }
+    expect(decodeError(noQuestion).message).toMatch(/question/)
+  })
+
+  it("rejects a claim whose setting is not in the plan, or is ambiguous, naming the claim and the setting", () => {
+    const missing = decodeError({ question: "q", sweep: SWEEP, claims: [{ ...CLAIM, worse: "sdpo" }] })
+    expect(missing.message).toMatch(/claim "pmd>grpo": worse "sdpo" names no setting/)
+    expect(exitCodeOf(missing)).toBe(2)
+    const ambiguous = decodeError({ question: "q", sweep: { ...SWEEP, knobs: { "memory.lag": [0, 2] } }, claims: [CLAIM] })
+    expect(ambiguous.message).toMatch(/claim "pmd>grpo": better "pmd" names 2 settings/)
+  })
+})
+
+describe("shipped studies", () => {
+  // the smoke check: each resolves by name, decodes, and plans every run (configs valid, claims naming one setting each)
+  it.each([["paper", 90], ["staleness", 30], ["staleness-teacher", 15], ["staleness-ema", 20], ["staleness-rollouts", 40]])("%s plans %i runs", (name, runs) => {
+    const s = readStudyFile(resolveStudyFile(name))
+    expect(s.plan).toHaveLength(runs)
+    expect(s.spec.question).toMatch(/60 steps, 5 seeds/)
+  })
+})
+
+const claim = (over: Partial<ResolvedClaim> = {}): ResolvedClaim =>
+  ({ ...CLAIM, betterSetting: "pmd", worseSetting: "grpo", ...over })
+const settings = (better: Record<number, number>, worse: Record<number, number>): Map<string, SeedMetrics> => {
+  const of = (name: string, vs: Record<number, number>) =>
+    seedMetrics(name, name, {}, Object.entries(vs).map(([s, v]) => ({ seed: Number(s), metrics: { "internalization avg@k": v } })))
+  return new Map([["pmd", of("pmd", better)], ["grpo", of("grpo", worse)]])
+}
+
+describe("verdicts (hand-computed)", () => {
+  it("holds: differences 0.10, 0.12, 0.14 → mean 0.12, half t(2)·0.02/√3 = 0.0497, interval above 0", () => {
+    const [r] = judgeClaims([claim()], settings({ 1: 0.6, 2: 0.62, 3: 0.64 }, { 1: 0.5, 2: 0.5, 3: 0.5 }))
+    expect(r!.verdict).toBe("holds")
+    expect(r!.n).toBe(3)
+    expect(r!.mean).toBeCloseTo(0.12, 10)
+    expect(r!.half).toBeCloseTo((4.303 * 0.02) / Math.sqrt(3), 3)
+    expect(r!.lo).toBeCloseTo(0.0703, 3)
+  })
+
+  it("reversed: the same differences with the sign flipped", () => {
+    const [r] = judgeClaims([claim()], settings({ 1: 0.5, 2: 0.5, 3: 0.5 }, { 1: 0.6, 2: 0.62, 3: 0.64 }))
+    expect(r!.verdict).toBe("reversed")
+    expect(r!.hi).toBeCloseTo(-0.0703, 3)
+  })
+
+  it("unresolved: differences 0.1, 0.2, 0.3 → mean 0.2 ± 0.248, the interval contains 0", () => {
+    const [r] = judgeClaims([claim()], settings({ 1: 0.6, 2: 0.7, 3: 0.8 }, { 1: 0.5, 2: 0.5, 3: 0.5 }))
+    expect(r!.verdict).toBe("unresolved")
+    expect(r!.half).toBeCloseTo((4.303 * 0.1) / Math.sqrt(3), 3)
+    expect(r!.seedsNeeded).toBeGreaterThan(3)
+  })
+
+  it("unresolved (n < 2): only one seed pairs, or none", () => {
+    const [one] = judgeClaims([claim()], settings({ 1: 0.9, 2: 0.9 }, { 2: 0.1, 3: 0.1 }))
+    expect(one!.verdict).toBe("unresolved (n < 2)")
+    expect(one!.n).toBe(1)
+    expect(one!.mean).toBeCloseTo(0.8, 10)
+    expect(one!.half).toBeNull()
+    const [none] = judgeClaims([claim()], settings({ 1: 0.9 }, { 2: 0.1 }))
+    expect(none).toMatchObject({ verdict: "unresolved (n < 2)", n: 0, mean: null })
+    expect(verdictOf(null)).toBe("unresolved (n < 2)")
+    expect(formatClaimsTable([one!, none!])).toMatch(/pmd>grpo\s+PMD beats GRPO\s+\+80\.0 \(n 1, need ∞\)\s+unresolved \(n < 2\)/)
+  })
+})
+
+describe("pmdsim study", () => {
+  const root = tmp("study")
+  const file = join(root, "tiny-study.json")
+  writeFileSync(file, JSON.stringify({
+    question: "Does PMD beat GRPO in two tiny steps?",
+    sweep: { ...SWEEP, parallel: 1, set: { steps: 2, base: "scratch", "eval.problems": 4, "domainOptions.clusters": 4, "domainOptions.trainPerCluster": 4, "domainOptions.heldoutPerCluster": 2 } },
+    claims: [CLAIM]
+  }))
+
+  it("a bad study file exits 2 naming the field, before any run", () => {
+    const bad = join(root, "bad.json")
+    writeFileSync(bad, JSON.stringify({ question: "q", sweep: SWEEP, claims: [{ ...CLAIM, better: "sdpo" }] }))
+    const r = cli(["study", bad, "--out", join(root, "bad")])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/StudyConfigError: .*\n.*claim "pmd>grpo": better "sdpo" names no setting/)
+    expect(existsSync(join(root, "bad"))).toBe(false)
+    writeFileSync(bad, JSON.stringify({ question: "q", sweep: SWEEP, claims: [{ ...CLAIM, weight: 2 }] }))
+    const field = cli(["study", bad, "--out", join(root, "bad")])
+    expect(field.status).toBe(2)
+    expect(field.stderr).toMatch(/StudyConfigError: invalid study file .*bad\.json[\s\S]*weight/)
+    expect(existsSync(join(root, "bad"))).toBe(false)
+    const unknown = cli(["study", "no-such-study", "--out", join(root, "bad")])
+    expect(unknown.status).toBe(2)
+    expect(unknown.stderr).toMatch(/no study "no-such-study".*shipped: .*paper/)
+  })
+
+  it("runs the sweep, writes study-summary.json and a report with the claims; a rerun skips the finished runs", () => {
+    const out = join(root, "out")
+    const first = cli(["study", file, "--out", out])
+    expect(first.status, first.stdout + first.stderr).toBe(0)
+    const summary = JSON.parse(readFileSync(join(out, "study-summary.json"), "utf8")) as { question: string; claims: Array<{ id: string; verdict: string; n: number; better: string; worse: string }> }
+    expect(summary.question).toBe("Does PMD beat GRPO in two tiny steps?")
+    expect(summary.claims).toHaveLength(1)
+    expect(summary.claims[0]).toMatchObject({ id: "pmd>grpo", better: "pmd", worse: "grpo", n: 2 })
+    expect(["holds", "reversed", "unresolved"]).toContain(summary.claims[0]!.verdict)
+    expect(first.stdout).toMatch(/claim\s+statement\s+better − worse \(points\)\s+verdict/)
+    const html = readFileSync(join(out, "report.html"), "utf8")
+    expect(html).toContain(`<section id="claims">`)
+    expect(html).toContain("Does PMD beat GRPO in two tiny steps?")
+    expect(html).toContain(summary.claims[0]!.verdict)
+    const again = cli(["study", file, "--out", out])
+    expect(again.status, again.stdout + again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/sweep: 4 runs \(4 done, 0 to resume, 0 to redo, 0 new\)/)
+    expect(JSON.parse(readFileSync(join(out, "study-summary.json"), "utf8"))).toEqual(summary)
+    // a damaged summary is a typed error naming the file and field (exit 2), from the report
+    writeFileSync(join(out, "study-summary.json"), JSON.stringify({ ...summary, claims: [{ ...summary.claims[0], verdict: "maybe" }] }))
+    const report = cli(["report", out])
+    expect(report.status).toBe(2)
+    expect(report.stderr).toMatch(/StudySummaryFileError: .*study-summary\.json: claims\[0\]\.verdict must be one of/)
+  }, 180_000)
+})

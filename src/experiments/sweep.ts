@@ -123,8 +123,8 @@ export const sweepStatus = (plan: ReadonlyArray<PlannedRun>, dir: string, force:
   return status
 }
 
-/** Temp files a crashed sweep can leave in its own directory (its runs' config files, summary, report). */
-const SWEEP_TEMP = /^(.+\.config\.json|sweep-summary\.json|report\.html|metrics-(train|eval)\.csv)\.\d+\.tmp$/
+/** Temp files a crashed sweep (or study) can leave in its own directory: its runs' config files, summaries, report. */
+const SWEEP_TEMP = /^(.+\.config\.json|sweep-summary\.json|study-summary\.json|report\.html|metrics-(train|eval)\.csv)\.\d+\.tmp$/
 
 const removeSweepTemps = (dir: string): void => {
   for (const n of readdirSync(dir)) if (SWEEP_TEMP.test(n)) removeDurable(join(dir, n))

@@ -15,9 +15,9 @@ export class RunDirError extends Error {
   }
 }
 
-/** A config.json that cannot be read, is not JSON, or lacks `method` / `seed` / a well-formed `knobs`. */
-export class RunConfigError extends Error {
-  readonly _tag = "RunConfigError"
+/** A file the report reads that is missing, not JSON, or holds a bad field: names the file and the reason. */
+abstract class FileProblem extends Error {
+  abstract readonly _tag: string
   readonly file: string
   readonly reason: string
   constructor(file: string, reason: string) {
@@ -25,6 +25,11 @@ export class RunConfigError extends Error {
     this.file = file
     this.reason = reason
   }
+}
+
+/** A config.json that cannot be read, is not JSON, or lacks `method` / `seed` / a well-formed `knobs`. */
+export class RunConfigError extends FileProblem {
+  readonly _tag = "RunConfigError"
 }
 
 /** A metrics.jsonl line that is not JSON or not a well-formed train / eval row. `line` is 1-based. */
@@ -52,13 +57,11 @@ export class EmptySampleError extends Error {
 export type ReportError = RunDirError | RunConfigError | MetricsLineError
 
 /** An eval-noise.json that is not JSON or holds a bad field; names the file and the field. */
-export class EvalNoiseFileError extends Error {
+export class EvalNoiseFileError extends FileProblem {
   readonly _tag = "EvalNoiseFileError"
-  readonly file: string
-  readonly reason: string
-  constructor(file: string, reason: string) {
-    super(`${file}: ${reason}`)
-    this.file = file
-    this.reason = reason
-  }
+}
+
+/** A study-summary.json that cannot be read, is not JSON or holds a bad field; names the file and the field. */
+export class StudySummaryFileError extends FileProblem {
+  readonly _tag = "StudySummaryFileError"
 }

@@ -18,7 +18,9 @@ import { readFileSync } from "node:fs"
 import { readdir, readFile, stat } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import type { EvalRow, MetricsRow, RunData } from "../experiments/metrics.ts"
-import { EvalNoiseFileError, MetricsLineError, RunConfigError, RunDirError } from "./errors.ts"
+import { EvalNoiseFileError, MetricsLineError, RunConfigError, RunDirError, StudySummaryFileError } from "./errors.ts"
+
+export { StudySummaryFileError } from "./errors.ts"
 import { compareStrings, meanCI } from "./stats.ts"
 import { describeValue, type NumberRule, numberProblem, PROTOCOLS, RowShapeError, Rules, toMetricsRow } from "./validate.ts"
 
@@ -449,17 +451,6 @@ export interface StudySummary {
   readonly claims: ReadonlyArray<StudyClaimResult>
 }
 
-/** A study-summary.json that cannot be read, is not JSON or holds a bad field; names the file and the field. */
-export class StudySummaryFileError extends Error {
-  readonly _tag = "StudySummaryFileError"
-  readonly file: string
-  readonly reason: string
-  constructor(file: string, reason: string) {
-    super(`${file}: ${reason}`)
-    this.file = file
-    this.reason = reason
-  }
-}
 
 /** Parse and check a study-summary.json's text (every field of every claim). */
 export const parseStudySummary = (text: string, file: string): StudySummary => {

@@ -68,70 +68,51 @@ const clusterSkill = (problemIds: ReadonlyArray<string>, truth: (id: string) => 
   return cluster === undefined ? null : problemIds.map(truth).find((t) => t?.cluster === cluster)?.skill ?? null
 }
 
+/** Items seen, and of those that could be judged, how many passed: a fraction of the judged, or null. */
+class Tally {
+  seen = 0
+  judged = 0
+  hits = 0
+  /** counts an item; `hit` is null when it cannot be judged */
+  add(hit: boolean | null): void {
+    this.seen++
+    if (hit === null) return
+    this.judged++
+    if (hit) this.hits++
+  }
+  get fraction(): number | null {
+    return fraction(this.hits, this.judged)
+  }
+}
+
 export const reflectorQuality = (state: MemoryState, truth: (problemId: string) => GroundTruth | undefined): ReflectorQuality => {
-  let strategies = 0
-  let contrastedStrategies = 0
-  let namesSeparator = 0
-  let withSkill = 0
-  let namesSkill = 0
-  let lessons = 0
-  let lessonsWithSkill = 0
-  let avoidsOwn = 0
+  const separator = new Tally()
+  const strategySkill = new Tally()
+  const lessonSkill = new Tally()
   for (const [problemId, ins] of state.insights) {
     const skill = truth(problemId)?.skill ?? null
     const exp = state.experience.get(problemId)
     const separators = exp !== undefined && exp.successes.length > 0 && exp.failures.length > 0 ? separatingTokens(exp.successes, exp.failures) : null
     for (const s of ins.strategies) {
-      strategies++
-      if (separators !== null) {
-        contrastedStrategies++
-        if (s.tokens.some((t) => separators.has(t))) namesSeparator++
-      }
-      if (skill !== null) {
-        withSkill++
-        if (containsRun(s.tokens, skill)) namesSkill++
-      }
+      separator.add(separators === null ? null : s.tokens.some((t) => separators.has(t)))
+      strategySkill.add(skill === null ? null : containsRun(s.tokens, skill))
     }
-    for (const l of ins.lessons) {
-      lessons++
-      if (skill !== null) {
-        lessonsWithSkill++
-        if (containsRun(l.tokens, skill)) avoidsOwn++
-      }
-    }
+    for (const l of ins.lessons) lessonSkill.add(skill === null ? null : containsRun(l.tokens, skill))
   }
-  let skillBehaviors = 0
-  let skillJudged = 0
-  let namesClusterSkill = 0
-  let avoidBehaviors = 0
-  let avoidJudged = 0
-  let avoidNamesSkill = 0
+  const behaviors = { skill: new Tally(), avoid: new Tally() }
   for (const b of state.bank.behaviors) {
-    if (b.kind === "skill") {
-      skillBehaviors++
-      const skill = clusterSkill(b.problemIds, truth)
-      if (skill !== null) {
-        skillJudged++
-        if (containsRun(b.tokens, skill)) namesClusterSkill++
-      }
-    } else {
-      avoidBehaviors++
-      const skill = clusterSkill(b.problemIds, truth)
-      if (skill !== null) {
-        avoidJudged++
-        if (containsRun(b.tokens, skill)) avoidNamesSkill++
-      }
-    }
+    const skill = clusterSkill(b.problemIds, truth)
+    behaviors[b.kind].add(skill === null ? null : containsRun(b.tokens, skill))
   }
   return {
-    strategies,
-    strategyNamesSeparator: fraction(namesSeparator, contrastedStrategies),
-    strategyNamesSkill: fraction(namesSkill, withSkill),
-    lessons,
-    lessonAvoidsOwnSkill: fraction(avoidsOwn, lessonsWithSkill),
-    skillBehaviors,
-    skillBehaviorNamesClusterSkill: fraction(namesClusterSkill, skillJudged),
-    avoidBehaviors,
-    avoidBehaviorNamesClusterSkill: fraction(avoidNamesSkill, avoidJudged)
+    strategies: strategySkill.seen,
+    strategyNamesSeparator: separator.fraction,
+    strategyNamesSkill: strategySkill.fraction,
+    lessons: lessonSkill.seen,
+    lessonAvoidsOwnSkill: lessonSkill.fraction,
+    skillBehaviors: behaviors.skill.seen,
+    skillBehaviorNamesClusterSkill: behaviors.skill.fraction,
+    avoidBehaviors: behaviors.avoid.seen,
+    avoidBehaviorNamesClusterSkill: behaviors.avoid.fraction
   }
 }

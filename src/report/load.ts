@@ -370,14 +370,18 @@ export const parseEvalNoise = (text: string, file: string): EvalNoise => {
 /** A run directory's eval-noise.json, checked; undefined when it has none. */
 export const readEvalNoise = (runDir: string): EvalNoise | undefined => {
   const file = join(runDir, EVAL_NOISE_FILE)
-  let text: string
+  const text = readIfPresent(file, (reason) => new EvalNoiseFileError(file, reason))
+  return text === undefined ? undefined : parseEvalNoise(text, file)
+}
+
+/** A file's text, or undefined when it does not exist; any other failure is `error(reason)`. */
+const readIfPresent = (file: string, error: (reason: string) => Error): string | undefined => {
   try {
-    text = readFileSync(file, "utf8")
+    return readFileSync(file, "utf8")
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
-    throw new EvalNoiseFileError(file, `cannot read: ${(e as Error).message}`)
+    throw error(`cannot read: ${(e as Error).message}`)
   }
-  return parseEvalNoise(text, file)
 }
 
 /** The result hash in a run's marker, or undefined (no marker, or an unreadable one: then freshness is not judged). */
@@ -491,12 +495,6 @@ export const parseStudySummary = (text: string, file: string): StudySummary => {
 /** The study summary of a (study) directory, or undefined when it has none. */
 export const readStudySummary = (dir: string): StudySummary | undefined => {
   const file = join(dir, STUDY_SUMMARY_FILE)
-  let text: string
-  try {
-    text = readFileSync(file, "utf8")
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
-    throw new StudySummaryFileError(file, `cannot read: ${(e as Error).message}`)
-  }
-  return parseStudySummary(text, file)
+  const text = readIfPresent(file, (reason) => new StudySummaryFileError(file, reason))
+  return text === undefined ? undefined : parseStudySummary(text, file)
 }

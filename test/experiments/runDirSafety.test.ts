@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process"
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { hostname } from "node:os"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { afterStep, cli, cliAsync, MAIN, SETS, summaryOf, tmp, trainSteps } from "./cliHelpers.ts"
@@ -118,6 +119,23 @@ describe("one writer per directory", () => {
     expect(resumed.status, resumed.output).toBe(0)
     expect(resumed.output).toMatch(new RegExp(`took over the stale lock of pid ${child.pid}`))
   }, 180_000)
+
+  it("a sweep whose run another process writes exits 3 naming it, and finishes once that process is gone", () => {
+    const d = join(root, "busy")
+    const spec = join(root, "busy.json")
+    writeFileSync(spec, JSON.stringify({ preset: "tiny", methods: ["grpo"], seeds: [1], set: { steps: 2, base: "scratch", "eval.problems": 4 } }))
+    mkdirSync(join(d, "grpo-s1"), { recursive: true })
+    // held by this (live) test process, as a crashed sweep's orphan still finishing its step would hold it
+    const lock = join(d, "grpo-s1", "pmdsim.lock")
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), startedAtMs: 0, procStart: null, command: "run" }))
+    const busy = cli(["sweep", "--config", spec, "--out", d])
+    expect(busy.status, busy.stdout + busy.stderr).toBe(3)
+    expect(busy.stdout).toMatch(/busy: grpo-s1 still written by another process/)
+    rmSync(lock)
+    const again = cli(["sweep", "--config", spec, "--out", d])
+    expect(again.status, again.stdout + again.stderr).toBe(0)
+    expect(trainSteps(join(d, "grpo-s1"))).toEqual([1, 2])
+  }, 120_000)
 
   it("a sweep's children stop at a checkpoint when the sweep is killed, and leave no orphan", async () => {
     const d = join(root, "orphans")

@@ -28,6 +28,12 @@ export const runSweep = (spec: SweepSpec, dir: string, force = false) =>
         console.log(`interrupted: ${failed.length} run(s) stopped at a checkpoint; rerun the same command to continue`)
         return EXIT.interrupted
       }
+      // a run another process still writes (often a crashed sweep's child finishing its step) is not a
+      // failure of this sweep: say so and exit 3, so the same command can simply be rerun once it stops
+      if (failed.length > 0 && failed.every((r) => r.code === EXIT.refused)) {
+        console.log(`busy: ${failed.map((f) => f.name).join(", ")} still written by another process; rerun the same command once it stops`)
+        return EXIT.refused
+      }
       const rows = aggregate(plan, dir, { baseline: spec.baseline })
       writeSweepSummary(dir, rows)
       console.log(`\nmemory-free accuracy (mean ± 95% CI over seeds, %):\n${formatTable(rows, COLUMNS)}`)

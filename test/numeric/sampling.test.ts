@@ -73,6 +73,18 @@ describe("sample", () => {
     }
   )
 
+  fcTest.prop([promptsArb, fc.integer({ min: 1, max: 4 }), optsArb, fc.nat(1000)], { numRuns: 8, seed: 13 })(
+    "chunked sampling (any batchSize) gives the unchunked batch's bits",
+    (prompts, batchSize, o, seed) => {
+      const opts = clean(o)
+      const whole = sample(params, tinyCfg, rowsOf(prompts, seed), { ...opts, batchSize: prompts.length })
+      const chunked = sample(params, tinyCfg, rowsOf(prompts, seed), { ...opts, batchSize })
+      expect(chunked.map((x) => x.tokens)).toEqual(whole.map((x) => x.tokens))
+      expect(chunked.map((x) => Array.from(x.logProbs))).toEqual(whole.map((x) => Array.from(x.logProbs)))
+      expect(chunked.map((x) => Array.from(x.sampleLogProbs))).toEqual(whole.map((x) => Array.from(x.sampleLogProbs)))
+    }
+  )
+
   test("every prompt length 1..20: alone == inside a batch with longer and shorter prompts", () => {
     const r = Rng.root(8)
     const prompts = Array.from({ length: 20 }, (_, i) => randomSeq(r, i + 1, V))

@@ -18,6 +18,8 @@ export interface SampleOptions extends SamplingParams {
   readonly stopTokens?: ReadonlyArray<number>
   /** Token fed at padded positions (never attended to by real tokens). Default 0. */
   readonly padToken?: number
+  /** Rows sampled together (a memory bound; results do not depend on it). Default sample.ts SAMPLE_BATCH_DEFAULT. */
+  readonly batchSize?: number
 }
 
 export interface SampleResult {

@@ -13,6 +13,11 @@
  * extra masked / padded key slots of a larger batch add exact zeros at the end of each sum (with
  * lengths aligned to 8). So a row yields the same tokens and log-probs alone or inside any batch
  * (tested on wasm; see README for the argument and its limits).
+ *
+ * Memory: rows are sampled in chunks of `batchSize` (default 128). By batch independence a chunk's rows
+ * come out bit-identical to the whole batch's, and the peak of the wasm heaps (which never shrink: the
+ * prefill's attention tensors and the decode caches grow with B) stays that of one chunk: a full-split
+ * evaluation samples ~2,000 rows at once, which unchunked took the process to ~3 GB resident.
  */
 import type { ModelConfig } from "../model/config.ts"
 import { headDim } from "../model/config.ts"
@@ -63,9 +68,20 @@ const decodeLayer = (
 
 const softmax: Softmax = (logits, C, L) => tf.softmax(tf.tensor3d(logits, [1, C, L])).dataSync() as Float32Array
 
-/** Samples up to maxNewTokens per row with a KV cache. See the module doc for guarantees. */
+/** Rows per chunk when `opts.batchSize` is absent (see the module doc, "Memory"). */
+export const SAMPLE_BATCH_DEFAULT = 128
+
+/** Samples up to maxNewTokens per row with a KV cache, in chunks of rows. See the module doc for guarantees. */
 export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions): Array<SampleResult> => {
   checkRows(cfg, rows, opts)
+  const size = opts.batchSize ?? SAMPLE_BATCH_DEFAULT
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`sample: batchSize must be a positive integer, got ${size}`)
+  const out: Array<SampleResult> = []
+  for (let i = 0; i < rows.length; i += size) out.push(...sampleChunk(params, cfg, rows.slice(i, i + size), opts))
+  return out
+}
+
+const sampleChunk = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions): Array<SampleResult> => {
   const B = rows.length
   if (B === 0) return []
   const V = cfg.vocabSize

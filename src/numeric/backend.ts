@@ -15,6 +15,7 @@
 import { BackendError } from "./errors.ts"
 import { tf } from "./tf.ts"
 import { startWasm } from "./wasm/threads.ts"
+import { kernelMemoryBytes } from "./wasm/kernelModule.ts"
 
 export type BackendName = "wasm" | "cpu" | "tfjs-node" | "tfjs-node-gpu"
 export type BackendRequest = BackendName | "auto"
@@ -99,4 +100,19 @@ export const backendInfo = (): BackendInfo => {
     throw new BackendError(tf.getBackend() ?? "none", "no backend selected through initBackend")
   }
   return active
+}
+
+/** Where the numeric layer's bytes sit (a memory bench reads it; wasm memories only ever grow). */
+export interface NumericMemory {
+  /** the tfjs wasm backend's heap (tensors, kernel scratch), 0 on other backends */
+  readonly tfjsHeapBytes: number
+  /** bytes of live tfjs tensors */
+  readonly tensorBytes: number
+  /** our own wasm kernels' memories (decode caches, attention and gradient scratch) */
+  readonly kernelBytes: number
+}
+
+export const numericMemory = (): NumericMemory => {
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: { buffer: ArrayBuffer } } }).wasm
+  return { tfjsHeapBytes: wasm?.HEAPU8?.buffer.byteLength ?? 0, tensorBytes: tf.memory().numBytes, kernelBytes: kernelMemoryBytes() }
 }

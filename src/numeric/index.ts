@@ -4,7 +4,7 @@
  * function except `forward` / `hiddenStates`, which are for use inside the caller's tidy or
  * gradient scope.
  */
-export { type BackendInfo, type BackendName, type BackendRequest, backendInfo, initBackend } from "./backend.ts"
+export { type BackendInfo, type BackendName, type BackendRequest, backendInfo, initBackend, numericMemory, type NumericMemory } from "./backend.ts"
 export { BackendError, CheckpointError, NumericInputError } from "./errors.ts"
 export { readTidy } from "./read.ts"
 export { type ModelConfig, defaultModelConfig, headDim, validateConfig } from "./model/config.ts"

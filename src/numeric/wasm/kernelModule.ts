@@ -25,8 +25,19 @@ const WebAssembly = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssem
  */
 export const lazyModule = <E extends { readonly memory: WasmMemory }>(base64: string): (() => E) => {
   let exports: E | undefined
-  return () => (exports ??= new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(base64, "base64"))).exports as unknown as E)
+  return () => {
+    if (exports === undefined) {
+      exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(base64, "base64"))).exports as unknown as E
+      instantiated.push(exports.memory)
+    }
+    return exports
+  }
 }
+
+const instantiated: Array<WasmMemory> = []
+
+/** Bytes held by our kernel modules' memories (they only grow): what a run's sampling and gradients reserved. */
+export const kernelMemoryBytes = (): number => instantiated.reduce((a, m) => a + m.buffer.byteLength, 0)
 
 /** A float32 array in a module's memory: its byte offset (for the kernels) and a view (for JS). */
 export interface F32Region {

@@ -15,6 +15,7 @@ import { writeFileDurable } from "../core/durableFile.ts"
 import { hashValue } from "../core/Hash.ts"
 import { initBackend } from "../numeric/index.ts"
 import * as ActorSystem from "../runtime/ActorSystem.ts"
+import { traced, TraceSink } from "../runtime/Trace.ts"
 import * as Journal from "../runtime/Journal.ts"
 import { DiskStore } from "../memory/store/disk.ts"
 import { VersionedMemory } from "../memory/versioned.ts"
@@ -57,6 +58,8 @@ export interface RunOptions {
   /** stop (without a final checkpoint) after this many steps: tests of kill-and-resume */
   readonly haltAfter?: number
   readonly onRow?: (row: MetricsRow) => void
+  /** time every step, evaluation and actor message into this sink (`--trace`; wall times, never hashed) */
+  readonly trace?: TraceSink["Service"]
 }
 
 /**
@@ -130,7 +133,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       let halted = false
       while (state.step < cfg.steps) {
         const t0 = yield* Clock.currentTimeMillis
-        const r = yield* runStep(ports, cfg, parts.domain, parts.trainIds, state)
+        const r = yield* traced("run", "step", runStep(ports, cfg, parts.domain, parts.trainIds, state), (x) => ({ step: x.state.step }))
         if (r.metrics.verifyFailed > 0) {
           yield* Effect.logWarning(`step ${r.state.step}: ${r.metrics.verifyFailed} checks failed after every retry (reward 0); raise faults.timeoutSeconds if the machine is overloaded`)
         }
@@ -159,7 +162,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         if (lastTrain.memoryLagClamped) clampedSteps++
         const rows: Array<MetricsRow> = [lastTrain]
         if (step % cfg.eval.every === 0 || step === cfg.steps) {
-          lastEval = quality(yield* evaluate(ports, cfg, parts.domain, step))
+          lastEval = quality(yield* traced("run", "evaluate", evaluate(ports, cfg, parts.domain, step), () => ({ step })))
           rows.push(...lastEval)
           yield* recorder.record({ step, kind: "message", actor: "eval", value: lastEval.map((e) => [e.protocol, e.memoryFree, e.memoryAugmented]) })
         }
@@ -176,12 +179,13 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       }
       return { stateHash, lastTrain, lastEval, halted, clampedSteps, policyHash: yield* ports.policyHash, memoryId: (yield* ports.keeper).contentId() }
     })
-    const out = opts.actors === false
-      ? yield* body(directPorts(pipelineParts))
-      : yield* ActorSystem.run(Effect.scoped(Effect.gen(function*() {
+    const loop = opts.actors === false
+      ? body(directPorts(pipelineParts))
+      : ActorSystem.run(Effect.scoped(Effect.gen(function*() {
         const ports = yield* actorPorts(pipelineParts).pipe(Effect.orDie)
         return yield* body(ports)
       }))).pipe(Effect.orDie)
+    const out = yield* (opts.trace === undefined ? loop : Effect.provideService(loop, TraceSink, opts.trace))
     parts.model.dispose()
     const summary: Summary & { halted: boolean } = {
       seed: cfg.seed, method: cfg.method, domain: cfg.domain, configHash: configHash(cfg), baseRecipeHash: parts.baseHash,

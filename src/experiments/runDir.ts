@@ -42,11 +42,12 @@ export const FILES = {
   trainCsv: "metrics-train.csv",
   evalCsv: "metrics-eval.csv",
   evalNoise: "eval-noise.json",
+  trace: "trace.json",
   lock: "pmdsim.lock"
 } as const
 
 /** Everything a run writes besides its marker, config and lock: what a fresh start and --force remove. */
-const RUN_OUTPUTS = [FILES.summary, FILES.metrics, FILES.journal, FILES.checkpoints, FILES.memory, FILES.report, FILES.trainCsv, FILES.evalCsv, FILES.evalNoise]
+const RUN_OUTPUTS = [FILES.summary, FILES.metrics, FILES.journal, FILES.checkpoints, FILES.memory, FILES.report, FILES.trainCsv, FILES.evalCsv, FILES.evalNoise, FILES.trace]
 /** Everything a run writes (the lock is its own business: runLock.ts). */
 export const RUN_ENTRIES: ReadonlyArray<string> = [FILES.marker, FILES.config, ...RUN_OUTPUTS]
 

@@ -19,13 +19,16 @@
  * - With a `recorder`, each handled message appends a "message" and a "state" digest at step = the
  *   message's index, so the actor's history is journaled (see Journal.ts for the ordering rule); a
  *   message whose digests cannot be taken counts as a crash, so the journal never holds half a step.
+ * - With a `TraceSink` in context when the actor starts (Trace.ts), each handled message is a timed slice
+ *   on the actor's track, with the step and versions found in the message and reply; wall times only.
  *
  * Spawn actors through `ActorSystem` (ActorSystem.ts), which owns their scope and the fatal signal.
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, Queue, Result, Schema, Scope } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Option, Queue, Result, Schema, Scope } from "effect"
 import { hashValue } from "../core/Hash.ts"
 import { ActorStopped, AskTimeout, InvalidMessage, RestartBudgetExhausted } from "./Errors.ts"
 import type { Recorder } from "./Journal.ts"
+import { messageName, traced, TraceSink, versionArgs } from "./Trace.ts"
 import {
   backoffMillis,
   checkDuration,
@@ -120,6 +123,13 @@ export const start = <S, M, O, E, R>(
       return yield* Effect.die(new RangeError(`actor ${name}: capacity must be a positive integer, got ${capacity}`))
     }
     const mailbox = yield* Queue.bounded<Envelope<M, O, E>>(capacity)
+    const trace = yield* Effect.serviceOption(TraceSink)
+    const handle = (state: S, msg: M): Effect.Effect<readonly [S, O], E, R> =>
+      Option.isNone(trace)
+        ? behavior.handle(state, msg)
+        : traced(name, messageName(msg), behavior.handle(state, msg), ([, out]) => ({ ...versionArgs("", msg), ...versionArgs("reply.", out) })).pipe(
+          Effect.provideService(TraceSink, trace.value)
+        )
     // Replies not yet completed: failed with ActorStopped when the actor stops, wherever they wait.
     const outstanding = new Set<Reply<O, E>>()
     let stopped: ActorStopped | undefined
@@ -156,7 +166,7 @@ export const start = <S, M, O, E, R>(
         // digests are taken inside the supervised region, before anything is appended: an unencodable
         // state is a crash of this message (and, being deterministic, ends as RestartBudgetExhausted)
         const exit = yield* Effect.exit(
-          recorder === undefined ? behavior.handle(state, env.msg) : behavior.handle(state, env.msg).pipe(
+          recorder === undefined ? handle(state, env.msg) : handle(state, env.msg).pipe(
             Effect.tap(([next]) => {
               const digests = [hashValue(view.message(env.msg)), hashValue(view.state(next))] as const
               return recorder.recordDigest({ step: handled, kind: "message", actor: name, digest: digests[0] }).pipe(

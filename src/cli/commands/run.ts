@@ -5,13 +5,14 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { ConfigError, resolveConfig } from "../../config/resolve.ts"
 import type { RunConfig } from "../../config/RunConfig.ts"
-import { makeDirDurable } from "../../core/durableFile.ts"
+import { makeDirDurable, writeFileDurable } from "../../core/durableFile.ts"
 import { runTraining } from "../../experiments/run.ts"
 import { FILES, prepareNewRun, removeOwnTemps, requireDirOrAbsent, RunDirError } from "../../experiments/runDir.ts"
 import { withRunLock } from "../../experiments/runLock.ts"
 import { readBoundConfig } from "../../experiments/resume.ts"
 import { readSummary } from "../../experiments/summaryFile.ts"
 import { writeReport } from "../../report/index.ts"
+import { chromeTrace, traceBuffer, type TraceSlice } from "../../runtime/Trace.ts"
 import { EXIT } from "../failure.ts"
 import { progressPrinter } from "../progress.ts"
 
@@ -51,14 +52,24 @@ const stopRequests = (stop: { requested: boolean }): (() => void) => {
   }
 }
 
+/** The trace of this invocation (a resumed run's covers the resumed part), written even when it stops early. */
+const writeTrace = (dir: string, slices: ReadonlyArray<TraceSlice>, cfg: RunConfig) => {
+  writeFileDurable(join(dir, FILES.trace), JSON.stringify(chromeTrace(slices, `pmdsim ${cfg.method} s${cfg.seed}`)))
+  console.log(`trace: ${join(dir, FILES.trace)} (${slices.length} slices; open it in https://ui.perfetto.dev or chrome://tracing)`)
+}
+
 /** Runs (or resumes) a training run in `dir`, prints progress, writes the report; resolves to an exit code. */
-export const trainInto = (cfg: RunConfig, dir: string, resume: boolean) =>
+export const trainInto = (cfg: RunConfig, dir: string, resume: boolean, trace = false) =>
   Effect.gen(function*() {
     const stop = { requested: false }
     const release = stopRequests(stop)
     const tty = process.stdout.isTTY === true && process.env["PMDSIM_PLAIN"] === undefined
-    const summary = yield* runTraining({ cfg, dir, resume, stop, onRow: progressPrinter(`${cfg.method} s${cfg.seed}`, cfg.steps, tty) })
-      .pipe(Effect.ensuring(Effect.sync(release)))
+    const buffer = trace ? traceBuffer() : undefined
+    const summary = yield* runTraining({ cfg, dir, resume, stop, onRow: progressPrinter(`${cfg.method} s${cfg.seed}`, cfg.steps, tty), ...(buffer === undefined ? {} : { trace: buffer.sink }) })
+      .pipe(Effect.ensuring(Effect.sync(() => {
+        release()
+        if (buffer !== undefined) writeTrace(dir, buffer.slices, cfg)
+      })))
     if (tty) process.stdout.write("\n")
     if (summary.halted) {
       console.log(`interrupted at a checkpoint; continue with: pmdsim run --resume --out ${dir}`)
@@ -91,7 +102,7 @@ const withSpeedFlags = (cfg: RunConfig, workers: Option.Option<number>, threads:
   ...(Option.isSome(threads) ? { threads: threads.value } : {})
 })
 
-export const resumeRun = (dir: string, speed: { workers: Option.Option<number>; threads: Option.Option<number> }) =>
+export const resumeRun = (dir: string, speed: { workers: Option.Option<number>; threads: Option.Option<number> }, trace = false) =>
   withRunLock(dir, "run --resume", Effect.gen(function*() {
     const cfg = withSpeedFlags(readBoundConfig(dir), speed.workers, speed.threads)
     if (existsSync(join(dir, FILES.summary))) {
@@ -102,7 +113,7 @@ export const resumeRun = (dir: string, speed: { workers: Option.Option<number>; 
       console.log(`${dir}: the run is already complete (summary.json); nothing to resume`)
       return EXIT.ok
     }
-    return yield* trainInto(cfg, dir, true)
+    return yield* trainInto(cfg, dir, true, trace)
   }))
 
 export const runCommand = Command.make("run", {
@@ -114,6 +125,7 @@ export const runCommand = Command.make("run", {
   threads: Flag.Int("threads").pipe(Flag.optional, Flag.withDescription("wasm XNNPACK threads (speed only: results identical for every value)")),
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("continue the run in --out from its last checkpoint")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("replace the pmdsim run in --out (only the files a run writes are removed)")),
+  trace: Flag.Boolean("trace").pipe(Flag.withDefault(false), Flag.withDescription("write trace.json: what ran when, per actor (Chrome trace format; wall times, never hashed)")),
   out: Flag.String("out").pipe(Flag.withDescription("run directory"))
 }, (f) =>
   Effect.gen(function*() {
@@ -121,7 +133,7 @@ export const runCommand = Command.make("run", {
     if (f.resume) {
       refuseChangesOnResume(f)
       if (!existsSync(f.out)) throw new RunDirError({ dir: f.out, problem: "no such run directory: nothing to resume" })
-      process.exitCode = yield* resumeRun(f.out, f)
+      process.exitCode = yield* resumeRun(f.out, f, f.trace)
       return
     }
     const cfg = resolveConfig({
@@ -131,6 +143,6 @@ export const runCommand = Command.make("run", {
     makeDirDurable(f.out)
     process.exitCode = yield* withRunLock(f.out, "run", Effect.gen(function*() {
       prepareNewRun(f.out, f.force)
-      return yield* trainInto(cfg, f.out, false)
+      return yield* trainInto(cfg, f.out, false, f.trace)
     }))
   })).pipe(Command.withDescription("train one run (GRPO, SDPO, PMD or an ablation) into a run directory"))

@@ -2,7 +2,7 @@
  * Progress of a run: on a TTY one line redrawn in place; otherwise (CI, pipes, files) one plain line
  * per step and per evaluation.
  */
-import type { MetricsRow } from "../experiments/metrics.ts"
+import type { MetricsRow } from "../protocol/metrics.ts"
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`
 

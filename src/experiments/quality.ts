@@ -9,7 +9,7 @@ import type { Domain, ProblemBase } from "../domains/Domain.ts"
 import { type GroundTruth, reflectorQuality } from "../memory/quality.ts"
 import type { VersionedMemory } from "../memory/versioned.ts"
 import { usesMemory } from "../../actors/orchestrator/step.ts"
-import type { EvalRow } from "./metrics.ts"
+import type { EvalRow } from "../protocol/metrics.ts"
 
 const skillOf = (p: ProblemBase): ReadonlyArray<number> | null =>
   "skill" in p && Array.isArray((p as { skill?: unknown }).skill) ? (p as unknown as { skill: ReadonlyArray<number> }).skill : null

@@ -14,7 +14,7 @@ import { appendFileDurable, makeDirDurable, removeDurable, writeFileDurable } fr
 import { RunConfig } from "../config/RunConfig.ts"
 import { resultHash } from "../config/resolve.ts"
 import { parseMetricsFile } from "../report/load.ts"
-import type { MetricsRow } from "./metrics.ts"
+import type { MetricsRow } from "../protocol/metrics.ts"
 
 /** A run directory that is missing, damaged or not a run (exit 2). */
 export class RunDirError extends Schema.TaggedError<RunDirError>()("RunDirError", { dir: Schema.String, problem: Schema.String }) {

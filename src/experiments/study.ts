@@ -19,7 +19,7 @@ import { join } from "node:path"
 import { writeFileDurable } from "../core/durableFile.ts"
 import { parseMetricsFile, STUDY_SUMMARY_FILE, STUDY_SUMMARY_FORMAT, type StudyClaimResult, type StudySummary, type Verdict } from "../report/load.ts"
 import { formatPoints, matchesSetting, PAIRED_METRICS, pairedDifference, type PairedSummary, runMetrics, type SeedMetrics, seedMetrics, settingName } from "../report/paired.ts"
-import type { EvalRow } from "./metrics.ts"
+import type { EvalRow } from "../protocol/metrics.ts"
 import { FILES } from "./runDir.ts"
 import { type PlannedRun, planSweep, SweepSpec } from "./sweep.ts"
 

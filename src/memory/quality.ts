@@ -20,6 +20,9 @@
 import type { ExperienceItem } from "./experience/experience.ts"
 import { containsGram } from "./insight/ngrams.ts"
 import type { MemoryState } from "./state.ts"
+import type { ReflectorQuality } from "../protocol/metrics.ts"
+
+export type { ReflectorQuality }
 
 /** What the domain knows of a training problem. `skill` is null where the domain has no such notion. */
 export interface GroundTruth {
@@ -27,17 +30,6 @@ export interface GroundTruth {
   readonly skill: ReadonlyArray<number> | null
 }
 
-export interface ReflectorQuality {
-  readonly strategies: number
-  readonly strategyNamesSeparator: number | null
-  readonly strategyNamesSkill: number | null
-  readonly lessons: number
-  readonly lessonAvoidsOwnSkill: number | null
-  readonly skillBehaviors: number
-  readonly skillBehaviorNamesClusterSkill: number | null
-  readonly avoidBehaviors: number
-  readonly avoidBehaviorNamesClusterSkill: number | null
-}
 
 /** Whether `needle` (non-empty) occurs contiguously in `hay`. */
 export const containsRun = (hay: ReadonlyArray<number>, needle: ReadonlyArray<number>): boolean => needle.length > 0 && containsGram(hay, needle)

@@ -3,7 +3,7 @@
  * memory-free accuracy), test-time scaling at the final evaluation, accuracy against each numeric knob a
  * sweep varies (staleness: memory lag, rollout lag, ...), and time per stage.
  */
-import type { AccuracyAtK, RunData } from "../experiments/metrics.ts"
+import type { AccuracyAtK, RunData } from "../protocol/metrics.ts"
 import { protocolName, type CurveContext } from "./curves.ts"
 import { barSeries, colorAt, linePlot, summaryLinePlot, type BarPlot, type PlotSpec } from "./plots.ts"
 import { evalRowsOf, PROTOCOLS, type Protocol, type SettingResult } from "./results.ts"

@@ -7,7 +7,7 @@
  * protocol). Numbers are written in JavaScript's shortest round-trip form, an absent value (a knob a
  * run does not set, memoryAugmented = null) as an empty field. Quoting and line endings follow RFC 4180.
  */
-import type { AccuracyAtK, EvalRow, RunData, TrainRow } from "../experiments/metrics.ts"
+import type { AccuracyAtK, EvalRow, RunData, TrainRow } from "../protocol/metrics.ts"
 import { compareStrings } from "./stats.ts"
 
 type Cell = string | number | boolean | null | undefined

@@ -4,7 +4,7 @@
  * 95% interval. A figure with no data (no memory-augmented evaluation, no rollout lag) is left out, with
  * a note saying so.
  */
-import type { RunData, TrainRow } from "../experiments/metrics.ts"
+import type { RunData, TrainRow } from "../protocol/metrics.ts"
 import { linePlot, type PlotSpec, type Section } from "./plots.ts"
 import { evalRowsOf, PROTOCOLS, trainRowsOf, type Protocol } from "./results.ts"
 import type { Group } from "./stats.ts"

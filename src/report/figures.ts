@@ -2,7 +2,7 @@
  * All the report's figures, as sections of plot specs, from the runs (sorted by name first, so that the
  * order runs were given in never changes a number or a byte).
  */
-import type { RunData } from "../experiments/metrics.ts"
+import type { RunData } from "../protocol/metrics.ts"
 import { ablationBars, headroomCurves, knobSweeps, numericSweepKnobs, scalingBars, stageBars } from "./bars.ts"
 import { learningCurves, memoryGrowth, observedStaleness, type CurveContext } from "./curves.ts"
 import { colorAt, type Section } from "./plots.ts"

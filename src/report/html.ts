@@ -12,7 +12,7 @@
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
-import type { RunData } from "../experiments/metrics.ts"
+import type { RunData } from "../protocol/metrics.ts"
 import { CLIENT_SCRIPT } from "./client.ts"
 import { buildFigures } from "./figures.ts"
 import { type BootstrapOptions, formatNeeded, formatPoints, PAIRED_METRICS, pairAgainstBaseline, seedMetricsOfRuns } from "./paired.ts"

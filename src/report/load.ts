@@ -17,7 +17,7 @@
 import { readFileSync } from "node:fs"
 import { readdir, readFile, stat } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
-import type { EvalRow, MetricsRow, RunData } from "../experiments/metrics.ts"
+import type { EvalRow, MetricsRow, RunData } from "../protocol/metrics.ts"
 import { EvalNoiseFileError, MetricsLineError, RunConfigError, RunDirError, StudySummaryFileError } from "./errors.ts"
 
 export { StudySummaryFileError } from "./errors.ts"

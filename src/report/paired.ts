@@ -23,7 +23,7 @@
  * every knob, knobs sorted by name); a baseline name may leave knobs out ("pmd" names the first pmd
  * setting in order).
  */
-import type { EvalRow, RunData } from "../experiments/metrics.ts"
+import type { EvalRow, RunData } from "../protocol/metrics.ts"
 import { Rng } from "../core/Rng.ts"
 import { compareStrings, meanCI, type Summary, tCritical95 } from "./stats.ts"
 

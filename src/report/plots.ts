@@ -5,7 +5,7 @@
  *
  * Accuracy-like values stay fractions in [0, 1]; `percent` tells the page to label the axis in percent.
  */
-import type { RunData } from "../experiments/metrics.ts"
+import type { RunData } from "../protocol/metrics.ts"
 import { curveOverSeeds, type Group, type Summary } from "./stats.ts"
 
 export interface LinePoint {

@@ -6,7 +6,7 @@
  * likely best-checkpoint values, algorithms.md §1(d), so both are shown). Means and intervals are over
  * the runs (seeds) of a setting.
  */
-import type { AccuracyAtK, EvalRow, RunData, TrainRow } from "../experiments/metrics.ts"
+import type { AccuracyAtK, EvalRow, RunData, TrainRow } from "../protocol/metrics.ts"
 import { compareStrings, groupBySetting, meanCI, type Summary } from "./stats.ts"
 
 export const PROTOCOLS = ["internalization", "transfer"] as const

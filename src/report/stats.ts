@@ -11,7 +11,7 @@
  * report is a pure function of the run data.
  */
 import { EmptySampleError } from "./errors.ts"
-import type { RunData } from "../experiments/metrics.ts"
+import type { RunData } from "../protocol/metrics.ts"
 
 /** Two-sided 95% critical values t(0.975, df) for df = 1..30, then 40, 60, 120. */
 const T_TABLE: ReadonlyArray<readonly [number, number]> = [

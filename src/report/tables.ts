@@ -3,7 +3,7 @@
  * interval over seeds), time per stage and throughput, and the list of runs. Rendered on the server side
  * so that they read without JavaScript and copy cleanly into a document.
  */
-import type { RunData } from "../experiments/metrics.ts"
+import type { RunData } from "../protocol/metrics.ts"
 import { PROTOCOLS, trainRowsOf, evalRowsOf, type SettingResult } from "./results.ts"
 import { compareStrings, knobsLabel, type Summary } from "./stats.ts"
 

@@ -11,8 +11,8 @@
  * producer (actors/orchestrator/step.ts, actors/orchestrator/evaluate.ts, src/experiments/run.ts)
  * bounds it. A flipped byte that stays inside every range (0.25 read as 0.75) cannot be caught here.
  */
-import type { ReflectorQuality } from "../memory/quality.ts"
-import type { AccuracyAtK, EvalRow, MetricsRow, TrainRow } from "../experiments/metrics.ts"
+import type { ReflectorQuality } from "../protocol/metrics.ts"
+import type { AccuracyAtK, EvalRow, MetricsRow, TrainRow } from "../protocol/metrics.ts"
 
 /** Thrown inside this module only; load.ts turns it into a MetricsLineError with the file and line. */
 export class RowShapeError extends Error {

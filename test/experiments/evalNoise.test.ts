@@ -15,7 +15,7 @@ import { resolveConfig, resultFieldDiff, resultHash, validateConfig } from "../.
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { evaluateCheckpoint } from "../../src/experiments/evalNoise.ts"
 import { readRunConfig } from "../../src/experiments/resume.ts"
-import type { EvalRow, MetricsRow } from "../../src/experiments/metrics.ts"
+import type { EvalRow, MetricsRow } from "../../src/protocol/metrics.ts"
 import { readEvalNoise } from "../../src/report/load.ts"
 import { cli, tmp } from "./cliHelpers.ts"
 import { train } from "./helpers.ts"

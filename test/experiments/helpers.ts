@@ -5,7 +5,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { resolveConfig } from "../../src/config/resolve.ts"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
-import type { MetricsRow, TrainRow } from "../../src/experiments/metrics.ts"
+import type { MetricsRow, TrainRow } from "../../src/protocol/metrics.ts"
 import { runTraining, type RunOptions } from "../../src/experiments/run.ts"
 import { prepareNewRun } from "../../src/experiments/runDir.ts"
 

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import type { MetricsRow } from "../../src/experiments/metrics.ts"
+import type { MetricsRow } from "../../src/protocol/metrics.ts"
 import type { Summary } from "../../src/experiments/run.ts"
 import { readSummary, SummaryFileError } from "../../src/experiments/summaryFile.ts"
 import { parseMetricsFile } from "../../src/report/load.ts"

@@ -3,7 +3,7 @@ import { EmptySampleError } from "../../src/report/errors.ts"
 import {
   compareKnobValues, curveOverSeeds, groupBy, groupByMethod, groupBySetting, meanCI, settingLabel, tCritical95
 } from "../../src/report/stats.ts"
-import type { RunData } from "../../src/experiments/metrics.ts"
+import type { RunData } from "../../src/protocol/metrics.ts"
 
 const run = (name: string, method: string, seed: number, knobs: RunData["knobs"] = {}): RunData => ({ name, method, seed, knobs, rows: [] })
 

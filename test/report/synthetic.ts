@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import type { EvalRow, MetricsRow, RunData, TrainRow } from "../../src/experiments/metrics.ts"
+import type { EvalRow, MetricsRow, RunData, TrainRow } from "../../src/protocol/metrics.ts"
 
 /** A deterministic uniform in [0, 1) from integers (a 32-bit mix; stable across runtimes). */
 export const noise = (...xs: ReadonlyArray<number>): number => {

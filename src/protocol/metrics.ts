@@ -1,12 +1,11 @@
 /**
- * The records a run writes to metrics.jsonl, one JSON object a line, and what the report reads back.
+ * The records a run writes to metrics.jsonl, one JSON object a line, and what the report reads back:
+ * data shared by the evaluating actor, the run loop and the report, so it lives with the protocol.
  *
  * `train` rows come every step; `eval` rows every `evalEvery` steps, one per protocol
  * (internalization: the training problems under all their tests; transfer: held-out problems of
  * the same clusters). Accuracy figures are fractions in [0, 1].
  */
-
-import type { ReflectorQuality } from "../memory/quality.ts"
 
 /** Accuracy figures of k samples per problem. */
 export interface AccuracyAtK {
@@ -55,6 +54,22 @@ export interface TrainRow {
   readonly stageMs: Readonly<Record<string, number>>
   /** teacher diagnostics (actors/teacher/diagnostics.ts: context kinds, lift); informational, never hashed */
   readonly diagnostics?: Readonly<Record<string, number | null>>
+}
+
+/**
+ * What the reflector and consolidator wrote, judged against the domain's ground truth (counts, and
+ * fractions with null where nothing was judged); computed by src/memory/quality.ts.
+ */
+export interface ReflectorQuality {
+  readonly strategies: number
+  readonly strategyNamesSeparator: number | null
+  readonly strategyNamesSkill: number | null
+  readonly lessons: number
+  readonly lessonAvoidsOwnSkill: number | null
+  readonly skillBehaviors: number
+  readonly skillBehaviorNamesClusterSkill: number | null
+  readonly avoidBehaviors: number
+  readonly avoidBehaviorNamesClusterSkill: number | null
 }
 
 export interface EvalRow {

@@ -19,6 +19,7 @@ import type { TeachItem } from "../teacher/contexts.ts"
 import { teacherDiagnostics } from "../teacher/diagnostics.ts"
 import type { VerifyResult } from "../verifier/protocol.ts"
 import { batchAt } from "./batches.ts"
+import { replayRows } from "./replay.ts"
 import type { MemoryRead, Ports } from "./ports.ts"
 
 export type Outcome = MempOutcome & { readonly behaviorId?: string }
@@ -173,6 +174,14 @@ export const runStep = (
         group: ids.indexOf(r.problemId), teacherLogp: taught?.teacherLogp[i] ?? null
       })
     })
+    // memory.replaySolutions: a stored success joins the group of a problem this step did not solve (replay.ts)
+    const replay = cfg.memory.replaySolutions === true && memory !== null
+      ? replayRows(ids.map((id, g) => ({
+        problemId: id, group: g, prompt: prompts.get(id)!, solvedNow: rollouts.some((r) => r.problemId === id && solved(r.id)),
+        successes: memory!.viewOf(id, Rng.root(cfg.seed).fork("replay", t, id)).view.experience?.successes ?? []
+      })))
+      : []
+    for (const { replayOf: _, ...row } of replay) rows.push(row)
     let upd = { loss: 0, gradNorm: 0, policyVersion: state.policyVersion }
     if (trainsPolicy(cfg, t) && rows.length > 0) {
       upd = yield* timed("update", stageMs, ports.update({ rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0 }))
@@ -209,7 +218,7 @@ export const runStep = (
         verifyFailed: results.filter((v) => v._tag === "VerifyFailed").length
       },
       stageMs,
-      ...(diagnostics === undefined ? {} : { diagnostics }),
+      ...(diagnostics === undefined ? {} : { diagnostics: cfg.memory.replaySolutions === true ? { ...diagnostics, replayRows: replay.length } : diagnostics }),
       digests: {
         policy: hashValue(rollouts.map((r) => [r.id, r.response, r.oldLogp, r.policyVersion])),
         verifier: hashValue(results),

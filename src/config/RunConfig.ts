@@ -99,7 +99,13 @@ export const RunConfig = Schema.Struct({
     mempBuild: Schema.Literals(["trajectory", "script", "proceduralization"]),
     contextTokensMax: PosInt,
     /** when an avoid behavior is contradicted (absent = "majority"; see src/memory/behavior/abstract.ts) */
-    avoidContradiction: Schema.optionalKey(Schema.Literals(["majority", "any-strategy"]))
+    avoidContradiction: Schema.optionalKey(Schema.Literals(["majority", "any-strategy"])),
+    /**
+     * solution replay (actors/orchestrator/replay.ts): a problem no rollout solved this step gets its best
+     * stored success as one more row of its GRPO group (off-policy guidance from the model's own past);
+     * absent = false. Not with async.staleness > 0 (replay rows take no importance ratio).
+     */
+    replaySolutions: Schema.optionalKey(Schema.Boolean)
   }),
   cppo: Schema.Struct({ enabled: Schema.Boolean, k: NonNeg, ub: NonNeg, lb: NonNeg, retentionBeta: NonNeg }),
   async: Schema.Struct({

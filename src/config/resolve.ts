@@ -39,7 +39,7 @@ export const parseSet = (assignment: string): { path: ReadonlyArray<string>; val
 }
 
 /** Optional config fields a preset may leave out (absent has a meaning): `--set` may still name them. */
-const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "sdpo.teacherNeedsSolution"])
+const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "memory.replaySolutions", "sdpo.teacherNeedsSolution"])
 
 const setPath = (obj: unknown, path: ReadonlyArray<string>, value: Json, full: string): unknown => {
   if (path.length === 0) return value
@@ -57,11 +57,16 @@ const decode = Schema.decodeUnknownSync(RunConfig, { onExcessProperty: "error", 
 
 /** Validates a whole config object; the message names every bad field. */
 export const validateConfig = (candidate: unknown, origin: string): RunConfig => {
+  let cfg: RunConfig
   try {
-    return decode(candidate)
+    cfg = decode(candidate)
   } catch (e) {
     throw new ConfigError({ message: `invalid config (${origin}):\n${(e as Error).message}` })
   }
+  if (cfg.memory.replaySolutions === true && cfg.async.staleness > 0) {
+    throw new ConfigError({ message: `invalid config (${origin}): memory.replaySolutions needs async.staleness 0 (replay rows take no importance ratio), got async.staleness ${cfg.async.staleness}` })
+  }
+  return cfg
 }
 
 export interface ResolveInput {

@@ -7,17 +7,21 @@
  * `embedSequences` wrapped as `(tokens) => Float32Array`, to use hidden states instead) and are cached
  * by problem id: a problem's embedding never changes within a run. The retrieval index is rebuilt
  * only when the bank changes. Both caches are derived data and are left out of the journaled state.
+ * What consolidation does is a plug-in (src/plugins; default: the built-in PMD consolidator).
  */
 import { Effect, Schema } from "effect"
 import { compareStrings } from "../../src/core/Order.ts"
 import { type BehaviorBank, emptyBank } from "../../src/memory/behavior/behavior.ts"
-import { consolidate, type ConsolidateConfig, defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
+import { type ConsolidateConfig, defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
 import { recordUses } from "../../src/memory/behavior/usage.ts"
 import { type Embedder, makeHashEmbedder } from "../../src/memory/embed/hashEmbed.ts"
 import type { ProblemInsights } from "../../src/memory/insight/insights.ts"
 import { type BehaviorIndex, behaviorIndex, type Retrieved, retrieveBehaviors } from "../../src/memory/retrieval/retrieve.ts"
 import { defaultIndexConfig, type IndexConfig } from "../../src/memory/retrieval/vectorIndex.ts"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
+import { consolidateWith } from "../../src/plugins/apply.ts"
+import { pmdConsolidator } from "../../src/plugins/builtins.ts"
+import type { ConsolidatorPlugin } from "../../src/plugins/types.ts"
 import { ConsolidatorIn } from "./protocol.ts"
 
 export class ConsolidatorInputError extends Schema.TaggedError<ConsolidatorInputError>()("ConsolidatorInputError", { problem: Schema.String }) {}
@@ -44,6 +48,8 @@ export interface ConsolidatorOptions {
   readonly config?: ConsolidateConfig
   readonly index?: IndexConfig
   readonly initial?: BehaviorBank
+  /** The consolidator plug-in (default: the built-in "pmd"). */
+  readonly plugin?: ConsolidatorPlugin
 }
 
 export const consolidatorBehavior = (
@@ -52,6 +58,7 @@ export const consolidatorBehavior = (
   const embedProblem = opts.embedProblem ?? makeHashEmbedder()
   const embedContent = opts.embedContent ?? makeHashEmbedder()
   const config = opts.config ?? defaultConsolidateConfig
+  const plugin = opts.plugin ?? pmdConsolidator
   const vecsOf = (state: ConsolidatorState, problems: ReadonlyArray<{ id: string; tokens: ReadonlyArray<number> }>) => {
     const vecs = new Map(state.vecs)
     const out = problems.map((p) => {
@@ -72,15 +79,15 @@ export const consolidatorBehavior = (
           switch (msg._tag) {
             case "Consolidate": {
               const { vecs, out } = vecsOf(state, msg.problems)
-              const r = consolidate({
+              const r = consolidateWith(plugin, {
                 problems: out, insights: msg.insights as ReadonlyArray<ProblemInsights>, bank: state.bank,
                 ctx: { step: msg.step, policyVersion: msg.policyVersion }
-              }, embedContent, config)
+              }, { embed: embedContent, config })
               const count = (op: string) => r.edits.filter((e) => e.op === op).length
-              const bank = r.edits.length === 0 ? state.bank : r.bank
+              const bank = r.bank
               return [{ bank, vecs, index: bank === state.bank ? state.index : undefined }, {
                 _tag: "Consolidated", created: count("new"), updated: count("update"), removed: count("remove"),
-                size: bank.behaviors.length, clusters: r.clustering.clusters.length
+                size: bank.behaviors.length, clusters: r.clusters
               }]
             }
             case "Retrieve": {

@@ -10,6 +10,9 @@
  * comes from that one pinned version, never from the live memory. The Memp store is versioned with the
  * rest (src/memory/versioned.ts); writers (updates, the build policy) read and write the newest memory.
  * A frozen keeper ignores writes.
+ *
+ * The reflector, consolidator, retriever and Memp update policy are plug-ins (src/plugins), resolved from
+ * the config by the caller (src/experiments/setup.ts); the built-ins are the default.
  */
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { Rng } from "../../src/core/Rng.ts"
@@ -18,10 +21,14 @@ import type { Behavior, BehaviorBank } from "../../src/memory/behavior/behavior.
 import { recordUses } from "../../src/memory/behavior/usage.ts"
 import type { Embedder } from "../../src/memory/embed/hashEmbed.ts"
 import { defaultInsightConfig, type InsightConfig, type ProblemInsights } from "../../src/memory/insight/insights.ts"
-import { emptyMemp, type MempStore, mempRetrieve, mempUpdate, type MempOutcome } from "../../src/memory/memp/memp.ts"
-import { consolidateMemory, recordRollouts, reflectProblems, type RolloutGroup } from "../../src/memory/pipeline.ts"
+import { defaultReflectConfig } from "../../src/memory/insight/reflect.ts"
+import { emptyMemp, type MempStore, mempRetrieve, type MempOutcome } from "../../src/memory/memp/memp.ts"
+import { recordRollouts, type RolloutGroup } from "../../src/memory/pipeline.ts"
 import type { MemoryView } from "../../src/memory/retrieval/compose.ts"
-import { behaviorIndex, type BehaviorIndex, retrieveBehaviors } from "../../src/memory/retrieval/retrieve.ts"
+import { behaviorIndex, type BehaviorIndex } from "../../src/memory/retrieval/retrieve.ts"
+import { consolidateWith, PluginContractError, reflectWith } from "../../src/plugins/apply.ts"
+import { builtinMemoryPluginsFor } from "../../src/plugins/builtins.ts"
+import type { MemoryPlugins, ReflectEnv } from "../../src/plugins/types.ts"
 import { emptyMemory, type MemoryState } from "../../src/memory/state.ts"
 import type { WriteContext } from "../../src/memory/types.ts"
 import type { Version } from "../../src/memory/store/Versions.ts"
@@ -51,15 +58,22 @@ export class MemoryKeeper {
   private readonly problems: ReadonlyArray<{ id: string; vec: Float32Array; query: ReadonlyArray<number> }>
   private readonly queryOf: Map<string, { vec: Float32Array; query: ReadonlyArray<number> }>
   private readonly views = new Map<string, PinnedView>()
+  /** The memory plug-ins of this run (src/plugins). */
+  readonly plugins: MemoryPlugins
 
   /**
    * `problems` are clustered into behaviors (the training split); `queries` can also retrieve them
    * (e.g. held-out problems at evaluation).
    */
-  constructor(cfg: RunConfig, embed: Embedder, problems: ReadonlyArray<ProblemKey>, queries: ReadonlyArray<ProblemKey> = [], vm: VersionedMemory = new VersionedMemory()) {
+  constructor(
+    cfg: RunConfig, embed: Embedder, problems: ReadonlyArray<ProblemKey>, queries: ReadonlyArray<ProblemKey> = [], vm: VersionedMemory = new VersionedMemory(),
+    plugins: MemoryPlugins = builtinMemoryPluginsFor(cfg.memory.update)
+  ) {
     this.cfg = cfg
     this.vm = vm
     this.embed = embed
+    this.plugins = plugins
+    if (cfg.memory.update !== "pmd" && plugins.memp === undefined) throw new Error(`memory.update=${cfg.memory.update}: no Memp update policy given to the keeper`)
     this.problems = problems.map((p) => ({ id: p.id, vec: embed(p.query), query: p.query }))
     this.queryOf = new Map(this.problems.map((p) => [p.id, { vec: p.vec, query: p.query }]))
     for (const q of queries) if (!this.queryOf.has(q.id)) this.queryOf.set(q.id, { vec: embed(q.query), query: q.query })
@@ -101,11 +115,14 @@ export class MemoryKeeper {
     if (this.frozen) return []
     const out = [this.recordExperience(groups, ctx)]
     if (this.reflects) {
-      const ins = reflectProblems(this.vm.state, groups.map((g) => g.problemId), this.embed, ctx, { insight: this.insightConfig })
-      out.push(this.applyInsights(ins.updates.filter((u) => u.added.length + u.merged.length > 0).map((u) => u.next), ctx))
+      const s = this.vm.state
+      const experiences = [...new Set(groups.map((g) => g.problemId))].flatMap((id) => s.experience.get(id) ?? [])
+      out.push(this.applyInsights(reflectWith(this.plugins.reflector, s.insights, experiences, ctx, this.reflectEnv).changed, ctx))
     }
     if (this.consolidates && consolidate) {
-      out.push(this.applyBank(consolidateMemory(this.vm.state, this.problems, this.embed, ctx, this.consolidateConfig).state.bank, ctx))
+      const s = this.vm.state
+      const input = { problems: this.problems, insights: [...s.insights.values()], bank: s.bank, ctx }
+      out.push(this.applyBank(consolidateWith(this.plugins.consolidator, input, { embed: this.embed, config: this.consolidateConfig }).bank, ctx))
     }
     return out
   }
@@ -141,6 +158,10 @@ export class MemoryKeeper {
   get insightConfig(): InsightConfig {
     return { ...defaultInsightConfig, maxPerKind: this.cfg.memory.insightsMax }
   }
+  /** What the reflector plug-in is given besides the experience. */
+  get reflectEnv(): ReflectEnv {
+    return { embed: this.embed, insight: this.insightConfig, reflect: defaultReflectConfig }
+  }
   get consolidateConfig(): ConsolidateConfig {
     return {
       ...defaultConsolidateConfig, capacity: this.cfg.memory.bankCapacity,
@@ -158,7 +179,7 @@ export class MemoryKeeper {
     const m = this.cfg.memory
     if (m.update !== "pmd") {
       // staged: written with the step's experience commit, which follows (MemoryKeeper header)
-      this.vm.stageMemp(mempUpdate(this.vm.memp, outcomes.map((o) => ({ ...o, response: this.mempProcedure(o.problemId, o.response) })), m.update, this.embed).store)
+      this.vm.stageMemp(this.plugins.memp!.update(this.vm.memp, outcomes.map((o) => ({ ...o, response: this.mempProcedure(o.problemId, o.response) })), this.embed).store)
       return []
     }
     const uses = this.behaviorUses(outcomes)
@@ -211,10 +232,16 @@ export class MemoryKeeper {
       return { view: { ...base, behaviors }, ...(items[0] ? { topBehavior: items[0].id } : {}) }
     }
     if (v.index === null || v.state.bank.behaviors.length === 0) return { view: base }
-    const hits = m.retrieval === "random"
-      ? retrievalRng.shuffle(v.state.bank.behaviors).slice(0, m.behaviorTopK).map((behavior) => ({ behavior, score: 0 }))
-      : retrieveBehaviors(v.index, q.vec, m.behaviorTopK)
-    return { view: { ...base, behaviors: hits.map((h) => h.behavior) }, ...(hits[0] ? { topBehavior: hits[0].behavior.id } : {}) }
+    const index = v.index
+    const retriever = this.plugins.retriever
+    const behaviors = retriever.retrieve(v.state.bank, { problemId, tokens: q.query, vec: q.vec }, { k: m.behaviorTopK, mode: m.retrieval, rng: retrievalRng, index: () => index })
+    // the teacher must see the version it pinned, and no more than K behaviors of it
+    const ids = new Set(v.state.bank.behaviors.map((b) => b.id))
+    if (behaviors.length > m.behaviorTopK || behaviors.some((b) => !ids.has(b.id))) {
+      throw new PluginContractError("retrieval returns at most K items of the pinned version",
+        `retriever '${retriever.name}' returned ${behaviors.length} behaviors for ${problemId} (K = ${m.behaviorTopK}), not all of the pinned version ${version}`)
+    }
+    return { view: { ...base, behaviors: [...behaviors] }, ...(behaviors[0] ? { topBehavior: behaviors[0].id } : {}) }
   }
 
   sizes(): MemorySizes {

@@ -35,9 +35,10 @@ export const actorPorts = (parts: PipelineParts): Effect.Effect<Ports, Duplicate
     const policy = yield* ActorSystem.spawn(policyBehavior(parts.model))
     // the reflector and consolidator start from the keeper's insights and bank (a resumed run's too)
     const k = parts.keeper
-    const reflector = yield* ActorSystem.spawn(reflectorBehavior({ embed: k.embedder, insight: k.insightConfig, initial: k.vm.state.insights }))
+    // ... with the run's plug-ins (src/plugins), resolved from its config into the keeper
+    const reflector = yield* ActorSystem.spawn(reflectorBehavior({ embed: k.embedder, insight: k.insightConfig, initial: k.vm.state.insights, plugin: k.plugins.reflector }))
     const consolidator = yield* ActorSystem.spawn(consolidatorBehavior({
-      embedProblem: k.embedder, embedContent: k.embedder, config: k.consolidateConfig, initial: k.vm.state.bank
+      embedProblem: k.embedder, embedContent: k.embedder, config: k.consolidateConfig, initial: k.vm.state.bank, plugin: k.plugins.consolidator
     }))
     const memory = yield* ActorSystem.spawn(memoryBehavior(parts.keeper, parts.freshKeeper, { reflector, consolidator }))
     const score = (contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>) =>

@@ -67,6 +67,8 @@ export interface TeachReply {
   readonly memorySeq: number
   /** per item: what its context rests on (diagnostics only, never hashed) */
   readonly kinds: ReadonlyArray<ContextKind>
+  /** per item: ids of the memory items its context rendered, read from `memorySeq` (lineage only, never hashed; absent: not recorded) */
+  readonly refs?: ReadonlyArray<ReadonlyArray<string>>
 }
 
 export interface UpdateRequest {

@@ -15,7 +15,7 @@ import type { Domain, ProblemBase } from "../../src/domains/Domain.ts"
 import type { MempOutcome } from "../../src/memory/memp/memp.ts"
 import type { RolloutGroup } from "../../src/memory/pipeline.ts"
 import type { UpdateRow } from "../policy/batch.ts"
-import type { TeachItem } from "../teacher/contexts.ts"
+import type { ContextKind, TeachItem } from "../teacher/contexts.ts"
 import { teacherDiagnostics } from "../teacher/diagnostics.ts"
 import type { VerifyResult } from "../verifier/protocol.ts"
 import { batchAt } from "./batches.ts"
@@ -54,6 +54,28 @@ export interface StepResult {
   readonly diagnostics?: Record<string, number | null>
   /** digests of what each actor produced this step (journal "message" entries) */
   readonly digests: Readonly<Record<string, string>>
+  /** what each rollout's teacher context held (the run's lineage.jsonl; never hashed) */
+  readonly lineage: StepLineage
+}
+
+/** One rollout of the step, with what its teacher context held (lineage). */
+export interface RolloutLineage {
+  readonly id: string
+  readonly problemId: string
+  readonly reward: number
+  /** the verifier's verdict (train protocol): the student's own, memory-free success */
+  readonly solved: boolean
+  readonly policyVersion: number
+  /** what the teacher context rested on; null when no teacher ran this step (GRPO, a frozen policy) */
+  readonly kind: ContextKind | null
+  /** ids of the memory items in the context, all read from `StepLineage.read` */
+  readonly refs: ReadonlyArray<string>
+}
+
+/** The step's lineage: the memory version the teacher read (null without memory) and every rollout. */
+export interface StepLineage {
+  readonly read: { readonly seq: number; readonly id: string } | null
+  readonly rollouts: ReadonlyArray<RolloutLineage>
 }
 
 export const usesMemory = (cfg: RunConfig): boolean => cfg.method !== "grpo" && cfg.method !== "sdpo"
@@ -225,6 +247,13 @@ export const runStep = (
         memory: hashValue([memory?.id ?? null, newestSeq]),
         teacher: hashValue(taught === null ? null : taught.teacherLogp),
         update: hashValue([upd.loss, upd.gradNorm, upd.policyVersion])
+      },
+      lineage: {
+        read: memory === null ? null : { seq: memory.seq, id: memory.id },
+        rollouts: rollouts.map((r, i) => ({
+          id: r.id, problemId: r.problemId, reward: reward(r.id), solved: solved(r.id), policyVersion: r.policyVersion,
+          kind: taught === null ? null : taught.kinds[i]!, refs: taught?.refs?.[i] ?? []
+        }))
       }
     }
   })

@@ -6,15 +6,19 @@
  * state committed only when the handler succeeds, so a crash mid-reflection re-delivers the message
  * against the last committed insights (reflection is deterministic, so the retry gives the same result).
  * Problems in a message are processed in id order, whatever order the sender listed them in.
- * Bad records fail the ask with ReflectorInputError (typed), never a silent skip.
+ * Bad records fail the ask with ReflectorInputError (typed), never a silent skip. What reflection does is
+ * a plug-in (src/plugins; default: the built-in contrastive reflection and novelty gate).
  */
 import { Effect, Schema } from "effect"
 import { compareStrings } from "../../src/core/Order.ts"
 import type { Embedder } from "../../src/memory/embed/hashEmbed.ts"
 import { makeHashEmbedder } from "../../src/memory/embed/hashEmbed.ts"
 import type { ProblemExperience } from "../../src/memory/experience/experience.ts"
-import { defaultInsightConfig, emptyInsights, type InsightConfig, type ProblemInsights, updateInsights } from "../../src/memory/insight/insights.ts"
-import { defaultReflectConfig, reflect, type ReflectConfig } from "../../src/memory/insight/reflect.ts"
+import { defaultInsightConfig, emptyInsights, type InsightConfig, type ProblemInsights } from "../../src/memory/insight/insights.ts"
+import { defaultReflectConfig, type ReflectConfig } from "../../src/memory/insight/reflect.ts"
+import { reflectWith } from "../../src/plugins/apply.ts"
+import { pmdReflector } from "../../src/plugins/builtins.ts"
+import type { ReflectorPlugin } from "../../src/plugins/types.ts"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
 import { ReflectorIn } from "./protocol.ts"
 
@@ -34,6 +38,8 @@ export interface ReflectorOptions {
   readonly reflect?: ReflectConfig
   readonly insight?: InsightConfig
   readonly initial?: ReadonlyMap<string, ProblemInsights>
+  /** The reflector plug-in (default: the built-in "pmd"). */
+  readonly plugin?: ReflectorPlugin
 }
 
 /** Pure step of the reflector (exported for tests and for in-process use without an actor). */
@@ -41,23 +47,11 @@ export const reflectStep = (
   state: ReflectorState, msg: Extract<ReflectorIn, { _tag: "Reflect" }>, embed: Embedder, opts: ReflectorOptions = {}
 ): [ReflectorState, ReflectorOut] => {
   const ctx = { step: msg.step, policyVersion: msg.policyVersion }
-  const exps = [...msg.experiences].sort((a, b) => compareStrings(a.problemId, b.problemId)) as Array<ProblemExperience>
+  const env = { embed, insight: opts.insight ?? defaultInsightConfig, reflect: opts.reflect ?? defaultReflectConfig }
+  const r = reflectWith(opts.plugin ?? pmdReflector, state.insights, msg.experiences as ReadonlyArray<ProblemExperience>, ctx, env)
   const next = new Map(state.insights)
-  const changed: Array<ProblemInsights> = []
-  let added = 0
-  let merged = 0
-  let dropped = 0
-  for (const exp of exps) {
-    const u = updateInsights(next.get(exp.problemId) ?? emptyInsights(exp.problemId), reflect(exp, ctx, opts.reflect ?? defaultReflectConfig), embed, opts.insight ?? defaultInsightConfig)
-    added += u.added.length
-    merged += u.merged.length
-    dropped += u.dropped
-    if (u.added.length + u.merged.length > 0) {
-      next.set(exp.problemId, u.next)
-      changed.push(u.next)
-    }
-  }
-  return [{ insights: next }, { _tag: "Reflected", changed, added, merged, dropped }]
+  for (const i of r.changed) next.set(i.problemId, i)
+  return [{ insights: next }, { _tag: "Reflected", changed: r.changed, added: r.added, merged: r.merged, dropped: r.dropped }]
 }
 
 export const reflectorBehavior = (opts: ReflectorOptions = {}): Behavior<ReflectorState, ReflectorIn, ReflectorOut, ReflectorInputError> => {

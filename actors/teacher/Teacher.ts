@@ -37,7 +37,10 @@ export const teach = (cfg: RunConfig, score: Scorer, req: TeachRequest): Effect.
     const scored = yield* score(withContext.map((i) => contexts[i]!.context!), withContext.map((i) => req.items[i]!.response))
     const teacherLogp: Array<Float32Array | null> = contexts.map(() => null)
     withContext.forEach((i, j) => { teacherLogp[i] = scored[j]! })
-    return { teacherLogp, topBehavior: req.items.map((it) => top.get(it.problemId)), memorySeq: req.memory?.seq ?? -1, kinds: contexts.map((c) => c.kind) }
+    return {
+      teacherLogp, topBehavior: req.items.map((it) => top.get(it.problemId)), memorySeq: req.memory?.seq ?? -1, kinds: contexts.map((c) => c.kind),
+      refs: contexts.map((c) => c.refs)
+    }
   })
 
 export const teacherBehavior = (cfg: RunConfig, score: Scorer): Behavior<number, TeacherIn, TeachReply> =>

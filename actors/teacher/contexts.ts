@@ -9,6 +9,10 @@
  * given. Our choice where the paper is silent: a rollout whose context has any block gets mask 1, so
  * persistent memory can teach even when no sibling succeeded (ARCHITECTURE.md §9.1); with
  * `teacherNeedsSolution` only contexts that show a solution (sibling or stored) do.
+ *
+ * Lineage: each context also names the memory items it rendered (`refs`, compose's `itemIds`: stored
+ * experience, insight and behavior ids); a masked context shows the teacher nothing, so its list is empty.
+ * Never hashed, never part of the tokens.
  */
 import { compose, type MemoryLevels, type MemoryView } from "../../src/memory/retrieval/compose.ts"
 
@@ -46,6 +50,8 @@ export interface TeacherContext {
   /** null = no extra context: the rollout is masked out of distillation */
   readonly context: ReadonlyArray<number> | null
   readonly kind: ContextKind
+  /** ids of the memory items in the context (empty when masked or without memory) */
+  readonly refs: ReadonlyArray<string>
 }
 
 /** Contexts for all items; `viewOf(problemId)` gives the memory view (ignored at levels "none"). */
@@ -71,10 +77,10 @@ export const teacherContexts = (
       ...(sibling === undefined ? {} : { solution: sibling.response }),
       ...(feedback === undefined ? {} : { feedback })
     })
-    if (opts.teacherNeedsSolution === true && !hasSolution) return { rolloutId: it.rolloutId, context: null, kind: "none" }
+    if (opts.teacherNeedsSolution === true && !hasSolution) return { rolloutId: it.rolloutId, context: null, kind: "none", refs: [] }
     const kind: ContextKind = c.blocks.length === 0
       ? "none"
       : sibling !== undefined ? "sibling" : hasSolution ? "stored" : feedback !== undefined && feedback.length > 0 ? "feedback" : "memory"
-    return { rolloutId: it.rolloutId, context: c.blocks.length === 0 ? null : c.tokens, kind }
+    return { rolloutId: it.rolloutId, context: c.blocks.length === 0 ? null : c.tokens, kind, refs: c.blocks.length === 0 ? [] : c.itemIds }
   })
 }

@@ -15,7 +15,8 @@ export interface Handle {
 
 export type Outcome = { readonly _tag: "reply"; readonly msg: unknown } | { readonly _tag: "crashed" }
 
-const WORKER_URL = new URL("./worker.ts", import.meta.url)
+// the worker module beside this one: worker.ts from the sources, worker.js from the compiled package (dist/)
+const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js", import.meta.url)
 export const decodeFromWorker = Schema.decodeUnknownResult(FromWorker)
 
 /** Starts a worker; fails with the reason (its error message) if it exits before it is ready. */

@@ -9,7 +9,8 @@ export const EXIT = { ok: 0, failure: 1, badInput: 2, refused: 3, diverged: 4, i
 const BAD_INPUT = new Set([
   "ConfigError", "CheckpointCorrupt", "BaseCheckpointError", "RunConfigError", "MetricsLineError", "JournalFileError",
   "SnapshotFileCorrupt", "DomainConfigError", "NumericInputError", "CheckpointError", "SweepConfigError", "RunDirError",
-  "SummaryFileError", "VersionNotFound", "EvalNoiseFileError", "StudyConfigError", "StudySummaryFileError"
+  "SummaryFileError", "VersionNotFound", "EvalNoiseFileError", "StudyConfigError", "StudySummaryFileError",
+  "LineageFileError", "LineageItemError"
 ])
 const REFUSED = new Set(["RunDirRefused", "RunLocked", "SweepChanged"])
 /** Write failures that are the machine's state, not the user's input: a full disk is retried after freeing space. */

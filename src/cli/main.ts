@@ -1,12 +1,13 @@
 /**
  * The `pmdsim` command line (Effect's CLI module). The only place allowed to read wall time and set
- * exit codes. Subcommands: run, sweep, study, replay, fork, report, eval-noise, start.
+ * exit codes. Subcommands: run, sweep, study, replay, fork, report, eval-noise, start, lineage.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
 import { NodeServices } from "@effect/platform-node"
 import { evalNoiseCommand } from "./commands/evalNoise.ts"
 import { forkCommand } from "./commands/fork.ts"
+import { lineageCommand } from "./commands/lineage.ts"
 import { replayCommand } from "./commands/replay.ts"
 import { reportCommand } from "./commands/report.ts"
 import { runCommand } from "./commands/run.ts"
@@ -27,7 +28,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const pmdsim = Command.make("pmdsim").pipe(
   Command.withDescription("Procedural Memory Distillation, simulated for real: train, sweep, replay, fork and report"),
-  Command.withSubcommands([runCommand, sweepCommand, studyCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand])
+  Command.withSubcommands([runCommand, sweepCommand, studyCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand, lineageCommand])
 )
 
 const program = Command.run(pmdsim, { version: "0.1.0" }).pipe(Effect.provide(Layer.mergeAll(NodeServices.layer)))

@@ -16,6 +16,11 @@ const NonNeg = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const Positive = Schema.Finite.check(Schema.isGreaterThan(0))
 
 export const Methods = ["grpo", "sdpo", "pmd", "pmd-transient", "frozen-policy", "frozen-memory"] as const
+
+/** A plug-in's registered name (src/plugins/registry.ts): a letter or digit, then letters, digits and . _ - / @ : */
+export const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/@:]*$/
+const PluginName = Schema.String.check(Schema.makeFilter((s: string) =>
+  PLUGIN_NAME.test(s) || `expected a plug-in name (a letter or digit, then letters, digits or . _ - / @ :), got ${JSON.stringify(s)}`))
 export type Method = (typeof Methods)[number]
 
 export const RunConfig = Schema.Struct({
@@ -93,8 +98,11 @@ export const RunConfig = Schema.Struct({
     /** frozen-memory method: memory is built by the frozen policy for this many steps, then frozen */
     frozenAfterSteps: NonNegInt,
     retrieval: Schema.Literals(["query", "avefact", "random"]),
-    /** behavior level: PMD's consolidator ("pmd"), or a Memp store with this update policy */
-    update: Schema.Literals(["pmd", "vanilla", "validation", "adjustment"]),
+    /**
+     * behavior level: PMD's consolidator ("pmd"), or a Memp store with this update policy: "vanilla",
+     * "validation", "adjustment" or a Memp policy plug-in registered under that name (src/plugins)
+     */
+    update: PluginName,
     /** Memp build policy: what an item stores (Trajectory, Script, Proceduralization) */
     mempBuild: Schema.Literals(["trajectory", "script", "proceduralization"]),
     contextTokensMax: PosInt,
@@ -105,7 +113,21 @@ export const RunConfig = Schema.Struct({
      * stored success as one more row of its GRPO group (off-policy guidance from the model's own past);
      * absent = false. Not with async.staleness > 0 (replay rows take no importance ratio).
      */
-    replaySolutions: Schema.optionalKey(Schema.Boolean)
+    replaySolutions: Schema.optionalKey(Schema.Boolean),
+    /**
+     * memory plug-ins by registered name (src/plugins; absent = "pmd", the built-in): the consolidator
+     * (behavior bank), the reflector (insights) and the retriever (behaviors shown to the teacher). The
+     * name is hashed with the config; the plug-in's code is not (README, "Use pmdsim as a library").
+     */
+    consolidator: Schema.optionalKey(PluginName),
+    reflector: Schema.optionalKey(PluginName),
+    retriever: Schema.optionalKey(PluginName),
+    /**
+     * memory transfer: "RUN_DIR@STEP" starts this run with the memory of run RUN_DIR at its checkpoint
+     * STEP (src/experiments/importMemory.ts); absent or "none" (a sweep knob cannot say "absent") = empty.
+     */
+    importFrom: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) =>
+      s === "none" || /^.+@\d+$/.test(s) || `memory.importFrom: expected "RUN_DIR@STEP" (a run directory, "@", a checkpoint step) or "none", got ${JSON.stringify(s)}`)))
   }),
   cppo: Schema.Struct({ enabled: Schema.Boolean, k: NonNeg, ub: NonNeg, lb: NonNeg, retentionBeta: NonNeg }),
   async: Schema.Struct({

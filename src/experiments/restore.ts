@@ -9,6 +9,7 @@ import type { RunConfig } from "../config/RunConfig.ts"
 import { resultHash } from "../config/resolve.ts"
 import { DiskStore, INDEX_FILE } from "../memory/store/disk.ts"
 import { readRunCheckpoint, type RunState } from "./checkpoint.ts"
+import { checkForkKeepsImport } from "./importMemory.ts"
 import { checkpointDir, FILES, hasMarker, readMarker, RunDirError } from "./runDir.ts"
 import type { RunParts } from "./setup.ts"
 import type { PolicyState } from "../../actors/policy/PolicyModel.ts"
@@ -23,7 +24,9 @@ export interface Restored {
 
 export const restoreCheckpoint = (dir: string, cfg: RunConfig, step: number): Restored => {
   const { policy, run } = readRunCheckpoint(dir, step)
-  const forkPoint = hasMarker(dir) ? readMarker(dir).forkedFrom?.step : undefined
+  const forkedFrom = hasMarker(dir) ? readMarker(dir).forkedFrom : undefined
+  const forkPoint = forkedFrom?.step
+  if (forkedFrom !== undefined && forkPoint === step) checkForkKeepsImport(forkedFrom.dir, cfg)
   if (forkPoint !== step && run.resultHash !== undefined && run.resultHash !== resultHash(cfg)) {
     throw new RunDirError({ dir: checkpointDir(dir, step), problem: "was written under another config (its result fields differ from config.json); change a run with pmdsim fork --set" })
   }

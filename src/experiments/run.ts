@@ -27,9 +27,13 @@ import { type LoopState, runStep, usesMemory } from "../../actors/orchestrator/s
 import type { EvalRow, MetricsRow, TrainRow } from "../protocol/metrics.ts"
 import { writeRunCheckpoint } from "./checkpoint.ts"
 import { applyCheckpoint, restoreCheckpoint } from "./restore.ts"
+import { checkImportUnchanged, commitImport, type ImportedMemory, readImportedMemory } from "./importMemory.ts"
+import { lineageWriter, truncateLineage } from "./lineage.ts"
+import { createdItems, memorySnapshot } from "./lineageCreated.ts"
 import { appendMetrics, checkpointSteps, FILES, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
 import { memoryQuality } from "./quality.ts"
 import { buildParts, modelConfig } from "./setup.ts"
+import { Plugins } from "../plugins/services.ts"
 
 export interface Summary {
   readonly seed: number
@@ -65,18 +69,23 @@ export interface RunOptions {
 /**
  * A start from step 0: everything the run wrote before is removed (its marker and config excepted), the
  * marker is written first, then config.json. A resume with no checkpoint yet (a crash before the first)
- * comes here too, except for a fork, whose start is the source's checkpoint.
+ * comes here too, except for a fork, whose start is the source's checkpoint. With `memory.importFrom` the
+ * source's memory is read here (and, on a restart, checked against what the marker recorded).
  */
-const startAfresh = (dir: string, cfg: RunConfig, resuming: boolean): void => {
+const startAfresh = (dir: string, cfg: RunConfig, resuming: boolean): ImportedMemory | null => {
+  let imported: ImportedMemory | null
   if (resuming) {
     const marker = readMarker(dir)
     if (marker.forkedFrom !== undefined) {
       throw new RunDirError({ dir, problem: `this fork of ${marker.forkedFrom.dir} at step ${marker.forkedFrom.step} did not complete (no checkpoint): fork again with --force` })
     }
-  }
+    imported = readImportedMemory(cfg, dir)
+    checkImportUnchanged(dir, marker.memoryImport, imported)
+  } else imported = readImportedMemory(cfg, dir) // checked before the marker: a refused import leaves no run behind
   resetRunOutputs(dir)
-  if (!resuming) writeMarker(dir, cfg, "run")
+  if (!resuming) writeMarker(dir, cfg, "run", undefined, imported?.record)
   writeFileDurable(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
+  return imported
 }
 
 export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonly halted: boolean }> =>
@@ -85,14 +94,19 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
     yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1 }))
     const ckSteps = opts.resume ? checkpointSteps(dir) : []
     const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
-    if (resumeFrom === null) startAfresh(dir, cfg, opts.resume)
-    else removeOwnTemps(dir)
+    const imported = resumeFrom === null ? startAfresh(dir, cfg, opts.resume) : null
+    if (resumeFrom !== null) removeOwnTemps(dir)
     const restored = resumeFrom === null ? null : restoreCheckpoint(dir, cfg, resumeFrom)
     // memory lives in the run's snapshot store; a resume points its branch back at the checkpoint's head
     const disk = restored?.disk ?? DiskStore.open(join(dir, FILES.memory))
     const branch = restored?.branch ?? "main"
     const vm = new VersionedMemory(disk.store, branch)
-    const parts = buildParts(cfg, vm)
+    // memory.importFrom: another run's memory becomes this run's first version (importMemory.ts)
+    if (imported !== null && commitImport(vm, imported.state, imported.memp).root !== imported.record.contentId) {
+      throw new RunDirError({ dir, problem: "the imported memory's content differs from the one just read (a bug)" })
+    }
+    // the config's plug-in names, resolved in the registry in context (default: the process-wide one)
+    const parts = buildParts(cfg, vm, yield* Plugins)
     const quality = memoryQuality(cfg, parts.domain, vm)
     if (restored !== null) applyCheckpoint(parts, restored)
     const pool = yield* makePool(parts.poolOptions)
@@ -103,6 +117,9 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       let state: LoopState = restored?.run.loop ?? { step: 0, policyVersion: 0, everSolved: [], pendingOutcomes: [] }
       // a resumed run keeps the metrics up to its checkpoint (no duplicates) and the last rows for its summary
       const kept = restored === null ? [] : truncateMetrics(dir, state.step)
+      // lineage.jsonl follows the same discipline: cut back to the checkpoint, one record appended per step
+      const lineage = lineageWriter(dir, restored === null ? [] : truncateLineage(dir, state.step))
+      let memoryBefore = memorySnapshot(yield* ports.keeper)
       const emit = (rows: ReadonlyArray<MetricsRow>) => {
         appendMetrics(dir, rows)
         for (const r of rows) opts.onRow?.(r)
@@ -140,6 +157,9 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         state = r.state
         const keeper = yield* ports.keeper
         const sizes = keeper.sizes()
+        const memoryAfter = memorySnapshot(keeper)
+        const created = createdItems(memoryBefore, memoryAfter)
+        memoryBefore = memoryAfter
         const policyHash = yield* ports.policyHash
         const step = state.step
         for (const [actor, digest] of Object.entries(r.digests).sort()) yield* recorder.recordDigest({ step, kind: "message", actor, digest })
@@ -167,6 +187,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
           yield* recorder.record({ step, kind: "message", actor: "eval", value: lastEval.map((e) => [e.protocol, e.memoryFree, e.memoryAugmented]) })
         }
         emit(rows)
+        lineage.append(step, r.lineage, created)
         if (opts.haltAfter !== undefined && step >= opts.haltAfter) {
           halted = true
           break

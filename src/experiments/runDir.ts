@@ -1,6 +1,6 @@
 /**
  * The run directory: pmdsim-run.json (the marker, written first), config.json (fully resolved),
- * summary.json, metrics.jsonl, journal.bin, checkpoints/step-NNNNNN/, memory/ (the snapshot store),
+ * summary.json, metrics.jsonl, lineage.jsonl (src/report/lineageFile.ts), journal.bin, checkpoints/step-NNNNNN/, memory/ (the snapshot store),
  * report.html and the CSV exports, and pmdsim.lock while a process writes it (runLock.ts).
  *
  * Every file is written through the one file layer (core/durableFile.ts). What a run writes is listed
@@ -35,6 +35,7 @@ export const FILES = {
   config: "config.json",
   summary: "summary.json",
   metrics: "metrics.jsonl",
+  lineage: "lineage.jsonl",
   journal: "journal.bin",
   checkpoints: "checkpoints",
   memory: "memory",
@@ -47,12 +48,29 @@ export const FILES = {
 } as const
 
 /** Everything a run writes besides its marker, config and lock: what a fresh start and --force remove. */
-const RUN_OUTPUTS = [FILES.summary, FILES.metrics, FILES.journal, FILES.checkpoints, FILES.memory, FILES.report, FILES.trainCsv, FILES.evalCsv, FILES.evalNoise, FILES.trace]
+const RUN_OUTPUTS = [FILES.summary, FILES.metrics, FILES.lineage, FILES.journal, FILES.checkpoints, FILES.memory, FILES.report, FILES.trainCsv, FILES.evalCsv, FILES.evalNoise, FILES.trace]
 /** Everything a run writes (the lock is its own business: runLock.ts). */
 export const RUN_ENTRIES: ReadonlyArray<string> = [FILES.marker, FILES.config, ...RUN_OUTPUTS]
 
 /** Temp files of the file layer (`<name>.<pid>.tmp`), of the lock (`.new`) and of checkpoints (`step-N.tmp`). */
 const OWN_TEMP = /^(.+\.\d+\.(tmp|new)|step-\d{6}\.tmp)$/
+
+/**
+ * What `memory.importFrom` brought in, recorded when the run starts: the source as resolved then, and the
+ * content id (PMap root) of the memory imported. A restart before the first checkpoint imports again and
+ * is refused if the source's memory changed since (src/experiments/importMemory.ts).
+ */
+export const MemoryImportRecord = Schema.Struct({
+  /** the absolute run directory and checkpoint step the memory came from */
+  dir: Schema.String,
+  step: Schema.Int,
+  /** the source's memory version id at that checkpoint (its history), and the content id of the memory imported */
+  sourceVersion: Schema.String,
+  contentId: Schema.String,
+  /** store entries imported (experience and insight records, behaviors, Memp items) */
+  entries: Schema.Int
+})
+export type MemoryImportRecord = typeof MemoryImportRecord.Type
 
 /** The marker: what makes a directory a pmdsim run, written before anything else of the run. */
 export const RunMarker = Schema.Struct({
@@ -62,14 +80,19 @@ export const RunMarker = Schema.Struct({
   resultHash: Schema.String,
   createdBy: Schema.Literals(["run", "fork", "sweep"]),
   /** set for a fork: the run and checkpoint it started from (a fork can only resume from its own checkpoints) */
-  forkedFrom: Schema.optionalKey(Schema.Struct({ dir: Schema.String, step: Schema.Int }))
+  forkedFrom: Schema.optionalKey(Schema.Struct({ dir: Schema.String, step: Schema.Int })),
+  /** set for a run started with `memory.importFrom` */
+  memoryImport: Schema.optionalKey(MemoryImportRecord)
 })
 export type RunMarker = typeof RunMarker.Type
 
 const decodeMarker = Schema.decodeUnknownSync(RunMarker, { onExcessProperty: "error", errors: "all" })
 
-export const writeMarker = (dir: string, cfg: RunConfig, createdBy: RunMarker["createdBy"], forkedFrom?: RunMarker["forkedFrom"]): void => {
-  const marker: RunMarker = { format: "pmdsim-run/1", config: cfg, resultHash: resultHash(cfg), createdBy, ...(forkedFrom === undefined ? {} : { forkedFrom }) }
+export const writeMarker = (dir: string, cfg: RunConfig, createdBy: RunMarker["createdBy"], forkedFrom?: RunMarker["forkedFrom"], memoryImport?: MemoryImportRecord): void => {
+  const marker: RunMarker = {
+    format: "pmdsim-run/1", config: cfg, resultHash: resultHash(cfg), createdBy, ...(forkedFrom === undefined ? {} : { forkedFrom }),
+    ...(memoryImport === undefined ? {} : { memoryImport })
+  }
   writeFileDurable(join(dir, FILES.marker), `${JSON.stringify(marker, null, 2)}\n`)
 }
 

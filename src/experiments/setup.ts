@@ -1,6 +1,7 @@
 /**
  * Builds the parts of a run from its config: the domain, the base weights, the policy model, the
- * memory keeper (with the fixed seeded embedder), and the verifier pool options.
+ * memory keeper (with the fixed seeded embedder and the memory plug-ins the config names), and the
+ * verifier pool options.
  */
 import type { RunConfig } from "../config/RunConfig.ts"
 import { Rng } from "../core/Rng.ts"
@@ -14,6 +15,7 @@ import { PolicyModel } from "../../actors/policy/PolicyModel.ts"
 import type { PoolOptions } from "../../actors/verifier/pool.ts"
 import { baseCheckpoint, benchmarkDomainConfig } from "./base.ts"
 import type { VersionedMemory } from "../memory/versioned.ts"
+import { defaultRegistry, type PluginRegistry, resolvePlugins } from "../plugins/registry.ts"
 
 /**
  * The run's domain: a fixed benchmark (seed `domainSeed`, by default the problems the base was
@@ -39,7 +41,9 @@ export interface RunParts {
   readonly baseHash: string | null
 }
 
-export const buildParts = (cfg: RunConfig, vm?: VersionedMemory): RunParts => {
+/** `registry` resolves the config's plug-in names (a ConfigError, thrown, names an unknown one). */
+export const buildParts = (cfg: RunConfig, vm?: VersionedMemory, registry: PluginRegistry = defaultRegistry): RunParts => {
+  const plugins = resolvePlugins(cfg, registry)
   const domain = makeDomain(domainSpec(cfg))
   const model = modelConfig(cfg)
   let weights: Weights | null = null
@@ -52,11 +56,11 @@ export const buildParts = (cfg: RunConfig, vm?: VersionedMemory): RunParts => {
   const embed = makeHashEmbedder()
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")
-  const freshKeeper = () => new MemoryKeeper(cfg, embed, train, heldout)
+  const freshKeeper = () => new MemoryKeeper(cfg, embed, train, heldout, undefined, plugins)
   return {
     domain,
     model: new PolicyModel(cfg, model, weights),
-    keeper: vm === undefined ? freshKeeper() : new MemoryKeeper(cfg, embed, train, heldout, vm),
+    keeper: vm === undefined ? freshKeeper() : new MemoryKeeper(cfg, embed, train, heldout, vm, plugins),
     freshKeeper,
     poolOptions: {
       domain: domainSpec(cfg),

@@ -79,7 +79,8 @@ export const planSweep = (spec: SweepSpec): Array<PlannedRun> =>
     return { name: `${method}-s${seed}${suffix}`, method, seed, knobs, config }
   })))
 
-const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url))
+// the CLI each run is a child of: main.ts from the sources, main.js from the compiled package (dist/)
+const MAIN = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../cli/main.ts" : "../cli/main.js", import.meta.url))
 
 /** A rerun whose plan differs from the runs already in the sweep directory (exit 3 unless --force). */
 export class SweepChanged extends Schema.TaggedError<SweepChanged>()("SweepChanged", { dir: Schema.String, changes: Schema.Array(Schema.String) }) {

@@ -8,6 +8,7 @@ import { basename, join, resolve } from "node:path"
 import { evalCsv, trainCsv } from "./csv.ts"
 import { renderReport } from "./html.ts"
 import { loadEvalNoise, loadRuns, readStudySummary, readSweepBaseline } from "./load.ts"
+import { loadLineage } from "./lineageSection.ts"
 import type { BootstrapOptions } from "./paired.ts"
 
 export { evalCsv, trainCsv, csvField, toCsv } from "./csv.ts"
@@ -41,7 +42,7 @@ export interface WriteReportOptions {
 /**
  * Load `dir` (a run or a sweep directory), write report.html, metrics-train.csv and metrics-eval.csv into
  * it, and return their absolute paths. Fails with a RunDirError / RunConfigError / MetricsLineError /
- * EvalNoiseFileError / StudySummaryFileError naming the bad file (and line or field) before writing anything.
+ * EvalNoiseFileError / StudySummaryFileError / LineageFileError naming the bad file (and line or field) before writing anything.
  */
 export const writeReport = async (dir: string, options: WriteReportOptions = {}): Promise<{ html: string; csv: string[] }> => {
   const root = resolve(dir)
@@ -49,7 +50,8 @@ export const writeReport = async (dir: string, options: WriteReportOptions = {})
   const baseline = options.baseline ?? readSweepBaseline(root)
   const evalNoise = await loadEvalNoise(root, runs)
   const study = readStudySummary(root)
-  const html = renderReport(runs, { title: options.title ?? `pmdsim report: ${basename(root)}`, baseline, bootstrap: options.bootstrap, evalNoise, study })
+  const lineage = loadLineage(root, runs)
+  const html = renderReport(runs, { title: options.title ?? `pmdsim report: ${basename(root)}`, baseline, bootstrap: options.bootstrap, evalNoise, study, lineage })
   const outputs: ReadonlyArray<readonly [string, string]> = [
     [join(root, REPORT_FILE), html],
     [join(root, TRAIN_CSV_FILE), trainCsv(runs)],

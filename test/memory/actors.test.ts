@@ -4,7 +4,7 @@ import { emptyExperience, updateExperience } from "../../src/memory/experience/e
 import * as ActorSystem from "../../src/runtime/ActorSystem.ts"
 import { consolidatorBehavior } from "../../actors/consolidator/Consolidator.ts"
 import { reflectorBehavior } from "../../actors/reflector/Reflector.ts"
-import { embed } from "./gen.ts"
+import { testEmbedder as embed } from "../../src/testing/arbitraries.ts"
 
 /** Six problems of one cluster; successes share the skill 40 41, failures do 44 45. */
 const problems = Array.from({ length: 6 }, (_, i) => ({ id: `p${i}`, tokens: [4, 13, 60, 3, 20 + i, 11] }))

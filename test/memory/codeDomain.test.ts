@@ -11,7 +11,7 @@ import { consolidateMemory, recordRollouts, reflectProblems } from "../../src/me
 import { compose } from "../../src/memory/retrieval/compose.ts"
 import { behaviorIndex, retrieveBehaviors } from "../../src/memory/retrieval/retrieve.ts"
 import { emptyMemory } from "../../src/memory/state.ts"
-import { embed } from "./gen.ts"
+import { testEmbedder as embed } from "../../src/testing/arbitraries.ts"
 
 describe("memory on the code domain", () => {
   it("distils the cluster skill into a retrievable behavior", () => {

@@ -5,7 +5,7 @@ import type { Behavior } from "../../src/memory/behavior/behavior.ts"
 import { emptyExperience, updateExperience } from "../../src/memory/experience/experience.ts"
 import type { ProblemInsights } from "../../src/memory/insight/insights.ts"
 import { BudgetError, compose, type MemoryLevels } from "../../src/memory/retrieval/compose.ts"
-import { attempts, embed, tokens } from "./gen.ts"
+import { attempts, testEmbedder as embed, tokens } from "../../src/testing/arbitraries.ts"
 
 const prompt = [Control.PROB, 20, 21, Control.ANS]
 const src = { rolloutIds: ["r"], policyVersion: 0, step: 0 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { dot } from "../../src/memory/embed/vec.ts"
 import { emptyExperience, type ExperienceConfig, updateExperience } from "../../src/memory/experience/experience.ts"
 import { MemoryInputError } from "../../src/memory/types.ts"
-import { attempts, embed, shuffled } from "./gen.ts"
+import { attempts, testEmbedder as embed, shuffled } from "../../src/testing/arbitraries.ts"
 
 const cfgArb = fc.record({ maxSuccesses: fc.integer({ min: 0, max: 5 }), maxFailures: fc.integer({ min: 0, max: 3 }), dupThreshold: fc.double({ min: 0.5, max: 1, noNaN: true }) })
 const prov = (id: string) => ({ rolloutId: id, policyVersion: 0, step: 0, reward: 1 })

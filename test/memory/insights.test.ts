@@ -1,14 +1,20 @@
 import { test as fcTest, fc } from "@fast-check/vitest"
-import { describe, expect } from "vitest"
+import { describe, expect, it } from "vitest"
 import { dot } from "../../src/memory/embed/vec.ts"
 import { emptyExperience, updateExperience } from "../../src/memory/experience/experience.ts"
 import { emptyInsights, type Insight, insightVector, updateInsights } from "../../src/memory/insight/insights.ts"
 import { reflect } from "../../src/memory/insight/reflect.ts"
-import { attempts, embed } from "./gen.ts"
+import { pmdReflector } from "../../src/plugins/builtins.ts"
+import { attempts, testEmbedder as embed } from "../../src/testing/arbitraries.ts"
+import { checkReflector } from "../../src/testing/index.ts"
 
 const cfgArb = fc.record({ maxPerKind: fc.integer({ min: 0, max: 10 }), noveltyThreshold: fc.double({ min: 0.3, max: 1, noNaN: true }) })
 
 describe("insight memory", () => {
+  it("the built-in reflector keeps every reflector invariant of pmdsim/testing", () => {
+    checkReflector(pmdReflector, { numRuns: 300 })
+  })
+
   fcTest.prop([fc.array(attempts(8), { minLength: 1, maxLength: 6 }), cfgArb], { numRuns: 1000 })(
     "caps, novelty, monotone support and provenance across epochs",
     (batches, cfg) => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { emptyExperience, updateExperience, type ProblemExperience } from "../../src/memory/experience/experience.ts"
 import { containsGram } from "../../src/memory/insight/ngrams.ts"
 import { reflect } from "../../src/memory/insight/reflect.ts"
-import { attempts, embed } from "./gen.ts"
+import { attempts, testEmbedder as embed } from "../../src/testing/arbitraries.ts"
 
 const ctx = { step: 3, policyVersion: 2 }
 const item = (id: string, response: Array<number>, success: boolean, feedback: Array<number> = []) =>

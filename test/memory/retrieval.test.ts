@@ -5,7 +5,7 @@ import { Control } from "../../src/domains/control.ts"
 import { byScoreThenId, cosine } from "../../src/memory/embed/vec.ts"
 import { aveFact, emptyMemp, factsOf, mempRetrieve, mempUpdate } from "../../src/memory/memp/memp.ts"
 import { buildIndex } from "../../src/memory/retrieval/vectorIndex.ts"
-import { embed } from "./gen.ts"
+import { testEmbedder as embed } from "../../src/testing/arbitraries.ts"
 
 const vecArb = (dim: number) => fc.array(fc.integer({ min: -3, max: 3 }), { minLength: dim, maxLength: dim }).map((xs) => Float32Array.from(xs))
 const itemsArb = fc.uniqueArray(fc.record({ id: fc.string({ minLength: 1, maxLength: 4 }), vec: vecArb(4) }), { selector: (x) => x.id, maxLength: 30 })

@@ -5,7 +5,8 @@ import { recordUses } from "../../src/memory/behavior/usage.ts"
 import { consolidateMemory, recordRollouts, reflectProblems } from "../../src/memory/pipeline.ts"
 import { diffEdits, diffTouched, emptyMemory, fromEntries, type MemoryState, toEntries } from "../../src/memory/state.ts"
 import { VersionedMemory } from "../../src/memory/versioned.ts"
-import { attempts, embed } from "./gen.ts"
+import { attempts, testEmbedder as embed } from "../../src/testing/arbitraries.ts"
+import { checkMemoryPipeline } from "../../src/testing/index.ts"
 
 const PROBLEMS = ["p0", "p1", "p2"]
 const problemVecs = PROBLEMS.map((id, i) => ({ id, vec: embed([30 + (i % 2), 31, 32]) }))
@@ -19,6 +20,10 @@ const stepArb = fc.record({
 })
 
 describe("memory pipeline under versioning", () => {
+  it("the run's memory keeper with the built-in plug-ins keeps every pipeline invariant of pmdsim/testing", () => {
+    checkMemoryPipeline({}, { numRuns: 100 })
+  })
+
   fcTest.prop([fc.array(stepArb, { minLength: 1, maxLength: 4 })], { numRuns: 1000 })(
     "bounds at every level, provenance, monotone versions and counters, exact snapshot round trips",
     (steps) => {

@@ -9,13 +9,16 @@ import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { deepMerge, parseSet, validateConfig } from "../../config/resolve.ts"
+import type { RunConfig } from "../../config/RunConfig.ts"
 import { makeDirDurable, renameDurable, writeFileDurable } from "../../core/durableFile.ts"
 import { readRunCheckpoint } from "../../experiments/checkpoint.ts"
 import { readRunConfig } from "../../experiments/resume.ts"
 import { checkpointDir, checkpointSteps, FILES, prepareNewRun, requireDirOrAbsent, RunDirError, writeMarker } from "../../experiments/runDir.ts"
 import { withRunLock } from "../../experiments/runLock.ts"
 import { DiskStore, INDEX_FILE } from "../../memory/store/disk.ts"
-import { trainInto } from "./run.ts"
+import { loadPluginFiles } from "../../plugins/load.ts"
+import { resolvePlugins } from "../../plugins/registry.ts"
+import { pluginFlag, trainInto } from "./run.ts"
 
 /** Copies a directory tree file by file through the durable file layer. */
 const copyTree = (from: string, to: string): void => {
@@ -43,32 +46,48 @@ const checkSource = (dir: string, step: number): void => {
   if (!existsSync(join(dir, FILES.metrics))) throw new RunDirError({ dir: join(dir, FILES.metrics), problem: "missing: a fork keeps its source's metrics up to the fork step" })
 }
 
+/** The fork's config: the source's config.json with `sets` applied, validated (the source is checked first). */
+export const forkConfig = (dir: string, step: number, sets: ReadonlyArray<string>): RunConfig => {
+  checkSource(dir, step)
+  let raw: unknown = readRunConfig(dir)
+  for (const s of sets) {
+    const { path, value } = parseSet(s)
+    raw = deepMerge(raw, path.reduceRight<unknown>((acc, k) => ({ [k]: acc }), value))
+  }
+  return validateConfig(raw, `${join(dir, FILES.config)} + --set`)
+}
+
+/** Writes the fork into `out` (whose lock the caller holds): marker, config, memory, metrics, lineage, and last the checkpoint. */
+export const stageFork = (dir: string, step: number, cfg: RunConfig, out: string, force: boolean): void => {
+  prepareNewRun(out, force)
+  writeMarker(out, cfg, "fork", { dir, step })
+  writeFileDurable(join(out, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
+  if (existsSync(join(dir, FILES.memory))) copyTree(join(dir, FILES.memory), join(out, FILES.memory))
+  writeFileDurable(join(out, FILES.metrics), readFileSync(join(dir, FILES.metrics)))
+  // the lineage up to the fork step comes along (its first resume cuts it back, as the metrics); a source
+  // from before lineage was recorded has none, and the fork's lineage starts at the fork step
+  if (existsSync(join(dir, FILES.lineage))) writeFileDurable(join(out, FILES.lineage), readFileSync(join(dir, FILES.lineage)))
+  const staged = `${checkpointDir(out, step)}.tmp`
+  copyTree(checkpointDir(dir, step), staged)
+  renameDurable(staged, checkpointDir(out, step))
+}
+
 export const forkCommand = Command.make("fork", {
   dir: Argument.String("dir"),
   step: Flag.Int("step").pipe(Flag.withDescription("checkpoint step to start from")),
   set: Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("changed config fields (repeatable)")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("replace the pmdsim run in --out")),
+  plugin: pluginFlag,
   out: Flag.String("out")
 }, (f) =>
   Effect.gen(function*() {
-    checkSource(f.dir, f.step)
-    let raw: unknown = readRunConfig(f.dir)
-    for (const s of f.set) {
-      const { path, value } = parseSet(s)
-      raw = deepMerge(raw, path.reduceRight<unknown>((acc, k) => ({ [k]: acc }), value))
-    }
-    const cfg = validateConfig(raw, `${join(f.dir, FILES.config)} + --set`)
+    yield* loadPluginFiles(f.plugin)
+    const cfg = forkConfig(f.dir, f.step, f.set)
+    resolvePlugins(cfg) // an unknown plug-in name is a ConfigError before --out is touched
     requireDirOrAbsent(f.out)
     makeDirDurable(f.out)
     process.exitCode = yield* withRunLock(f.out, "fork", Effect.gen(function*() {
-      prepareNewRun(f.out, f.force)
-      writeMarker(f.out, cfg, "fork", { dir: f.dir, step: f.step })
-      writeFileDurable(join(f.out, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
-      if (existsSync(join(f.dir, FILES.memory))) copyTree(join(f.dir, FILES.memory), join(f.out, FILES.memory))
-      writeFileDurable(join(f.out, FILES.metrics), readFileSync(join(f.dir, FILES.metrics)))
-      const staged = `${checkpointDir(f.out, f.step)}.tmp`
-      copyTree(checkpointDir(f.dir, f.step), staged)
-      renameDurable(staged, checkpointDir(f.out, f.step))
+      stageFork(f.dir, f.step, cfg, f.out, f.force)
       return yield* trainInto(cfg, f.out, true)
     }))
   })).pipe(Command.withDescription("start a new run from a stored checkpoint of another, with changed knobs"))

@@ -15,6 +15,11 @@ import { writeReport } from "../../report/index.ts"
 import { chromeTrace, traceBuffer, type TraceSlice } from "../../runtime/Trace.ts"
 import { EXIT } from "../failure.ts"
 import { progressPrinter } from "../progress.ts"
+import { loadPluginFiles } from "../../plugins/load.ts"
+import { resolvePlugins } from "../../plugins/registry.ts"
+
+/** `--plugin FILE` (run, sweep, replay, fork): a JS module whose default export registers plug-ins (src/plugins/load.ts). */
+export const pluginFlag = Flag.String("plugin").pipe(Flag.atLeast(0), Flag.withDescription("a JS module whose default export registers plug-ins, e.g. a consolidator named in memory.consolidator (repeatable)"))
 
 export const sharedRunFlags = {
   preset: Flag.String("preset").pipe(Flag.optional, Flag.withDescription("embedded preset: tiny | default | stable (default: default)")),
@@ -126,9 +131,11 @@ export const runCommand = Command.make("run", {
   resume: Flag.Boolean("resume").pipe(Flag.withDefault(false), Flag.withDescription("continue the run in --out from its last checkpoint")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("replace the pmdsim run in --out (only the files a run writes are removed)")),
   trace: Flag.Boolean("trace").pipe(Flag.withDefault(false), Flag.withDescription("write trace.json: what ran when, per actor (Chrome trace format; wall times, never hashed)")),
+  plugin: pluginFlag,
   out: Flag.String("out").pipe(Flag.withDescription("run directory"))
 }, (f) =>
   Effect.gen(function*() {
+    yield* loadPluginFiles(f.plugin)
     requireDirOrAbsent(f.out)
     if (f.resume) {
       refuseChangesOnResume(f)
@@ -140,6 +147,7 @@ export const runCommand = Command.make("run", {
       preset: Option.getOrUndefined(f.preset), file: Option.getOrUndefined(f.config), sets: f.set,
       overrides: { method: Option.getOrUndefined(f.method), domain: Option.getOrUndefined(f.domain), seed: Option.getOrUndefined(f.seed), workers: Option.getOrUndefined(f.workers), threads: Option.getOrUndefined(f.threads) }
     })
+    resolvePlugins(cfg) // an unknown plug-in name is a ConfigError before the run directory is touched
     makeDirDurable(f.out)
     process.exitCode = yield* withRunLock(f.out, "run", Effect.gen(function*() {
       prepareNewRun(f.out, f.force)

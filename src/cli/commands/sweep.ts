@@ -9,6 +9,10 @@ import { aggregate, executeSweep, formatTable, planSweep, readSweepSpec, sweepSt
 import { writeReport } from "../../report/index.ts"
 import { formatPairedTable } from "../../report/paired.ts"
 import { EXIT } from "../failure.ts"
+import type { RunConfig } from "../../config/RunConfig.ts"
+import { exportPluginFiles, loadPluginFiles } from "../../plugins/load.ts"
+import { checkPluginNames } from "../../plugins/registry.ts"
+import { pluginFlag } from "./run.ts"
 
 const COLUMNS = ["internalization avg@k", "internalization best avg@k", "transfer avg@k", "internalization headroom", "internalization with memory"]
 
@@ -52,9 +56,14 @@ export const runSweep = (spec: SweepSpec, dir: string, force = false) =>
 export const sweepCommand = Command.make("sweep", {
   config: Flag.String("config").pipe(Flag.withDescription("sweep file: { preset, set, methods, seeds, knobs, parallel }")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("redo the runs whose config changed since they ran (only those)")),
+  plugin: pluginFlag,
   out: Flag.String("out")
 }, (f) => Effect.gen(function*() {
-  process.exitCode = yield* runSweep(readSweepSpec(f.config), f.out, f.force)
+  const spec = readSweepSpec(f.config)
+  // the runs are child processes: they load the same plug-in files (PMDSIM_PLUGINS); names are checked here first
+  exportPluginFiles(yield* loadPluginFiles(f.plugin))
+  checkPluginNames(planSweep(spec).map((r) => r.config as RunConfig))
+  process.exitCode = yield* runSweep(spec, f.out, f.force)
 })).pipe(Command.withDescription("methods x seeds x knobs in parallel processes; means with 95% confidence intervals"))
 
 /** What `npm start` runs: GRPO vs SDPO vs PMD on the code domain, a few seeds. */

@@ -94,4 +94,6 @@ export interface RunData {
   /** knob values that distinguish this run inside a sweep, e.g. { "memory.lag": 2 } */
   readonly knobs: Readonly<Record<string, string | number | boolean>>
   readonly rows: ReadonlyArray<MetricsRow>
+  /** the run's trace.json (`run --trace`), relative to the report's directory, when it has one */
+  readonly trace?: string
 }

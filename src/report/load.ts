@@ -147,15 +147,18 @@ export const parseMetricsFile = (file: string, options: ParseMetricsOptions = {}
   return parseMetrics(text, file, options)
 }
 
-/** Load one run directory; its name is the directory's base name. */
-export const loadRun = async (dir: string): Promise<RunData> => {
+const TRACE_FILE = "trace.json"
+
+/** Load one run directory; its name is the directory's base name. `under` = its path from the report's directory. */
+export const loadRun = async (dir: string, under = ""): Promise<RunData> => {
   const configFile = join(dir, CONFIG_FILE)
   const metricsFile = join(dir, METRICS_FILE)
   if (!(await exists(configFile))) throw new RunDirError(dir, `no ${CONFIG_FILE}: not a run directory`)
   if (!(await exists(metricsFile))) throw new RunDirError(dir, `no ${METRICS_FILE}: the run has written no metrics`)
   const config = parseConfig(await readText(configFile, dir), configFile)
   const rows = parseMetricsFile(metricsFile)
-  return { name: basename(dir), ...config, rows }
+  const trace = (await exists(join(dir, TRACE_FILE))) ? { trace: under === "" ? TRACE_FILE : `${under}/${TRACE_FILE}` } : {}
+  return { name: basename(dir), ...config, rows, ...trace }
 }
 
 const isRunDir = async (dir: string): Promise<boolean> =>
@@ -177,7 +180,7 @@ export const loadRuns = async (dir: string): Promise<Array<RunData>> => {
   const runs: Array<RunData> = []
   for (const name of subdirs) {
     const sub = join(dir, name)
-    if (await isRunDir(sub)) runs.push(await loadRun(sub))
+    if (await isRunDir(sub)) runs.push(await loadRun(sub, name))
   }
   if (runs.length === 0) {
     throw new RunDirError(dir, `no runs: neither it nor any sub-folder holds ${CONFIG_FILE} or ${METRICS_FILE}`)

@@ -58,9 +58,11 @@ export const timingTable = (results: ReadonlyArray<SettingResult>): string => {
 
 /** Every run with its method, seed, knobs and how far it got. */
 export const runsTable = (runs: ReadonlyArray<RunData>): string =>
-  table(["run", "method", "seed", "knobs", "train steps", "last step", "evaluations"], runs.map((r) => {
+  table(["run", "method", "seed", "knobs", "train steps", "last step", "evaluations", "trace"], runs.map((r) => {
     const train = trainRowsOf(r)
     const evals = PROTOCOLS.reduce((n, p) => n + evalRowsOf(r, p).length, 0)
+    // a run made with --trace: its trace.json opens in Perfetto (ui.perfetto.dev, "Open trace file")
+    const trace = r.trace === undefined ? "–" : `<a href="${escapeHtml(encodeURI(r.trace))}">trace.json</a>`
     return [escapeHtml(r.name), escapeHtml(r.method), String(r.seed), escapeHtml(knobsLabel(r.knobs)) || "–",
-      String(train.length), train.length > 0 ? String(train[train.length - 1]!.step) : "–", String(evals)]
+      String(train.length), train.length > 0 ? String(train[train.length - 1]!.step) : "–", String(evals), trace]
   }), "runs")

@@ -1,8 +1,8 @@
 /**
  * `--trace`: a Chrome trace-event file of what ran when (src/runtime/Trace.ts). A traced tiny run gives the
  * untraced run's final state hash (times never reach results), one "step" slice per step on the run's
- * track, a slice per handled message on each actor's track with the versions it carried, and a file
- * Perfetto can open (named threads, complete events with non-negative times).
+ * track, a slice per handled message on each actor's track with the versions it carried, a file
+ * Perfetto can open (named threads, complete events with non-negative times), and a link in the report.
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -36,6 +36,9 @@ describe("trace", () => {
     // a Teach request carries the loop state it was asked from: the steps completed before it
     expect(teach.map((s) => s.args["step"])).toEqual([0, 1, 2, 3])
     expect(teach.every((s) => typeof s.args["reply.memorySeq"] === "number")).toBe(true)
+    // the report links the trace; an untraced run's report has no link
+    expect(readFileSync(join(traced, "report.html"), "utf8")).toContain(`<a href="trace.json">trace.json</a>`)
+    expect(readFileSync(join(plain, "report.html"), "utf8")).not.toContain(`href="trace.json"`)
   }, 120_000)
 
   it("versions are read from a message, its request and its pinned memory", () => {

@@ -21,7 +21,7 @@
  * `beh-…`, Memp items `memp-<rollout id>`. The file is not part of the state hash; `replay` compares it.
  */
 import { Schema } from "effect"
-import { readFileSync } from "node:fs"
+import { readIfPresent } from "./load.ts"
 
 export const LINEAGE_FILE = "lineage.jsonl"
 
@@ -151,15 +151,9 @@ export const parseLineage = (text: string, file: string, options: ParseLineageOp
 
 /** Read and check a lineage.jsonl; a missing or unreadable file is a LineageFileError naming it. */
 export const readLineageFile = (file: string, options: ParseLineageOptions = {}): Array<LineageRecord> => {
-  let text: string
-  try {
-    text = readFileSync(file, "utf8")
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === "ENOENT"
-    throw new LineageFileError({
-      file,
-      problem: missing ? "missing: the run wrote no lineage (a run started before lineage was recorded, or not a run directory)" : `cannot read: ${(e as Error).message}`
-    })
+  const text = readIfPresent(file, (message) => new LineageFileError({ file, problem: `cannot read: ${message}` }))
+  if (text === undefined) {
+    throw new LineageFileError({ file, problem: "missing: the run wrote no lineage (a run started before lineage was recorded, or not a run directory)" })
   }
   return parseLineage(text, file, options)
 }

@@ -135,15 +135,8 @@ export const parseMetrics = (text: string, file: string, options: ParseMetricsOp
  * when a line is damaged.
  */
 export const parseMetricsFile = (file: string, options: ParseMetricsOptions = {}): Array<MetricsRow> => {
-  let text: string
-  try {
-    text = readFileSync(file, "utf8")
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === "ENOENT"
-      ? `no ${basename(file)}: the run has written no metrics`
-      : `cannot read ${basename(file)}: ${(e as Error).message}`
-    throw new RunDirError(dirname(file), reason)
-  }
+  const text = readIfPresent(file, (message) => new RunDirError(dirname(file), `cannot read ${basename(file)}: ${message}`))
+  if (text === undefined) throw new RunDirError(dirname(file), `no ${basename(file)}: the run has written no metrics`)
   return parseMetrics(text, file, options)
 }
 
@@ -197,13 +190,8 @@ export const SWEEP_SUMMARY_FILE = "sweep-summary.json"
  * RunDirError. The report pairs against it.
  */
 export const readSweepBaseline = (dir: string): string | undefined => {
-  let text: string
-  try {
-    text = readFileSync(join(dir, SWEEP_SUMMARY_FILE), "utf8")
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
-    throw new RunDirError(dir, `cannot read ${SWEEP_SUMMARY_FILE}: ${(e as Error).message}`)
-  }
+  const text = readIfPresent(join(dir, SWEEP_SUMMARY_FILE), (message) => new RunDirError(dir, `cannot read ${SWEEP_SUMMARY_FILE}: ${message}`))
+  if (text === undefined) return undefined
   let rows: unknown
   try {
     rows = JSON.parse(text)
@@ -373,17 +361,17 @@ export const parseEvalNoise = (text: string, file: string): EvalNoise => {
 /** A run directory's eval-noise.json, checked; undefined when it has none. */
 export const readEvalNoise = (runDir: string): EvalNoise | undefined => {
   const file = join(runDir, EVAL_NOISE_FILE)
-  const text = readIfPresent(file, (reason) => new EvalNoiseFileError(file, reason))
+  const text = readIfPresent(file, (message) => new EvalNoiseFileError(file, `cannot read: ${message}`))
   return text === undefined ? undefined : parseEvalNoise(text, file)
 }
 
-/** A file's text, or undefined when it does not exist; any other failure is `error(reason)`. */
-const readIfPresent = (file: string, error: (reason: string) => Error): string | undefined => {
+/** A file's text, or undefined when it does not exist; any other failure is `error(the system's message)`. */
+export const readIfPresent = (file: string, error: (message: string) => Error): string | undefined => {
   try {
     return readFileSync(file, "utf8")
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined
-    throw error(`cannot read: ${(e as Error).message}`)
+    throw error((e as Error).message)
   }
 }
 
@@ -498,6 +486,6 @@ export const parseStudySummary = (text: string, file: string): StudySummary => {
 /** The study summary of a (study) directory, or undefined when it has none. */
 export const readStudySummary = (dir: string): StudySummary | undefined => {
   const file = join(dir, STUDY_SUMMARY_FILE)
-  const text = readIfPresent(file, (reason) => new StudySummaryFileError(file, reason))
+  const text = readIfPresent(file, (message) => new StudySummaryFileError(file, `cannot read: ${message}`))
   return text === undefined ? undefined : parseStudySummary(text, file)
 }

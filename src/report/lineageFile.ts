@@ -21,6 +21,7 @@
  * `beh-…`, Memp items `memp-<rollout id>`. The file is not part of the state hash; `replay` compares it.
  */
 import { Schema } from "effect"
+import { jsonLines } from "./jsonLines.ts"
 import { readIfPresent } from "./load.ts"
 
 export const LINEAGE_FILE = "lineage.jsonl"
@@ -118,22 +119,9 @@ export interface ParseLineageOptions {
 /** Parse lineage.jsonl text: every record checked, steps strictly increasing (one record a step). */
 export const parseLineage = (text: string, file: string, options: ParseLineageOptions = {}): Array<LineageRecord> => {
   const out: Array<LineageRecord> = []
-  const lines = text.split("\n")
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, "")
-    if (line.trim() === "") continue
+  for (const { lineNo, value } of jsonLines(text, options, (n, problem) => new LineageFileError({ file: `${file}:${n}`, problem }))) {
     const fail = (problem: string): never => {
-      throw new LineageFileError({ file: `${file}:${i + 1}`, problem })
-    }
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (e) {
-      if (i === lines.length - 1) {
-        if (options.dropTruncatedLastLine === true) break
-        fail("truncated or damaged: the last line is not JSON and has no newline at its end (was the run stopped while writing it?)")
-      }
-      fail(`not JSON: ${(e as Error).message}`)
+      throw new LineageFileError({ file: `${file}:${lineNo}`, problem })
     }
     let record: LineageRecord
     try {

@@ -22,6 +22,7 @@ import { EvalNoiseFileError, MetricsLineError, RunConfigError, RunDirError, Stud
 
 export { StudySummaryFileError } from "./errors.ts"
 import { compareStrings, meanCI } from "./stats.ts"
+import { jsonLines } from "./jsonLines.ts"
 import { describeValue, type NumberRule, numberProblem, PROTOCOLS, RowShapeError, Rules, toMetricsRow } from "./validate.ts"
 
 export const CONFIG_FILE = "config.json"
@@ -91,22 +92,7 @@ export const parseMetrics = (text: string, file: string, options: ParseMetricsOp
   const seen = new Map<string, number>()
   // per series (train, or one eval protocol): the previous row's step and line
   const last = new Map<string, { readonly step: number; readonly line: number }>()
-  const lines = text.split("\n")
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.replace(/\r$/, "")
-    const lineNo = i + 1
-    if (line.trim() === "") continue
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (e) {
-      // split leaves the text after the final newline last: non-blank there means the line was never ended
-      if (i === lines.length - 1) {
-        if (options.dropTruncatedLastLine === true) break
-        throw new MetricsLineError(file, lineNo, "truncated or damaged: the last line is not JSON and has no newline at its end (was the run stopped while writing it?)")
-      }
-      throw new MetricsLineError(file, lineNo, `not JSON: ${(e as Error).message}`)
-    }
+  for (const { lineNo, value } of jsonLines(text, options, (n, problem) => new MetricsLineError(file, n, problem))) {
     let row: MetricsRow
     try {
       row = toMetricsRow(value)

@@ -3,7 +3,7 @@
  * names) before the run directory is touched; a plug-in file makes the name known to run and replay.
  */
 import { describe, expect, it } from "vitest"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { cli, SETS, tmp } from "../experiments/cliHelpers.ts"
 
@@ -41,5 +41,33 @@ describe("pmdsim --plugin", () => {
     const without = cli(["replay", mine])
     expect(without.status).toBe(2)
     expect(without.stderr).toContain("no consolidator named 'keep-one'")
+  })
+
+  it("study and eval-noise take --plugin too: names checked before any run, a missing file exits 2", () => {
+    const base = tmp("plugin")
+    const studyFile = join(base, "keep-one-study.json")
+    const set = { "base": "scratch", "eval.problems": 4, "domainOptions.clusters": 4, "domainOptions.trainPerCluster": 4, "domainOptions.heldoutPerCluster": 2, "steps": 2, "memory.levels": "EIB", "memory.behaviorEvery": 1, "checkpointEvery": 2, "memory.consolidator": "keep-one" }
+    writeFileSync(studyFile, JSON.stringify({
+      question: "keep-one with two bank capacities",
+      sweep: { preset: "tiny", set, methods: ["pmd"], seeds: [1, 2], knobs: { "memory.bankCapacity": [100, 200] } },
+      claims: [{ id: "cap", statement: "a larger bank", metric: "internalization avg@k", better: "pmd memory.bankCapacity=200", worse: "pmd memory.bankCapacity=100" }]
+    }))
+    const out = join(base, "study")
+    const unknown = cli(["study", studyFile, "--out", out])
+    expect(unknown.status, unknown.stdout + unknown.stderr).toBe(2)
+    expect(unknown.stderr).toContain("no consolidator named 'keep-one'")
+    expect(existsSync(out)).toBe(false)
+    const missing = cli(["study", studyFile, "--plugin", "./no-such-plugin.js", "--out", out])
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toMatch(/--plugin .*no-such-plugin\.js: no such file/)
+
+    const run = join(base, "run")
+    expect(cli(["run", "--preset", "tiny", ...EIB, "--set", "memory.consolidator=keep-one", "--plugin", FIXTURE, "--out", run]).status).toBe(0)
+    const noiseMissing = cli(["eval-noise", run, "--seeds", "1", "--plugin", "./no-such-plugin.js"])
+    expect(noiseMissing.status).toBe(2)
+    expect(noiseMissing.stderr).toMatch(/--plugin .*no-such-plugin\.js: no such file/)
+    const noise = cli(["eval-noise", run, "--seeds", "1", "--plugin", FIXTURE])
+    expect(noise.status, noise.stdout + noise.stderr).toBe(0)
+    expect(existsSync(join(run, "eval-noise.json"))).toBe(true)
   })
 })

@@ -11,8 +11,10 @@ import { join } from "node:path"
 import { DEFAULT_EVAL_NOISE_SEEDS, measureEvalNoise } from "../../experiments/evalNoise.ts"
 import { FILES, requireDirOrAbsent, RunDirError } from "../../experiments/runDir.ts"
 import { withRunLock } from "../../experiments/runLock.ts"
+import { loadPluginFiles } from "../../plugins/load.ts"
 import { noiseMetricLabel } from "../../report/html.ts"
 import { EVAL_NOISE_FILE, type EvalNoise } from "../../report/load.ts"
+import { pluginFlag } from "./run.ts"
 
 const pad = (s: string, n: number): string => s.padEnd(n)
 const pts = (x: number): string => (x * 100).toFixed(1).padStart(6)
@@ -35,9 +37,12 @@ export const evalNoiseCommand = Command.make("eval-noise", {
     Flag.withDescription("checkpoint step to evaluate (default: the newest)")),
   seeds: Flag.Int("seeds").pipe(Flag.filter((k) => k >= 1 && k <= 1000, (k) => `--seeds must be in [1, 1000], got ${k}`),
     Flag.withDefault(DEFAULT_EVAL_NOISE_SEEDS), Flag.withDescription(`evaluation seeds (default ${DEFAULT_EVAL_NOISE_SEEDS}): eval.seed = 1000, 1001, ...`)),
-  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription(`print ${EVAL_NOISE_FILE} instead of the table`))
+  json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription(`print ${EVAL_NOISE_FILE} instead of the table`)),
+  plugin: pluginFlag
 }, (f) =>
   Effect.gen(function*() {
+    // a run whose config names a plug-in (a domain, a retriever) is evaluated with the same plug-in
+    yield* loadPluginFiles(f.plugin)
     requireDirOrAbsent(f.dir)
     if (!existsSync(join(f.dir, FILES.config)) && !existsSync(join(f.dir, FILES.marker))) {
       throw new RunDirError({ dir: f.dir, problem: existsSync(f.dir) ? "not a pmdsim run directory (no config.json)" : "no such directory" })

@@ -10,8 +10,13 @@ import { existsSync, readdirSync, statSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { withRunLock } from "../../experiments/runLock.ts"
 import { finishedSettings, formatClaimsTable, judgeClaims, readStudyFile, StudyConfigError, studySummary, writeStudySummary } from "../../experiments/study.ts"
+import { exportPluginFiles, loadPluginFiles } from "../../plugins/load.ts"
+import { checkPluginNames } from "../../plugins/registry.ts"
+import type { RunConfig } from "../../config/RunConfig.ts"
+import { planSweep } from "../../experiments/sweep.ts"
 import { writeReport } from "../../report/index.ts"
 import { EXIT } from "../failure.ts"
+import { pluginFlag } from "./run.ts"
 import { runSweep } from "./sweep.ts"
 
 /** The package's studies/ folder (shipped study files). */
@@ -28,11 +33,14 @@ export const resolveStudyFile = (nameOrFile: string): string => {
   throw new StudyConfigError({ message: `no study ${JSON.stringify(nameOrFile)}: neither a file nor a shipped study (shipped: ${names.join(", ") || "none"})` })
 }
 
-export const runStudy = (nameOrFile: string, dir: string, force = false) =>
+export const runStudy = (nameOrFile: string, dir: string, force = false, pluginFiles: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const file = resolveStudyFile(nameOrFile)
     // decoded and checked in full (claims against the plan) before any run starts
     const study = readStudyFile(file)
+    // the runs are child processes: they load the same plug-in files; names are checked here first
+    exportPluginFiles(yield* loadPluginFiles(pluginFiles))
+    checkPluginNames(planSweep(study.spec.sweep).map((r) => r.config as RunConfig))
     console.log(`study: ${study.spec.question}`)
     const code = yield* runSweep(study.spec.sweep, dir, force)
     // an interrupted sweep stopped before aggregating: rerun to continue, the verdicts come then
@@ -50,7 +58,8 @@ export const runStudy = (nameOrFile: string, dir: string, force = false) =>
 export const studyCommand = Command.make("study", {
   study: Argument.String("study").pipe(Argument.withDescription("a study file, or the name of a shipped one (studies/NAME.json)")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("redo the runs whose config changed since they ran (only those)")),
+  plugin: pluginFlag,
   out: Flag.String("out").pipe(Flag.withDescription("study directory (the sweep's runs, study-summary.json, report.html)"))
 }, (f) => Effect.gen(function*() {
-  process.exitCode = yield* runStudy(f.study, f.out, f.force)
+  process.exitCode = yield* runStudy(f.study, f.out, f.force, f.plugin)
 })).pipe(Command.withDescription("a study: its sweep (resumable), then each claim judged holds / reversed / unresolved on paired differences"))

@@ -9,22 +9,22 @@
  * only when the bank changes. Both caches are derived data and are left out of the journaled state.
  * What consolidation does is a plug-in (src/plugins; default: the built-in PMD consolidator).
  */
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { compareStrings } from "../../src/core/Order.ts"
 import { type BehaviorBank, emptyBank } from "../../src/memory/behavior/behavior.ts"
 import { type ConsolidateConfig, defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
 import { recordUses } from "../../src/memory/behavior/usage.ts"
 import { type Embedder, makeHashEmbedder } from "../../src/memory/embed/hashEmbed.ts"
 import type { ProblemInsights } from "../../src/memory/insight/insights.ts"
-import { type BehaviorIndex, behaviorIndex, type Retrieved, retrieveBehaviors } from "../../src/memory/retrieval/retrieve.ts"
+import { type BehaviorIndex, behaviorIndex, retrieveBehaviors } from "../../src/memory/retrieval/retrieve.ts"
 import { defaultIndexConfig, type IndexConfig } from "../../src/memory/retrieval/vectorIndex.ts"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
 import { consolidateWith } from "../../src/plugins/apply.ts"
 import { pmdConsolidator } from "../../src/plugins/builtins.ts"
 import type { ConsolidatorPlugin } from "../../src/plugins/types.ts"
-import { ConsolidatorIn } from "./protocol.ts"
+import { ConsolidatorIn, ConsolidatorInputError, type ConsolidatorOut } from "./protocol.ts"
 
-export class ConsolidatorInputError extends Schema.TaggedError<ConsolidatorInputError>()("ConsolidatorInputError", { problem: Schema.String }) {}
+export { ConsolidatorInputError, type ConsolidatorOut } from "./protocol.ts"
 
 export interface ConsolidatorState {
   readonly bank: BehaviorBank
@@ -32,12 +32,6 @@ export interface ConsolidatorState {
   readonly vecs: ReadonlyMap<string, Float32Array>
   readonly index: BehaviorIndex | undefined
 }
-
-export type ConsolidatorOut =
-  | { readonly _tag: "Consolidated"; readonly created: number; readonly updated: number; readonly removed: number; readonly size: number; readonly clusters: number }
-  | { readonly _tag: "Retrieved"; readonly results: ReadonlyArray<{ readonly problemId: string; readonly behaviors: ReadonlyArray<Retrieved> }> }
-  | { readonly _tag: "Bank"; readonly bank: BehaviorBank }
-  | { readonly _tag: "Recorded" }
 
 export interface ConsolidatorOptions {
   readonly name?: string

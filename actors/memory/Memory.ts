@@ -1,110 +1,118 @@
 /**
- * The memory actor: owns the MemoryKeeper (the versioned memory). Each step it records experience,
- * asks the reflector actor for the batch's insights and, on the slow clock, the consolidator actor for
- * the behavior bank, and commits each result as a new version. Both collaborators process problems in
- * canonical id order, so results never depend on arrival order; they start from the keeper's insights
- * and bank, and every change they make comes back here, so their state and the keeper's stay equal.
- * Reads pin an immutable version. PMD-Transient's throw-away memory is computed in place.
+ * The memory actor: owns the MemoryKeeper (the versioned memory). Its inbox and replies are data
+ * (src/protocol/memory.ts): a read pins a version (seq, id); what a version holds is asked for by
+ * message (`Views`), and the whole memory comes back as a snapshot (`Export`) for checkpoints and lineage.
+ *
+ * One transition (`memoryTransition`) serves the actor and the plain loop alike. A step's writes are the
+ * keeper's `remember` coroutine; the messages it yields for the reflector and the consolidator go to
+ * whoever the caller names: their actors (the pipeline; both start from the keeper's insights and bank,
+ * and every change they make comes back here, so their state and the keeper's stay equal), or the keeper
+ * itself (the plain loop, and PMD-Transient's throw-away memory, which the actors' state does not hold).
+ *
+ * Known limit: the keeper is mutable (its versioned memory commits into the run's snapshot store), so the
+ * kernel's commit-on-success does not cover it: a defect in the middle of a Remember is re-delivered
+ * against the versions already committed (and the consolidator's mirror already counted the uses).
+ * Replies are immutable values, so nothing a reader was given changes afterwards.
  */
 import { Effect } from "effect"
-import { type ActorRef, behavior, type Behavior } from "../../src/runtime/Actor.ts"
+import { Rng } from "../../src/core/Rng.ts"
+import type { MemoryIn, MemoryOut, MemorySnapshot, MemoryStatus, ProblemView, ViewQuery } from "../../src/protocol/memory.ts"
+import { MemoryIn as MemoryInbox } from "../../src/protocol/memory.ts"
+import type { VersionRef } from "../../src/protocol/records.ts"
+import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
 import { expectTag } from "../../src/runtime/expectTag.ts"
-import type { ProblemExperience } from "../../src/memory/experience/experience.ts"
-import type { ConsolidatorInputError, ConsolidatorOut } from "../consolidator/Consolidator.ts"
-import type { ConsolidatorIn } from "../consolidator/protocol.ts"
-import type { ReflectorInputError, ReflectorOut } from "../reflector/Reflector.ts"
-import type { ReflectorIn } from "../reflector/protocol.ts"
-import type { Rng } from "../../src/core/Rng.ts"
-import type { MemoryRead, MemoryStatus, RememberRequest } from "../orchestrator/ports.ts"
-import type { MemoryKeeper } from "./keeper.ts"
+import type { MemoryAnswer, MemoryAsk, MemoryKeeper } from "./keeper.ts"
 
-export type MemoryIn =
-  | { readonly _tag: "Remember"; readonly request: RememberRequest }
-  | { readonly _tag: "Read"; readonly lag: number }
-  | { readonly _tag: "Freeze" }
-  | { readonly _tag: "Status" }
-  | { readonly _tag: "Keeper" }
-
-export type MemoryOut =
-  | { readonly _tag: "Status"; readonly status: MemoryStatus }
-  | { readonly _tag: "Read"; readonly read: MemoryRead }
-  | { readonly _tag: "Keeper"; readonly keeper: MemoryKeeper }
+export type { MemoryIn, MemoryOut } from "../../src/protocol/memory.ts"
 
 export const memoryStatus = (k: MemoryKeeper): MemoryStatus => ({ newest: k.newest, sizes: k.sizes(), contentId: k.contentId() })
 
-/** Pins version `newest - lag`: the closure reads only that immutable version. */
-export const memoryRead = (k: MemoryKeeper, lag: number): MemoryRead => {
-  const v = k.lagged(lag)
-  return { seq: v.seq, id: v.id, viewOf: (problemId: string, rng: Rng) => k.view(v.id, problemId, rng) }
+/** The memory as data: immutable values the keeper holds now (later commits make new ones). */
+export const memorySnapshot = (k: MemoryKeeper): MemorySnapshot => ({
+  newest: k.newest, frozen: k.frozen, contentId: k.contentId(), sizes: k.sizes(), state: k.vm.state, memp: k.memp
+})
+
+/** Pins version `newest - lag` (clamped at the oldest). */
+export const memoryRead = (k: MemoryKeeper, lag: number): VersionRef => k.lagged(lag)
+
+/**
+ * The views of some problems at a pinned version, each retrieved with the stream its query names.
+ * Behaviors travel as what a context renders (id, kind, tokens), never the bank's records.
+ */
+export const memoryViews = (k: MemoryKeeper, version: VersionRef, queries: ReadonlyArray<ViewQuery>): Array<ProblemView> =>
+  queries.map((q) => {
+    const v = k.view(version.id, q.problemId, Rng.root(q.stream.seed).fork(...q.stream.key))
+    const { behaviors, ...rest } = v.view
+    return {
+      problemId: q.problemId,
+      view: behaviors === undefined ? rest : { ...rest, behaviors: behaviors.map((b) => ({ id: b.id ?? "", kind: b.kind, tokens: b.tokens })) },
+      topBehavior: v.topBehavior ?? null
+    }
+  })
+
+/** Who answers the messages a step's writes send to the reflector and the consolidator. */
+export type Collaborators = (ask: MemoryAsk) => Effect.Effect<MemoryAnswer>
+
+export interface MemoryEnv {
+  /** PMD-Transient: a fresh, empty keeper for the step's throw-away memory */
+  readonly fresh: () => MemoryKeeper
+  /** the reflector and consolidator of the persistent memory (null: the keeper answers in place) */
+  readonly collaborators: Collaborators | null
 }
 
-export interface Collaborators {
-  readonly reflector: ActorRef<ReflectorIn, ReflectorOut, ReflectorInputError>
-  readonly consolidator: ActorRef<ConsolidatorIn, ConsolidatorOut, ConsolidatorInputError>
-}
-
-/** One step's memory updates through the reflector and consolidator actors. */
-const rememberWith = (k: MemoryKeeper, r: RememberRequest, c: Collaborators) =>
+/** Drives the keeper's `remember` coroutine, each message answered by `answer`. */
+const drive = <A>(it: Generator<MemoryAsk, A, MemoryAnswer>, answer: Collaborators): Effect.Effect<A> =>
   Effect.gen(function*() {
-    if (k.frozen) return
-    const ctx = { step: r.step, policyVersion: r.policyVersion }
-    if (k.consolidates) {
-      // only behaviors the bank still holds (a lagged teacher may have used one a consolidation replaced)
-      const uses = k.behaviorUses(r.outcomes)
-      if (uses.length > 0) yield* c.consolidator.ask({ _tag: "RecordUses", uses })
-    }
-    k.recordOutcomes(r.outcomes, ctx)
-    k.recordExperience(r.groups, ctx)
-    if (k.reflects) {
-      const experiences = [...new Set(r.groups.map((g) => g.problemId))].sort()
-        .flatMap((id) => { const e = k.vm.state.experience.get(id); return e === undefined ? [] : [e as ProblemExperience] })
-      const out = yield* c.reflector.ask({ _tag: "Reflect", step: r.step, policyVersion: r.policyVersion, experiences } as ReflectorIn)
-      k.applyInsights(expectTag("reflector", out, "Reflected").changed, ctx)
-    }
-    if (k.consolidates && r.consolidate) {
-      yield* c.consolidator.ask({ _tag: "Consolidate", step: r.step, policyVersion: r.policyVersion, problems: k.problemTokens, insights: [...k.vm.state.insights.values()] } as ConsolidatorIn)
-      k.applyBank(expectTag("consolidator", yield* c.consolidator.ask({ _tag: "GetBank" }), "Bank").bank, ctx)
-    }
-  }).pipe(Effect.orDie)
+    let next = it.next()
+    while (!next.done) next = it.next(yield* answer(next.value))
+    return next.value
+  })
 
-export const memoryReply = (
-  fresh: () => MemoryKeeper,
-  k: MemoryKeeper,
-  msg: MemoryIn
-): readonly [MemoryKeeper, MemoryOut] => {
+/** The memory's transition: the one path of the plain loop and the actor (which wraps it in a shell). */
+export const memoryTransition = (env: MemoryEnv, k: MemoryKeeper, msg: MemoryIn): Effect.Effect<readonly [MemoryKeeper, MemoryOut]> => {
   switch (msg._tag) {
     case "Remember": {
       const r = msg.request
       // PMD-Transient: this step's memory is built from the batch alone, used once, discarded
-      const keeper = r.fresh ? fresh() : k
-      const ctx = { step: r.step, policyVersion: r.policyVersion }
-      keeper.recordOutcomes(r.fresh ? [] : r.outcomes, ctx)
-      keeper.afterRollouts(r.groups, ctx, r.consolidate)
-      return [keeper, { _tag: "Status", status: memoryStatus(keeper) }]
+      const keeper = r.fresh ? env.fresh() : k
+      const writes = { groups: r.groups, step: r.step, policyVersion: r.policyVersion, consolidate: r.consolidate, outcomes: r.fresh ? [] : r.outcomes }
+      const done = r.fresh || env.collaborators === null
+        ? Effect.sync(() => keeper.rememberInPlace(writes))
+        : drive(keeper.remember(writes), env.collaborators)
+      return Effect.map(done, () => [keeper, { _tag: "Status", status: memoryStatus(keeper) }] as const)
     }
     case "Read":
-      return [k, { _tag: "Read", read: memoryRead(k, msg.lag) }]
+      return Effect.succeed([k, { _tag: "Read", read: memoryRead(k, msg.lag) }] as const)
+    case "Views":
+      return Effect.sync(() => [k, { _tag: "Views", views: memoryViews(k, msg.version, msg.queries) }] as const)
     case "Freeze":
-      k.frozen = true
-      return [k, { _tag: "Status", status: memoryStatus(k) }]
+      return Effect.sync(() => {
+        k.frozen = true
+        return [k, { _tag: "Status", status: memoryStatus(k) }] as const
+      })
     case "Status":
-      return [k, { _tag: "Status", status: memoryStatus(k) }]
-    case "Keeper":
-      return [k, { _tag: "Keeper", keeper: k }]
+      return Effect.sync(() => [k, { _tag: "Status", status: memoryStatus(k) }] as const)
+    case "Export":
+      return Effect.sync(() => [k, { _tag: "Snapshot", snapshot: memorySnapshot(k) }] as const)
   }
 }
 
 /** Narrows a reply to the tag the request expects (a mismatch is a bug: a defect). */
 export const expectMemory = <T extends MemoryOut["_tag"]>(out: MemoryOut, tag: T) => expectTag("memory", out, tag)
 
-export const memoryBehavior = (initial: MemoryKeeper, fresh: () => MemoryKeeper, collaborators: Collaborators): Behavior<MemoryKeeper, MemoryIn, MemoryOut> =>
+export const memoryBehavior = (initial: MemoryKeeper, env: MemoryEnv): Behavior<MemoryKeeper, MemoryIn, MemoryOut> =>
   behavior({
     name: "memory",
     initial,
+    inbox: MemoryInbox,
     capacity: 4,
     askTimeout: "Infinity",
-    handle: (k: MemoryKeeper, msg: MemoryIn) =>
-      msg._tag === "Remember" && !msg.request.fresh
-        ? rememberWith(k, msg.request, collaborators).pipe(Effect.map(() => [k, { _tag: "Status", status: memoryStatus(k) }] as const))
-        : Effect.sync(() => memoryReply(fresh, k, msg))
+    handle: (k: MemoryKeeper, msg: MemoryIn) => memoryTransition(env, k, msg)
   })
+
+/**
+ * The transition in place, synchronously (the plain loop's collaborators: the keeper answers the
+ * reflector's and consolidator's messages itself). Used where no actor runs (memory-replay).
+ */
+export const memoryReply = (fresh: () => MemoryKeeper, k: MemoryKeeper, msg: MemoryIn): readonly [MemoryKeeper, MemoryOut] =>
+  Effect.runSync(memoryTransition({ fresh, collaborators: null }, k, msg))

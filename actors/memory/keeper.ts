@@ -1,5 +1,6 @@
 /**
- * The run's procedural memory and its version history (pure logic; the Memory actor wraps it).
+ * The run's procedural memory and its version history (the Memory actor's state; a mutable object over
+ * the run's snapshot store, which only the memory actor and the plain loop's transition touch).
  *
  * Each step: experience from the verified rollouts (commit "experience"), reflection on the batch's
  * problems (commit "reflector"), and every `behaviorEvery` steps consolidation into behaviors (commit
@@ -7,21 +8,27 @@
  * is a new version in the snapshot store (src/memory/versioned.ts over src/memory/store), whose `seq`
  * is the version number. The teacher reads version `newest - lag` (staleness is a knob, never an
  * accident of timing): every level it sees (experience, insights, the behavior bank or the Memp store)
- * comes from that one pinned version, never from the live memory. The Memp store is versioned with the
+ * comes from that one pinned version, never from the live memory; the teacher asks the memory actor for
+ * those views by message (`view` runs inside the actor, so its version cache is the actor's own). The Memp store is versioned with the
  * rest (src/memory/versioned.ts); writers (updates, the build policy) read and write the newest memory.
  * A frozen keeper ignores writes.
  *
  * The reflector, consolidator, retriever and Memp update policy are plug-ins (src/plugins), resolved from
- * the config by the caller (src/experiments/setup.ts); the built-ins are the default.
+ * the config by the caller (src/experiments/setup.ts via actors/orchestrator/parts.ts); the built-ins are the default.
  */
 import type { RunConfig } from "../../src/config/RunConfig.ts"
+import { compareStrings } from "../../src/core/Order.ts"
+import type { ConsolidatorIn, ConsolidatorOut } from "../../src/protocol/consolidator.ts"
+import type { MemorySizes } from "../../src/protocol/memory.ts"
+import type { ReflectorIn, ReflectorOut } from "../../src/protocol/reflector.ts"
+import { expectTag } from "../../src/runtime/expectTag.ts"
 import { Rng } from "../../src/core/Rng.ts"
 import { type ConsolidateConfig, defaultConsolidateConfig } from "../../src/memory/behavior/consolidate.ts"
 import type { Behavior, BehaviorBank } from "../../src/memory/behavior/behavior.ts"
 import { recordUses } from "../../src/memory/behavior/usage.ts"
 import type { Embedder } from "../../src/memory/embed/hashEmbed.ts"
 import { defaultInsightConfig, type InsightConfig, type ProblemInsights } from "../../src/memory/insight/insights.ts"
-import { defaultReflectConfig } from "../../src/memory/insight/reflect.ts"
+import { abstractConfigFor, reflectConfigFor } from "../../src/memory/sharpen.ts"
 import { emptyMemp, type MempStore, mempRetrieve, type MempOutcome } from "../../src/memory/memp/memp.ts"
 import { recordRollouts, type RolloutGroup } from "../../src/memory/pipeline.ts"
 import type { MemoryView } from "../../src/memory/retrieval/compose.ts"
@@ -41,11 +48,26 @@ export interface ProblemKey {
   readonly query: ReadonlyArray<number>
 }
 
-export interface MemorySizes {
-  readonly experience: number
-  readonly insights: number
-  readonly behaviors: number
+export type { MemorySizes } from "../../src/protocol/memory.ts"
+
+/** What one step writes into memory (the memory protocol's Remember, less PMD-Transient's `fresh`). */
+export interface StepWrites {
+  readonly groups: ReadonlyArray<RolloutGroup>
+  readonly step: number
+  readonly policyVersion: number
+  readonly consolidate: boolean
+  /** the previous step's outcomes; null: no Memp / behavior-use bookkeeping this time */
+  readonly outcomes: ReadonlyArray<MempOutcome & { readonly behaviorId?: string }> | null
 }
+
+/** A message the memory sends its reflector or consolidator during `remember` (data: their protocols). */
+export type MemoryAsk =
+  | { readonly to: "reflector"; readonly msg: ReflectorIn }
+  | { readonly to: "consolidator"; readonly msg: ConsolidatorIn }
+export type MemoryAnswer = ReflectorOut | ConsolidatorOut
+
+const expectAnswer = <T extends MemoryAnswer["_tag"]>(a: MemoryAnswer, tag: T): Extract<MemoryAnswer, { _tag: T }> =>
+  expectTag("memory collaborator", a, tag)
 
 export class MemoryKeeper {
   vm: VersionedMemory
@@ -107,24 +129,85 @@ export class MemoryKeeper {
   }
 
   /**
-   * The three updates of one step (Eqs. 1-3), computed here (the plain loop, and PMD-Transient's
-   * throw-away memory). The actor pipeline runs the same pure functions inside the reflector and
-   * consolidator actors and hands their results to `applyInsights` / `applyBank`.
+   * One step's writes (Eqs. 1-3), the one memory path of the plain loop and of the actors: the Memp /
+   * behavior-use bookkeeping of the previous step's outcomes (none when `outcomes` is null), experience
+   * (commit "experience"), reflection (commit "reflector"), and on the slow clock consolidation (commit
+   * "consolidator"). A coroutine: it yields each message for the reflector or the consolidator as data
+   * and resumes with the reply. The actor pipeline sends them to the reflector and consolidator actors;
+   * the plain loop (and PMD-Transient's throw-away memory) answers them in place (`answerInPlace`: the
+   * same plug-in functions over this keeper's own insights and bank). Returns the versions committed.
    */
-  afterRollouts(groups: ReadonlyArray<RolloutGroup>, ctx: WriteContext, consolidate: boolean): Array<Version> {
+  *remember(r: StepWrites): Generator<MemoryAsk, Array<Version>, MemoryAnswer> {
     if (this.frozen) return []
-    const out = [this.recordExperience(groups, ctx)]
+    const ctx = { step: r.step, policyVersion: r.policyVersion }
+    const out: Array<Version> = []
+    if (r.outcomes !== null) {
+      if (this.consolidates) {
+        // only behaviors the bank still holds (a lagged teacher may have used one a consolidation replaced)
+        const uses = this.behaviorUses(r.outcomes)
+        if (uses.length > 0) expectAnswer(yield { to: "consolidator", msg: { _tag: "RecordUses", uses } }, "Recorded")
+      }
+      out.push(...this.recordOutcomes(r.outcomes, ctx))
+    }
+    out.push(this.recordExperience(r.groups, ctx))
     if (this.reflects) {
       const s = this.vm.state
-      const experiences = [...new Set(groups.map((g) => g.problemId))].flatMap((id) => s.experience.get(id) ?? [])
-      out.push(this.applyInsights(reflectWith(this.plugins.reflector, s.insights, experiences, ctx, this.reflectEnv).changed, ctx))
+      const experiences = [...new Set(r.groups.map((g) => g.problemId))].sort(compareStrings).flatMap((id) => s.experience.get(id) ?? [])
+      const reflected = expectAnswer(yield { to: "reflector", msg: { _tag: "Reflect", step: r.step, policyVersion: r.policyVersion, experiences } }, "Reflected")
+      out.push(this.applyInsights(reflected.changed, ctx))
     }
-    if (this.consolidates && consolidate) {
-      const s = this.vm.state
-      const input = { problems: this.problems, insights: [...s.insights.values()], bank: s.bank, ctx }
-      out.push(this.applyBank(consolidateWith(this.plugins.consolidator, input, { embed: this.embed, config: this.consolidateConfig }).bank, ctx))
+    if (this.consolidates && r.consolidate) {
+      const insights = [...this.vm.state.insights.values()]
+      expectAnswer(yield { to: "consolidator", msg: { _tag: "Consolidate", step: r.step, policyVersion: r.policyVersion, problems: this.problemTokens, insights } }, "Consolidated")
+      out.push(this.applyBank(expectAnswer(yield { to: "consolidator", msg: { _tag: "GetBank" } }, "Bank").bank, ctx))
     }
     return out
+  }
+
+  /**
+   * Answers `remember`'s messages here, as the reflector and consolidator actors would (their plug-ins,
+   * over this keeper's insights and bank, which the actors mirror): the plain loop's collaborators.
+   * One answerer per `remember` run: it holds the bank a `Consolidate` made until `GetBank` reads it.
+   */
+  answerInPlace(): (ask: MemoryAsk) => MemoryAnswer {
+    let consolidated: BehaviorBank | undefined
+    return (ask) => {
+      const m = ask.msg
+      switch (m._tag) {
+        case "Reflect": {
+          const r = reflectWith(this.plugins.reflector, this.vm.state.insights, m.experiences, { step: m.step, policyVersion: m.policyVersion }, this.reflectEnv)
+          return { _tag: "Reflected", changed: r.changed, added: r.added, merged: r.merged, dropped: r.dropped }
+        }
+        case "RecordUses":
+          // the keeper's own bank counts the uses (recordOutcomes): nothing to mirror
+          return { _tag: "Recorded" }
+        case "Consolidate": {
+          const s = this.vm.state
+          const r = consolidateWith(this.plugins.consolidator, { problems: this.problems, insights: m.insights, bank: s.bank, ctx: { step: m.step, policyVersion: m.policyVersion } }, { embed: this.embed, config: this.consolidateConfig })
+          consolidated = r.bank
+          const count = (op: string) => r.edits.filter((e) => e.op === op).length
+          return { _tag: "Consolidated", created: count("new"), updated: count("update"), removed: count("remove"), size: r.bank.behaviors.length, clusters: r.clusters }
+        }
+        case "GetBank":
+          return { _tag: "Bank", bank: consolidated ?? this.vm.state.bank }
+        default:
+          throw new Error(`memory keeper: cannot answer ${m._tag} in place`)
+      }
+    }
+  }
+
+  /** `remember` with its messages answered in place (no actors). */
+  rememberInPlace(r: StepWrites): Array<Version> {
+    const answer = this.answerInPlace()
+    const it = this.remember(r)
+    let next = it.next()
+    while (!next.done) next = it.next(answer(next.value))
+    return next.value
+  }
+
+  /** The three updates of one step without the outcome bookkeeping, in place (the memory battery's entry point). */
+  afterRollouts(groups: ReadonlyArray<RolloutGroup>, ctx: WriteContext, consolidate: boolean): Array<Version> {
+    return this.rememberInPlace({ groups, step: ctx.step, policyVersion: ctx.policyVersion, consolidate, outcomes: null })
   }
 
   /** Eq. 1: experience from the verified rollouts (commit "experience"). */
@@ -160,12 +243,12 @@ export class MemoryKeeper {
   }
   /** What the reflector plug-in is given besides the experience. */
   get reflectEnv(): ReflectEnv {
-    return { embed: this.embed, insight: this.insightConfig, reflect: defaultReflectConfig }
+    return { embed: this.embed, insight: this.insightConfig, reflect: reflectConfigFor(this.cfg.memory.sharpen) }
   }
   get consolidateConfig(): ConsolidateConfig {
     return {
       ...defaultConsolidateConfig, capacity: this.cfg.memory.bankCapacity,
-      abstract: { ...defaultConsolidateConfig.abstract, avoidContradiction: this.cfg.memory.avoidContradiction ?? "majority" }
+      abstract: abstractConfigFor({ ...defaultConsolidateConfig.abstract, avoidContradiction: this.cfg.memory.avoidContradiction ?? "majority" }, this.cfg.memory.sharpen)
     }
   }
   /** The training problems as the consolidator sees them (id and the tokens it embeds). */

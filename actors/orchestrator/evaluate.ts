@@ -118,8 +118,12 @@ export const evaluate = (ports: Ports, cfg: RunConfig, domain: Domain<ProblemBas
       const ids = evalProblems(cfg, domain, split)
       if (ids.length === 0) continue
       const memoryFree = yield* run(ports, cfg, domain, protocol, ids, (_, p) => p, "free")
-      const memoryAugmented = memory === null ? null : yield* run(ports, cfg, domain, protocol, ids, (id, prompt) => {
-        const view = memory.viewOf(id, evalRoot(cfg).fork("eval-retrieval", id)).view
+      // each problem's view of the newest version, asked of the memory by message (retrieval on the evaluation's stream)
+      const views = memory === null ? null : new Map((yield* ports.views(memory, ids.map((id) => ({
+        problemId: id, stream: { seed: evalSeedOf(cfg), key: ["eval-retrieval", id] }
+      })))).map((v) => [v.problemId, v.view]))
+      const memoryAugmented = views === null ? null : yield* run(ports, cfg, domain, protocol, ids, (id, prompt) => {
+        const view = views.get(id)!
         // as for the teacher: stored feedback only when no stored solution is shown
         const feedback = (view.experience?.successes.length ?? 0) > 0 ? { feedback: [] } : {}
         return compose(view, { prompt }, { levels: cfg.memory.levels, budget: cfg.memory.contextTokensMax, ...feedback }).tokens

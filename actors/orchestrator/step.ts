@@ -197,10 +197,13 @@ export const runStep = (
       })
     })
     // memory.replaySolutions: a stored success joins the group of a problem this step did not solve (replay.ts)
-    const replay = cfg.memory.replaySolutions === true && memory !== null
+    const stored = cfg.memory.replaySolutions === true && memory !== null
+      ? new Map((yield* ports.views(memory, ids.map((id) => ({ problemId: id, stream: { seed: cfg.seed, key: ["replay", t, id] } })))).map((v) => [v.problemId, v.view]))
+      : null
+    const replay = stored !== null
       ? replayRows(ids.map((id, g) => ({
         problemId: id, group: g, prompt: prompts.get(id)!, solvedNow: rollouts.some((r) => r.problemId === id && solved(r.id)),
-        successes: memory!.viewOf(id, Rng.root(cfg.seed).fork("replay", t, id)).view.experience?.successes ?? []
+        successes: stored.get(id)?.experience?.successes ?? []
       })))
       : []
     for (const { replayOf: _, ...row } of replay) rows.push(row)
@@ -212,11 +215,11 @@ export const runStep = (
     const entropy = yield* timed("entropy", stageMs, ports.entropy(sub.map((r) => r.prompt), sub.map((r) => r.response)))
 
     const outcomes: Array<Outcome> = rollouts.map((r, i) => {
-      const top = taught?.topBehavior[i]
+      const top = taught?.topBehavior[i] ?? null
       return {
         problemId: r.problemId, query: r.prompt, response: r.response, success: solved(r.id),
         prov: { rolloutId: r.id, policyVersion: r.policyVersion, step: t, reward: reward(r.id) },
-        ...(top === undefined ? {} : { usedId: top, behaviorId: top })
+        ...(top === null ? {} : { usedId: top, behaviorId: top })
       }
     })
     const everSolved = [...new Set([...state.everSolved, ...rollouts.filter((r) => solved(r.id)).map((r) => r.problemId)])].sort()
@@ -252,7 +255,7 @@ export const runStep = (
         read: memory === null ? null : { seq: memory.seq, id: memory.id },
         rollouts: rollouts.map((r, i) => ({
           id: r.id, problemId: r.problemId, reward: reward(r.id), solved: solved(r.id), policyVersion: r.policyVersion,
-          kind: taught === null ? null : taught.kinds[i]!, refs: taught?.refs?.[i] ?? []
+          kind: taught === null ? null : taught.kinds[i]!, refs: taught?.refs[i] ?? []
         }))
       }
     }

@@ -1,33 +1,19 @@
 /**
  * The policy actor: a supervised fiber owning the PolicyModel (student, optimiser, teacher weights).
  * It samples rollouts, scores responses as the teacher (the same network, reprompted), and applies
- * updates, one message at a time, so sampling never races an update.
+ * updates, one message at a time, so sampling never races an update. Its inbox and replies are data
+ * (src/protocol/policy.ts). Its state is not: the model's tensors are mutated in place by `Update` and
+ * `Import` (a copy of every weight per message would cost more than the step), so the kernel's promise
+ * (state committed only when a handler succeeds) does not cover them: a crash inside an update would be
+ * re-delivered against half-updated weights. No handler here fails with a typed error.
  */
 import { Effect } from "effect"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
 import { expectTag } from "../../src/runtime/expectTag.ts"
-import type { SampleResult } from "../../src/numeric/index.ts"
-import type { LossKind } from "./loss.ts"
-import type { PolicyModel, PolicyState, SampleRequest, UpdateStats } from "./PolicyModel.ts"
-import type { UpdateRow } from "./batch.ts"
+import { PolicyIn, type PolicyOut } from "../../src/protocol/policy.ts"
+import type { PolicyModel } from "./PolicyModel.ts"
 
-export type PolicyIn =
-  | { readonly _tag: "Sample"; readonly requests: ReadonlyArray<SampleRequest>; readonly maxNewTokens: number; readonly lag: number; readonly greedy: boolean }
-  | { readonly _tag: "ScoreTeacher"; readonly contexts: ReadonlyArray<ReadonlyArray<number>>; readonly responses: ReadonlyArray<ReadonlyArray<number>> }
-  | { readonly _tag: "Entropy"; readonly prompts: ReadonlyArray<ReadonlyArray<number>>; readonly responses: ReadonlyArray<ReadonlyArray<number>> }
-  | { readonly _tag: "Update"; readonly rows: ReadonlyArray<UpdateRow>; readonly kind: LossKind; readonly importance: boolean }
-  | { readonly _tag: "Hash" }
-  | { readonly _tag: "Export" }
-  | { readonly _tag: "Import"; readonly state: PolicyState }
-
-export type PolicyOut =
-  | { readonly _tag: "Sampled"; readonly results: ReadonlyArray<SampleResult>; readonly policyVersion: number }
-  | { readonly _tag: "Scored"; readonly logp: ReadonlyArray<Float32Array> }
-  | { readonly _tag: "Entropy"; readonly entropy: number }
-  | { readonly _tag: "Updated"; readonly stats: UpdateStats; readonly policyVersion: number }
-  | { readonly _tag: "Hash"; readonly hash: string }
-  | { readonly _tag: "State"; readonly state: PolicyState }
-  | { readonly _tag: "Done" }
+export { PolicyIn, PolicyOut } from "../../src/protocol/policy.ts"
 
 const reply = (model: PolicyModel, msg: PolicyIn): PolicyOut => {
   switch (msg._tag) {
@@ -57,6 +43,7 @@ export const policyBehavior = (model: PolicyModel): Behavior<PolicyModel, Policy
   behavior({
     name: "policy",
     initial: model,
+    inbox: PolicyIn,
     capacity: 4,
     askTimeout: "Infinity",
     handle: (m: PolicyModel, msg: PolicyIn) => Effect.sync(() => [m, reply(m, msg)] as const)

@@ -6,7 +6,7 @@
  * backend; the Policy actor wraps it.
  */
 import type { RunConfig } from "../../src/config/RunConfig.ts"
-import { Rng, type KeyPart } from "../../src/core/Rng.ts"
+import { Rng } from "../../src/core/Rng.ts"
 import {
   type AdamState,
   createAdamState,
@@ -28,32 +28,13 @@ import {
   type Weights,
   weightsHash
 } from "../../src/numeric/index.ts"
-import type { AdamStateData } from "../../src/numeric/optim/adam.ts"
+import type { PolicyState, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
 import { Control } from "../../src/domains/control.ts"
 import { alignBatch, type UpdateRow } from "./batch.ts"
 import { type LossKind, policyLoss } from "./loss.ts"
 
-export interface SampleRequest {
-  readonly prompt: ReadonlyArray<number>
-  /** the row's stream key, e.g. ["rollout", step, problemId, k]: results never depend on batch composition */
-  readonly key: ReadonlyArray<KeyPart>
-}
-
-export interface UpdateStats {
-  readonly loss: number
-  readonly gradNorm: number
-  readonly lr: number
-  readonly skipped: boolean
-}
-
-/** Everything a checkpoint must hold for a bit-identical resume. */
-export interface PolicyState {
-  readonly version: number
-  readonly student: Weights
-  readonly adam: AdamStateData
-  readonly teacher: Weights | null
-  readonly history: ReadonlyArray<{ readonly version: number; readonly weights: Weights }>
-}
+/** The policy's request and reply records are its protocol's (src/protocol/policy.ts): data only. */
+export type { PolicyState, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
 
 export class PolicyModel {
   readonly model: ModelConfig

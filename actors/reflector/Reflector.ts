@@ -9,7 +9,7 @@
  * Bad records fail the ask with ReflectorInputError (typed), never a silent skip. What reflection does is
  * a plug-in (src/plugins; default: the built-in contrastive reflection and novelty gate).
  */
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { compareStrings } from "../../src/core/Order.ts"
 import type { Embedder } from "../../src/memory/embed/hashEmbed.ts"
 import { makeHashEmbedder } from "../../src/memory/embed/hashEmbed.ts"
@@ -20,17 +20,13 @@ import { reflectWith } from "../../src/plugins/apply.ts"
 import { pmdReflector } from "../../src/plugins/builtins.ts"
 import type { ReflectorPlugin } from "../../src/plugins/types.ts"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
-import { ReflectorIn } from "./protocol.ts"
+import { ReflectorIn, ReflectorInputError, type ReflectorOut } from "./protocol.ts"
 
-export class ReflectorInputError extends Schema.TaggedError<ReflectorInputError>()("ReflectorInputError", { problem: Schema.String }) {}
+export { ReflectorInputError, type ReflectorOut } from "./protocol.ts"
 
 export interface ReflectorState {
   readonly insights: ReadonlyMap<string, ProblemInsights>
 }
-
-export type ReflectorOut =
-  | { readonly _tag: "Reflected"; readonly changed: ReadonlyArray<ProblemInsights>; readonly added: number; readonly merged: number; readonly dropped: number }
-  | { readonly _tag: "Insights"; readonly insights: ReadonlyArray<ProblemInsights> }
 
 export interface ReflectorOptions {
   readonly name?: string

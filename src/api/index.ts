@@ -1,7 +1,7 @@
 /**
  * `pmdsim`: the library's main entry point.
  *
- * - run / resume / sweep / replay / fork / report as Effects (failures typed as PmdsimError, `_tag`), and
+ * - run / resume / sweep / replay / fork / report / memoryReplay as Effects (failures typed as PmdsimError, `_tag`), and
  *   the same as Promises (runPromise, ...);
  * - the RunConfig Schema, the embedded presets and config resolution (preset + file + `key=value` sets);
  * - the result types (RunSummary, metrics rows, sweep rows, replay divergence).
@@ -11,8 +11,9 @@ export { run, resume, resolveRunConfig, type ConfigInput, type RunOptions, type 
 export { sweep, type SweepOptions, type SweepResult } from "./sweep.ts"
 export { replay, type ReplayDivergence, type ReplayResult } from "./replay.ts"
 export { fork, type ForkOptions } from "./fork.ts"
+export { memoryReplay, type MemoryComparison, type MemoryReplayOptions, type MemoryReplayResult, type MemoryVersionRef, type MemoryVersionRow } from "./memoryReplay.ts"
 export { report, type ReportFiles } from "./report.ts"
-export { forkPromise, replayPromise, reportPromise, resumePromise, runPromise, sweepPromise } from "./promise.ts"
+export { forkPromise, memoryReplayPromise, replayPromise, reportPromise, resumePromise, runPromise, sweepPromise } from "./promise.ts"
 export { EXIT, exitCodeOf, isPmdsimError, type PmdsimError } from "./errors.ts"
 
 export { Methods, type Method, RunConfig } from "../config/RunConfig.ts"

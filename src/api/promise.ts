@@ -4,6 +4,7 @@
  */
 import { Effect } from "effect"
 import { fork, type ForkOptions } from "./fork.ts"
+import { memoryReplay, type MemoryReplayOptions, type MemoryReplayResult } from "./memoryReplay.ts"
 import { replay, type ReplayResult } from "./replay.ts"
 import { report, type ReportFiles } from "./report.ts"
 import { resume, run, type RunOptions, type RunSummary, type TrainOptions } from "./run.ts"
@@ -19,3 +20,4 @@ export const sweepPromise = (options: SweepOptions): Promise<SweepResult> => pro
 export const replayPromise = (options: { readonly dir: string }): Promise<ReplayResult> => promise(replay(options))
 export const forkPromise = (options: ForkOptions): Promise<RunSummary> => promise(fork(options))
 export const reportPromise = (options: { readonly dir: string }): Promise<ReportFiles> => promise(report(options))
+export const memoryReplayPromise = (options: MemoryReplayOptions): Promise<MemoryReplayResult> => promise(memoryReplay(options))

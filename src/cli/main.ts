@@ -1,6 +1,6 @@
 /**
  * The `pmdsim` command line (Effect's CLI module). The only place allowed to read wall time and set
- * exit codes. Subcommands: run, sweep, study, replay, fork, report, eval-noise, start, lineage.
+ * exit codes. Subcommands: run, sweep, study, replay, fork, report, eval-noise, start, lineage, memory-replay.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
@@ -8,6 +8,7 @@ import { NodeServices } from "@effect/platform-node"
 import { evalNoiseCommand } from "./commands/evalNoise.ts"
 import { forkCommand } from "./commands/fork.ts"
 import { lineageCommand } from "./commands/lineage.ts"
+import { memoryReplayCommand } from "./commands/memoryReplay.ts"
 import { replayCommand } from "./commands/replay.ts"
 import { reportCommand } from "./commands/report.ts"
 import { runCommand } from "./commands/run.ts"
@@ -28,7 +29,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const pmdsim = Command.make("pmdsim").pipe(
   Command.withDescription("Procedural Memory Distillation, simulated for real: train, sweep, replay, fork and report"),
-  Command.withSubcommands([runCommand, sweepCommand, studyCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand, lineageCommand])
+  Command.withSubcommands([runCommand, sweepCommand, studyCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand, lineageCommand, memoryReplayCommand])
 )
 
 const program = Command.run(pmdsim, { version: "0.1.0" }).pipe(Effect.provide(Layer.mergeAll(NodeServices.layer)))

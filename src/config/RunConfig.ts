@@ -109,6 +109,14 @@ export const RunConfig = Schema.Struct({
     /** when an avoid behavior is contradicted (absent = "majority"; see src/memory/behavior/abstract.ts) */
     avoidContradiction: Schema.optionalKey(Schema.Literals(["majority", "any-strategy"])),
     /**
+     * sharpened reflection (issue #13; absent = "off", so default runs and their hashes are unchanged):
+     * "reflector" = lessons only from a contrast with a success, each the failure's own separating region
+     * (src/memory/insight/contrast.ts); "all" = that, and the consolidator proposes skill behaviors only
+     * (no [AVOID] behaviors); "no-lessons" = the reflector writes strategies only. Measured (seeds 11-15,
+     * docs/findings/memory-to-student.md §6): "all" hurts EI; "no-lessons" brings EI level with E.
+     */
+    sharpen: Schema.optionalKey(Schema.Literals(["off", "reflector", "all", "no-lessons"])),
+    /**
      * solution replay (actors/orchestrator/replay.ts): a problem no rollout solved this step gets its best
      * stored success as one more row of its GRPO group (off-policy guidance from the model's own past);
      * absent = false. Not with async.staleness > 0 (replay rows take no importance ratio).

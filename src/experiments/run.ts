@@ -29,7 +29,8 @@ import { writeRunCheckpoint } from "./checkpoint.ts"
 import { applyCheckpoint, restoreCheckpoint } from "./restore.ts"
 import { checkImportUnchanged, commitImport, type ImportedMemory, readImportedMemory } from "./importMemory.ts"
 import { lineageWriter, truncateLineage } from "./lineage.ts"
-import { createdItems, memorySnapshot } from "./lineageCreated.ts"
+import { rolloutsWriter, tapMemoryCalls, truncateRollouts } from "./memoryReplay/recorder.ts"
+import { createdItems } from "./lineageCreated.ts"
 import { appendMetrics, checkpointSteps, FILES, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
 import { memoryQuality } from "./quality.ts"
 import { buildParts, modelConfig } from "./setup.ts"
@@ -119,7 +120,11 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       const kept = restored === null ? [] : truncateMetrics(dir, state.step)
       // lineage.jsonl follows the same discipline: cut back to the checkpoint, one record appended per step
       const lineage = lineageWriter(dir, restored === null ? [] : truncateLineage(dir, state.step))
-      let memoryBefore = memorySnapshot(yield* ports.keeper)
+      // rollouts.jsonl too: each step's memory call as the memory actor got it (memory-replay rebuilds memory from it)
+      const rollouts = rolloutsWriter(dir, restored === null ? [] : truncateRollouts(dir, state.step))
+      const tap = tapMemoryCalls(ports)
+      // the memory as data (the memory actor's Export): immutable values, so the step's diff is by reference
+      let memoryBefore = yield* ports.exportMemory
       const emit = (rows: ReadonlyArray<MetricsRow>) => {
         appendMetrics(dir, rows)
         for (const r of rows) opts.onRow?.(r)
@@ -137,33 +142,32 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         emit(lastEval)
       }
       const checkpoint = Effect.gen(function*() {
-        const keeper = yield* ports.keeper
+        const memory = yield* ports.exportMemory
         disk.save()
         const policy = yield* ports.exportPolicy
         const journal = yield* recorder.journal
         writeRunCheckpoint(dir, state.step, modelConfig(cfg), policy, {
-          loop: state, memoryHead: cfg.method === "pmd-transient" ? "empty" : keeper.newest.id, memoryBranch: branch,
-          memoryFrozen: keeper.frozen, memp: keeper.memp, journal: journal.entries, resultHash: resultHash(cfg)
+          loop: state, memoryHead: cfg.method === "pmd-transient" ? "empty" : memory.newest.id, memoryBranch: branch,
+          memoryFrozen: memory.frozen, memp: memory.memp, journal: journal.entries, resultHash: resultHash(cfg)
         })
         yield* Journal.save(join(dir, FILES.journal), journal).pipe(Effect.orDie)
       })
       let halted = false
       while (state.step < cfg.steps) {
         const t0 = yield* Clock.currentTimeMillis
-        const r = yield* traced("run", "step", runStep(ports, cfg, parts.domain, parts.trainIds, state), (x) => ({ step: x.state.step }))
+        const r = yield* traced("run", "step", runStep(tap.ports, cfg, parts.domain, parts.trainIds, state), (x) => ({ step: x.state.step }))
         if (r.metrics.verifyFailed > 0) {
           yield* Effect.logWarning(`step ${r.state.step}: ${r.metrics.verifyFailed} checks failed after every retry (reward 0); raise faults.timeoutSeconds if the machine is overloaded`)
         }
         state = r.state
-        const keeper = yield* ports.keeper
-        const sizes = keeper.sizes()
-        const memoryAfter = memorySnapshot(keeper)
+        const memoryAfter = yield* ports.exportMemory
+        const sizes = memoryAfter.sizes
         const created = createdItems(memoryBefore, memoryAfter)
         memoryBefore = memoryAfter
         const policyHash = yield* ports.policyHash
         const step = state.step
         for (const [actor, digest] of Object.entries(r.digests).sort()) yield* recorder.recordDigest({ step, kind: "message", actor, digest })
-        stateHash = hashValue({ step, policyHash, memory: keeper.contentId(), loop: state, metrics: r.metrics /* no timings: those are in r.stageMs */, prev: stateHash })
+        stateHash = hashValue({ step, policyHash, memory: memoryAfter.contentId, loop: state, metrics: r.metrics /* no timings: those are in r.stageMs */, prev: stateHash })
         yield* recorder.recordDigest({ step, kind: "state", actor: "orchestrator", digest: stateHash })
         const wall = Math.max(1, (yield* Clock.currentTimeMillis) - t0)
         lastTrain = {
@@ -177,7 +181,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
           memorySizes: usesMemory(cfg) ? sizes : { experience: 0, insights: 0, behaviors: 0 },
           rolloutsPerSec: (r.metrics.rollouts * 1000) / wall, tokensPerSec: (r.metrics.tokens * 1000) / wall,
           stageMs: r.stageMs,
-          ...(r.diagnostics === undefined ? {} : { diagnostics: r.diagnostics })
+          ...quality.diagnostics(r.diagnostics, memoryAfter.state)
         }
         if (lastTrain.memoryLagClamped) clampedSteps++
         const rows: Array<MetricsRow> = [lastTrain]
@@ -188,6 +192,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         }
         emit(rows)
         lineage.append(step, r.lineage, created)
+        rollouts.append(step, tap.take())
         if (opts.haltAfter !== undefined && step >= opts.haltAfter) {
           halted = true
           break
@@ -198,7 +203,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
           break
         }
       }
-      return { stateHash, lastTrain, lastEval, halted, clampedSteps, policyHash: yield* ports.policyHash, memoryId: (yield* ports.keeper).contentId() }
+      return { stateHash, lastTrain, lastEval, halted, clampedSteps, policyHash: yield* ports.policyHash, memoryId: (yield* ports.exportMemory).contentId }
     })
     const loop = opts.actors === false
       ? body(directPorts(pipelineParts))

@@ -1,6 +1,6 @@
 /**
  * The run directory: pmdsim-run.json (the marker, written first), config.json (fully resolved),
- * summary.json, metrics.jsonl, lineage.jsonl (src/report/lineageFile.ts), journal.bin, checkpoints/step-NNNNNN/, memory/ (the snapshot store),
+ * summary.json, metrics.jsonl, lineage.jsonl (src/report/lineageFile.ts), rollouts.jsonl (src/experiments/memoryReplay/), journal.bin, checkpoints/step-NNNNNN/, memory/ (the snapshot store),
  * report.html and the CSV exports, and pmdsim.lock while a process writes it (runLock.ts).
  *
  * Every file is written through the one file layer (core/durableFile.ts). What a run writes is listed
@@ -36,6 +36,8 @@ export const FILES = {
   summary: "summary.json",
   metrics: "metrics.jsonl",
   lineage: "lineage.jsonl",
+  /** what the memory pipeline consumed, per step (src/experiments/memoryReplay/rolloutsFile.ts) */
+  rollouts: "rollouts.jsonl",
   journal: "journal.bin",
   checkpoints: "checkpoints",
   memory: "memory",
@@ -48,7 +50,7 @@ export const FILES = {
 } as const
 
 /** Everything a run writes besides its marker, config and lock: what a fresh start and --force remove. */
-const RUN_OUTPUTS = [FILES.summary, FILES.metrics, FILES.lineage, FILES.journal, FILES.checkpoints, FILES.memory, FILES.report, FILES.trainCsv, FILES.evalCsv, FILES.evalNoise, FILES.trace]
+const RUN_OUTPUTS = [FILES.summary, FILES.metrics, FILES.lineage, FILES.rollouts, FILES.journal, FILES.checkpoints, FILES.memory, FILES.report, FILES.trainCsv, FILES.evalCsv, FILES.evalNoise, FILES.trace]
 /** Everything a run writes (the lock is its own business: runLock.ts). */
 export const RUN_ENTRIES: ReadonlyArray<string> = [FILES.marker, FILES.config, ...RUN_OUTPUTS]
 

@@ -10,8 +10,7 @@ import type { Domain, ProblemBase } from "../domains/Domain.ts"
 import { VOCAB_SIZE } from "../domains/vocab.ts"
 import { makeHashEmbedder } from "../memory/embed/hashEmbed.ts"
 import type { ModelConfig, Weights } from "../numeric/index.ts"
-import { MemoryKeeper, type ProblemKey } from "../../actors/memory/keeper.ts"
-import { PolicyModel } from "../../actors/policy/PolicyModel.ts"
+import { actorParts, type MemoryKeeper, type PolicyModel, type ProblemKey } from "../../actors/orchestrator/parts.ts"
 import type { PoolOptions } from "../../actors/verifier/pool.ts"
 import { baseCheckpoint, benchmarkDomainConfig } from "./base.ts"
 import type { VersionedMemory } from "../memory/versioned.ts"
@@ -56,12 +55,13 @@ export const buildParts = (cfg: RunConfig, vm?: VersionedMemory, registry: Plugi
   const embed = makeHashEmbedder()
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")
-  const freshKeeper = () => new MemoryKeeper(cfg, embed, train, heldout, undefined, plugins)
+  // the actors build their own state from this data (actors/orchestrator/parts.ts)
+  const actors = actorParts({ cfg, model, weights, embed, train, heldout, ...(vm === undefined ? {} : { vm }), plugins })
   return {
     domain,
-    model: new PolicyModel(cfg, model, weights),
-    keeper: vm === undefined ? freshKeeper() : new MemoryKeeper(cfg, embed, train, heldout, vm, plugins),
-    freshKeeper,
+    model: actors.model,
+    keeper: actors.keeper,
+    freshKeeper: actors.freshKeeper,
     poolOptions: {
       domain: domainSpec(cfg),
       workers: cfg.workers,

@@ -4,8 +4,9 @@
  * in any order, give the same string, byte for byte; nothing in it depends on the clock or the machine.
  *
  * Layout: a study's claims and their verdicts (when the directory holds study-summary.json), a results
- * table (the headline numbers), the paired differences, the evaluation noise and what memory taught
- * (lineageSection.ts) (when there are any), then one section per figure family (figures.ts), each
+ * table (the headline numbers), the paired differences, the evaluation noise, what memory taught
+ * (lineageSection.ts) and the reflector / consolidator quality (qualitySection.ts) (when there are any),
+ * then one section per figure family (figures.ts), each
  * with a caption saying how to read it and which paper figure to compare it with, then time per stage
  * and the list of runs. Every chart is a <canvas> with an id and a data-plot attribute (its section).
  */
@@ -19,6 +20,7 @@ import { type BootstrapOptions, formatNeeded, formatPoints, PAIRED_METRICS, pair
 import { type NoiseMetric, noiseMetricOf, type RunEvalNoise, type StudySummary } from "./load.ts"
 import { lineageSection, type RunLineage } from "./lineageSection.ts"
 import { paperReference } from "./paper.ts"
+import { qualitySection } from "./qualitySection.ts"
 import type { Section } from "./plots.ts"
 import { evalRowsOf, PROTOCOLS, varyingKnobs } from "./results.ts"
 import { compareStrings, groupBySetting, meanCI } from "./stats.ts"
@@ -198,8 +200,9 @@ export const renderReport = (runs: ReadonlyArray<RunData>, options: RenderOption
   const noise = evalNoiseSection(runs, options.evalNoise ?? [])
   const claims = options.study === undefined ? "" : claimsSection(options.study)
   const taught = lineageSection(options.lineage ?? [])
+  const quality = qualitySection(runs)
   const nav = [...(claims === "" ? [] : [["claims", "Claims"]]), ["results", "Results"], ...(paired === "" ? [] : [["paired", "Paired differences"]]),
-    ...(noise === "" ? [] : [["eval-noise", "Evaluation noise"]]), ...(taught === "" ? [] : [["lineage", "What memory taught"]]), ...fig.sections.map((s) => [s.id, s.title]), ["runs", "Runs"]]
+    ...(noise === "" ? [] : [["eval-noise", "Evaluation noise"]]), ...(taught === "" ? [] : [["lineage", "What memory taught"]]), ...(quality === "" ? [] : [["quality", "Reflector quality"]]), ...fig.sections.map((s) => [s.id, s.title]), ["runs", "Runs"]]
     .map(([id, t]) => `<a href="#${escapeHtml(id!)}">${escapeHtml(t!)}</a>`).join(" ")
   const body = fig.sections
     .map((s) => section(s, s.id === "timing" && fig.results.some((r) => r.stageMs.length > 0) ? `\n${timingTable(fig.results)}` : ""))
@@ -229,7 +232,7 @@ problems of the same clusters. Memory-augmented: the same student with memory bl
 ${resultsTable(fig.results)}
 ${paperReference()}
 </section>
-${paired === "" ? "" : `${paired}\n`}${noise === "" ? "" : `${noise}\n`}${taught === "" ? "" : `${taught}\n`}${body}
+${paired === "" ? "" : `${paired}\n`}${noise === "" ? "" : `${noise}\n`}${taught === "" ? "" : `${taught}\n`}${quality === "" ? "" : `${quality}\n`}${body}
 <section id="runs">
 <h2>Runs</h2>
 <details><summary>${fig.runs.length} run directories</summary>

@@ -21,6 +21,8 @@
  *   message whose digests cannot be taken counts as a crash, so the journal never holds half a step.
  * - With a `TraceSink` in context when the actor starts (Trace.ts), each handled message is a timed slice
  *   on the actor's track, with the step and versions found in the message and reply; wall times only.
+ * - With a `MessageTap` in context when the actor starts (Tap.ts), each handled message and its reply are
+ *   shown to it (tests of what crosses actor boundaries).
  *
  * Spawn actors through `ActorSystem` (ActorSystem.ts), which owns their scope and the fatal signal.
  */
@@ -28,6 +30,7 @@ import { Cause, Clock, Deferred, Duration, Effect, Exit, Option, Queue, Result, 
 import { hashValue } from "../core/Hash.ts"
 import { ActorStopped, AskTimeout, InvalidMessage, RestartBudgetExhausted } from "./Errors.ts"
 import type { Recorder } from "./Journal.ts"
+import { MessageTap } from "./Tap.ts"
 import { messageName, traced, TraceSink, versionArgs } from "./Trace.ts"
 import {
   backoffMillis,
@@ -124,6 +127,7 @@ export const start = <S, M, O, E, R>(
     }
     const mailbox = yield* Queue.bounded<Envelope<M, O, E>>(capacity)
     const trace = yield* Effect.serviceOption(TraceSink)
+    const tap = yield* Effect.serviceOption(MessageTap)
     const handle = (state: S, msg: M): Effect.Effect<readonly [S, O], E, R> =>
       Option.isNone(trace)
         ? behavior.handle(state, msg)
@@ -181,6 +185,7 @@ export const start = <S, M, O, E, R>(
           pending = undefined
           streak = 0
           handled++
+          if (Option.isSome(tap)) tap.value.onHandled({ actor: name, msg: env.msg, reply: out })
           yield* complete(env, Exit.succeed(out))
           continue
         }

@@ -57,7 +57,7 @@ export const forkConfig = (dir: string, step: number, sets: ReadonlyArray<string
   return validateConfig(raw, `${join(dir, FILES.config)} + --set`)
 }
 
-/** Writes the fork into `out` (whose lock the caller holds): marker, config, memory, metrics, lineage, and last the checkpoint. */
+/** Writes the fork into `out` (whose lock the caller holds): marker, config, memory, metrics, lineage, rollouts, and last the checkpoint. */
 export const stageFork = (dir: string, step: number, cfg: RunConfig, out: string, force: boolean): void => {
   prepareNewRun(out, force)
   writeMarker(out, cfg, "fork", { dir, step })
@@ -67,6 +67,8 @@ export const stageFork = (dir: string, step: number, cfg: RunConfig, out: string
   // the lineage up to the fork step comes along (its first resume cuts it back, as the metrics); a source
   // from before lineage was recorded has none, and the fork's lineage starts at the fork step
   if (existsSync(join(dir, FILES.lineage))) writeFileDurable(join(out, FILES.lineage), readFileSync(join(dir, FILES.lineage)))
+  // so do the recorded memory calls (memory-replay); without them the fork records from the fork step on
+  if (existsSync(join(dir, FILES.rollouts))) writeFileDurable(join(out, FILES.rollouts), readFileSync(join(dir, FILES.rollouts)))
   const staged = `${checkpointDir(out, step)}.tmp`
   copyTree(checkpointDir(dir, step), staged)
   renameDurable(staged, checkpointDir(out, step))

@@ -30,6 +30,14 @@ export interface AbstractConfig {
    * is no mistake to avoid; issue #13 measured that most avoid behaviors named some cluster's skill).
    */
   readonly avoidContradiction?: "majority" | "any-strategy"
+  /**
+   * Which kinds are proposed (absent = "both"). "skill" (`memory.sharpen = "all"`, issue #13): no avoid
+   * behaviors. Measured on real runs, about two thirds of the avoid behaviors contained some cluster's
+   * skill (another cluster's failures are often a right skill on the wrong problem), and the base was
+   * warmed up on skill [BEH] items only, so it reads a [BEH] item as "use these ops". Measured, it does not
+   * help by itself: retrieval rarely brings a problem's own skill (docs/findings/memory-to-student.md §6).
+   */
+  readonly kinds?: "both" | "skill"
 }
 
 export const defaultAbstractConfig: AbstractConfig = { minN: 2, maxN: 4, minSupport: 2, minPerCluster: 3, maxPerCluster: 8 }
@@ -92,7 +100,8 @@ export const abstractCluster = (
   const acc = new Map<string, Acc>()
   const sortedMembers = [...members].sort((a, b) => compareStrings(a.problemId, b.problemId))
   for (const p of sortedMembers) {
-    for (const [kind, list] of [["skill", p.strategies], ["avoid", p.lessons]] as const) {
+    const lists = cfg.kinds === "skill" ? [["skill", p.strategies]] as const : [["skill", p.strategies], ["avoid", p.lessons]] as const
+    for (const [kind, list] of lists) {
       for (const ins of [...list].sort((a, b) => compareStrings(a.id, b.id))) {
         for (const g of gramsOfInsight(ins, cfg)) {
           const k = `${kind}:${g}`

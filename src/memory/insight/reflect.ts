@@ -27,6 +27,7 @@ import { compareStrings } from "../../core/Order.ts"
 import type { ExperienceItem, ProblemExperience } from "../experience/experience.ts"
 import type { Sources, WriteContext } from "../types.ts"
 import { sortedDistinct } from "../types.ts"
+import { repeatsSuccess, separatingRegion } from "./contrast.ts"
 import { commonPrefix, compareTokens, containsGram, gramOf, gramsOf } from "./ngrams.ts"
 
 export type InsightKind = "strategy" | "lesson"
@@ -54,6 +55,19 @@ export interface ReflectConfig {
   readonly maxLessons: number
   /** Tokens that never appear inside an extracted pattern (padding, EOS, ...). */
   readonly skip: ReadonlyArray<number>
+  /**
+   * How lessons are drawn (absent = "window"). "window": the fixed window at the divergent step, and
+   * lessons from failures alone (the header). "contrast" (`memory.sharpen`, issue #13): only where a success
+   * exists, each failure's own separating region (contrast.ts: the failure's tokens between the common
+   * prefix and the common suffix of its aligned success, at most `window` of them), dropped when it repeats
+   * a bigram of a success. Measured on real runs, the fixed window carried the problem's own skill into
+   * "[AVOID]" (`comp dbl sq` on a `dbl sq` problem), and failures alone share mostly the skill they got
+   * right (their common n-gram), so without a success a lesson cannot tell the mistake from the skill.
+   * "none": no lessons at all. Measured (docs/findings/memory-to-student.md §6): "contrast" makes EI worse
+   * and "none" brings EI level with E, because the committed base was warmed up on lessons cut from
+   * one-edit corruptions of the reference solution and reads a lesson's ops as the solution's.
+   */
+  readonly lessons?: "window" | "contrast" | "none"
 }
 
 export const defaultReflectConfig: ReflectConfig = {
@@ -125,6 +139,17 @@ const lessons = (exp: ProblemExperience, cfg: ReflectConfig, skip: ReadonlySet<n
     seen.add(key)
     out.push({ tokens, from, ids })
   }
+  if (cfg.lessons === "contrast") {
+    if (S.length === 0) return out
+    for (const f of F) {
+      const r = separatingRegion(S, f.response)
+      if (r === undefined) continue
+      const w = stripSkip(r.failure.slice(r.d, Math.min(r.fEnd, r.d + cfg.window)), skip)
+      if (w.length === 0 || repeatsSuccess(w, S)) continue
+      push(w, f, [f.id])
+    }
+    return out
+  }
   if (S.length > 0) {
     for (const f of F) {
       let d = -1
@@ -163,7 +188,7 @@ export const reflect = (exp: ProblemExperience, ctx: WriteContext, config: Refle
       out.push({ kind: "strategy", tokens: s.tokens, feedback: [], contrastive, confidence, sources: src(s.ids) })
     }
   }
-  if (exp.failures.length > 0) {
+  if (exp.failures.length > 0 && config.lessons !== "none") {
     for (const l of lessons(exp, config, skip)) {
       out.push({ kind: "lesson", tokens: l.tokens, feedback: [...l.from.feedback], contrastive, confidence, sources: src(l.ids) })
     }

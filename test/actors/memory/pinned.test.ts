@@ -10,11 +10,10 @@
  */
 import { test as fcTest, fc } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { memoryRead } from "../../../actors/memory/Memory.ts"
+import { memoryRead, memoryViews } from "../../../actors/memory/Memory.ts"
 import { MemoryKeeper, type ProblemKey } from "../../../actors/memory/keeper.ts"
 import { resolveConfig } from "../../../src/config/resolve.ts"
 import type { RunConfig } from "../../../src/config/RunConfig.ts"
-import { Rng } from "../../../src/core/Rng.ts"
 import { Control } from "../../../src/domains/control.ts"
 import type { Attempt } from "../../../src/memory/experience/experience.ts"
 import { compose } from "../../../src/memory/retrieval/compose.ts"
@@ -39,9 +38,15 @@ const configOf = (update: string, build: string, retrieval: string, lag: number)
   })
 
 /** What the teacher is given for a problem: the composed context, and the behavior it counts as used. */
-const contextOf = (read: ReturnType<typeof memoryRead>, p: ProblemKey, salt: number | string) => {
-  const { view, topBehavior } = read.viewOf(p.id, Rng.at(["pinned-test", salt, p.id]))
-  return { tokens: compose(view, { prompt: p.query }, { levels: "EIB", budget: 4096 }).tokens, view, topBehavior: topBehavior ?? null }
+/** A pinned read (the memory actor's Read) and, for the test, the views it shows (its Views, asked in place). */
+const pin = (k: MemoryKeeper, lag: number) => {
+  const read = memoryRead(k, lag)
+  return { ...read, viewOf: (problemId: string, key: ReadonlyArray<string | number>) => memoryViews(k, read, [{ problemId, stream: { seed: 0, key } }])[0]! }
+}
+
+const contextOf = (read: ReturnType<typeof pin>, p: ProblemKey, salt: number | string) => {
+  const { view, topBehavior } = read.viewOf(p.id, ["pinned-test", salt, p.id])
+  return { tokens: compose(view, { prompt: p.query }, { levels: "EIB", budget: 4096 }).tokens, view, topBehavior }
 }
 
 let branches = 0
@@ -73,7 +78,7 @@ const runStep = (k: MemoryKeeper, lag: number, s: Step, step: number, pending: R
   const ctx = { step, policyVersion: step }
   k.recordOutcomes(pending, ctx)
   k.afterRollouts(s.groups.map((g) => ({ problemId: PROBLEMS[g.p]!.id, attempts: g.a })), ctx, s.consolidate)
-  const read = memoryRead(k, lag)
+  const read = pin(k, lag)
   return s.groups.flatMap((g) => {
     const p = PROBLEMS[g.p]!
     const top = contextOf(read, p, step).topBehavior
@@ -96,9 +101,9 @@ describe("every memory read uses the pinned version", () => {
       // contexts read at lag 0 while each version was the newest: the history as it happened
       const asItWas = new Map<string, Array<ReturnType<typeof contextOf>>>()
       const check = () => {
-        const read = memoryRead(k, lag)
+        const read = pin(k, lag)
         expect(read.seq).toBe(k.lagged(lag).seq)
-        const pinned = memoryRead(keeperAt(k, cfg, read.id), 0)
+        const pinned = pin(keeperAt(k, cfg, read.id), 0)
         expect(pinned.id).toBe(read.id)
         PROBLEMS.forEach((p, i) => {
           const got = contextOf(read, p, "check")
@@ -108,7 +113,7 @@ describe("every memory read uses the pinned version", () => {
         })
       }
       const record = () => {
-        const now = memoryRead(k, 0)
+        const now = pin(k, 0)
         if (!asItWas.has(now.id)) asItWas.set(now.id, PROBLEMS.map((p) => contextOf(now, p, "check")))
       }
       record()
@@ -125,8 +130,8 @@ describe("every memory read uses the pinned version", () => {
       resumed.memp = { items: k.memp.items.map((it) => ({ ...it })) }
       expect(resumed.contentId()).toBe(k.contentId())
       for (let back = 0; back <= lag; back++) {
-        const a = memoryRead(k, back)
-        const b = memoryRead(resumed, back)
+        const a = pin(k, back)
+        const b = pin(resumed, back)
         expect(b.id).toBe(a.id)
         for (const p of PROBLEMS) expect(contextOf(b, p, 99)).toEqual(contextOf(a, p, 99))
       }
@@ -146,12 +151,12 @@ describe("every memory read uses the pinned version", () => {
     runStep(k, 2, { groups: [], consolidate: false }, 1, [{ problemId: p.id, query: p.query, ...attempt("x1") }])
     // two commits per step (experience, reflector): lag 2 reads the version before step 1, with no Memp item
     expect(k.memp.items.map((i) => i.id)).toEqual(["memp-x1"])
-    expect(contextOf(memoryRead(k, 0), p, 1).topBehavior).toBe("memp-x1")
-    expect(contextOf(memoryRead(k, 2), p, 1).topBehavior).toBeNull()
+    expect(contextOf(pin(k, 0), p, 1).topBehavior).toBe("memp-x1")
+    expect(contextOf(pin(k, 2), p, 1).topBehavior).toBeNull()
     runStep(k, 2, { groups: [], consolidate: false }, 2, [{ problemId: p.id, query: p.query, ...attempt("x2") }])
     // now lag 2 reads step 1's last version: x1 only, though the live store also holds x2
     expect(k.memp.items.map((i) => i.id)).toEqual(["memp-x1", "memp-x2"])
-    expect(memoryRead(k, 2).viewOf(p.id, Rng.at(["t"])).view.behaviors?.length).toBe(1)
-    expect(memoryRead(k, 0).viewOf(p.id, Rng.at(["t"])).view.behaviors?.length).toBe(2)
+    expect(pin(k, 2).viewOf(p.id, ["t"]).view.behaviors?.length).toBe(1)
+    expect(pin(k, 0).viewOf(p.id, ["t"]).view.behaviors?.length).toBe(2)
   })
 })

@@ -61,6 +61,58 @@ describe("science generator", () => {
   })
 })
 
+describe("science knob skillTable", () => {
+  it("appends the family's table as digit-property pairs; questions and the default domain stay unchanged", () => {
+    const t = makeScienceDomain({ skillTable: true }, 5)
+    expect(hashValue(t.problems("train"))).toBe(hashValue(d.problems("train")))
+    expect(hashValue(t.problems("heldout"))).toBe(hashValue(d.problems("heldout")))
+    for (const p of all.slice(0, 40)) {
+      const s = t.skill(t.problem(p.id))
+      expect(s.slice(0, 3)).toEqual(d.skill(p))
+      expect(d.skill(p)).toHaveLength(3)
+      expect(s.slice(3)).toEqual(p.family.table.flatMap((q, w) => [digitToken(w), propertyToken(q)]))
+      // the step-2 lookup of the skill gives the working's property
+      expect(s[3 + 2 * p.working[0] + 1]).toBe(propertyToken(p.working[1]))
+    }
+    // absent from the defaults: the default domain's fingerprint does not name it
+    expect(makeScienceDomain({}, 5).config).not.toHaveProperty("skillTable")
+    expect(t.fingerprint).not.toBe(d.fingerprint)
+    expect(() => makeScienceDomain({ skillTable: 1 as never })).toThrow(DomainConfigError)
+  })
+})
+
+describe("science knob optionLayout", () => {
+  it("propertyFirst shows each option as property then letter; same questions, same letters, same verdicts", () => {
+    const f = makeScienceDomain({ optionLayout: "propertyFirst" }, 5)
+    for (const p of all.slice(0, 40)) {
+      const a = d.prompt(p, Rng.root(3))
+      const b = f.prompt(f.problem(p.id), Rng.root(3))
+      const at = a.indexOf(Control.SEP) + 1
+      expect(b.slice(0, at)).toEqual(a.slice(0, at))
+      expect(b.slice(at, at + 8)).toEqual(p.options.flatMap((q, i) => [propertyToken(q), letterToken(i)]))
+      expect(a.slice(at, at + 8)).toEqual(p.options.flatMap((q, i) => [letterToken(i), propertyToken(q)]))
+      expect(b.at(-1)).toBe(Control.ANS)
+      expect(f.verify(f.problem(p.id), d.solution(p), "eval").solved).toBe(true)
+    }
+    expect(makeScienceDomain({}, 5).config).not.toHaveProperty("optionLayout")
+    expect(hashValue(makeScienceDomain({ optionLayout: "letterFirst" }, 5).prompt(all[0]!, Rng.root(1)))).toBe(hashValue(d.prompt(all[0]!, Rng.root(1))))
+    expect(() => makeScienceDomain({ optionLayout: "yes" as never })).toThrow(DomainConfigError)
+  })
+
+  it("slots: slot k holds the letter of property k or [UNK]; the answer's slot is the working's property", () => {
+    const f = makeScienceDomain({ optionLayout: "slots" }, 5)
+    for (const p of all.slice(0, 40)) {
+      const b = f.prompt(f.problem(p.id), Rng.root(3))
+      const at = b.indexOf(Control.SEP) + 1
+      const slots = b.slice(at, at + 8)
+      expect(b.length).toBe(at + 9)
+      expect(slots.filter((t) => t === Control.UNK)).toHaveLength(4)
+      p.options.forEach((q, i) => expect(slots[q]).toBe(letterToken(i)))
+      expect(slots[p.working[1]]).toBe(letterToken(p.answer))
+    }
+  })
+})
+
 describe("science verifier", () => {
   const p = all[7]!
   const other = (p.answer + 1) % 4

@@ -19,6 +19,22 @@ export interface ScienceConfig {
   readonly reward: "answer" | "steps"
   /** Longest response (tokens before [EOS]) the verifier reads. */
   readonly responseTokensMax: number
+  /**
+   * The skill also spells out the family's property table as `digit property` pairs (`0 p3 1 p5 ...`),
+   * so a skill hint carries the whole rule and a foreign family can be solved by reading it alone.
+   * Optional and absent from the defaults, so the default domain (its skills and fingerprint) is unchanged.
+   */
+  readonly skillTable?: boolean
+  /**
+   * How the four options are shown (absent = "letterFirst", the default `A p4 B p1 C p6 D p0`):
+   * - "propertyFirst": `p4 A p1 B p6 C p0 D`, the letter is the token after its property;
+   * - "slots": one slot per property in property order, holding its letter or [UNK]
+   *   (`[UNK] [UNK] D [UNK] A [UNK] C [UNK]` for the options above), so the letter of property p sits
+   *   at a fixed offset p: a positional lookup, which a 2-layer model learns, where finding a property's
+   *   letter by content stayed at chance (experiments/warmup/README.md, science base).
+   * Optional and absent from the defaults, so the default domain is unchanged.
+   */
+  readonly optionLayout?: "letterFirst" | "propertyFirst" | "slots"
 }
 
 export const defaultScienceConfig: ScienceConfig = {
@@ -45,5 +61,9 @@ export const scienceConfig = (partial: Partial<ScienceConfig> = {}): ScienceConf
   requireRange("cueBuckets", c.cueBuckets, 2, CUE_BUCKETS)
   if (c.reward !== "answer" && c.reward !== "steps") throw new DomainConfigError("config.reward must be answer|steps")
   requireRange("responseTokensMax", c.responseTokensMax, 4, 64)
+  if (c.optionLayout !== undefined && !["letterFirst", "propertyFirst", "slots"].includes(c.optionLayout)) {
+    throw new DomainConfigError("config.optionLayout must be letterFirst|propertyFirst|slots")
+  }
+  if (c.skillTable !== undefined && typeof c.skillTable !== "boolean") throw new DomainConfigError("config.skillTable must be true or false")
   return c
 }

@@ -11,7 +11,7 @@
  */
 import { Rng } from "../../core/Rng.ts"
 import { DomainConfigError, type ProblemBase, type Split } from "../Domain.ts"
-import { FEATURES, Op, featureToken, PROPERTIES, SCIENCE_SUBDOMAINS, type ScienceSubdomain } from "../vocab.ts"
+import { FEATURES, Op, digitToken, featureToken, propertyToken, PROPERTIES, SCIENCE_SUBDOMAINS, type ScienceSubdomain } from "../vocab.ts"
 import type { ScienceConfig } from "./config.ts"
 
 /** How a family combines its two relevant features; shown in skill hints by the DSL token of the same idea. */
@@ -45,8 +45,14 @@ export interface ScienceProblem extends ProblemBase {
   readonly family: Family
 }
 
-/** The skill of a family as tokens: the two relevant features and the combiner (the table is learnt). */
-export const familySkill = (f: Family): Array<number> => [featureToken(f.features[0]), featureToken(f.features[1]), Op[f.combiner]]
+/**
+ * The skill of a family as tokens: the two relevant features and the combiner; the table is learnt, unless
+ * `withTable` (config.skillTable) appends it as `digit property` pairs for digits 0..9.
+ */
+export const familySkill = (f: Family, withTable = false): Array<number> => [
+  featureToken(f.features[0]), featureToken(f.features[1]), Op[f.combiner],
+  ...(withTable ? f.table.flatMap((p, d) => [digitToken(d), propertyToken(p)]) : [])
+]
 
 const drawFamilies = (config: ScienceConfig, seed: number | string): Array<Family> => {
   const rng = Rng.root(seed).fork("science", "families")

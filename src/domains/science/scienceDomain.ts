@@ -3,6 +3,7 @@
  * families in four subdomains (bio, chem, phys, mat).
  *
  * Prompt:   [PROB] [CUE] cN  subdomain  f3 7 f0 2 f5 9  [SEP]  A p4 B p1 C p6 D p0  [ANS]
+ *           (config.optionLayout and config.skillTable change the options' layout and the skill: see config.ts)
  * Response: optional working then a letter, then [EOS]; the reference is `w p L [EOS]`
  *           (w = step-1 digit, p = step-2 property, L = the right letter).
  * Answer extraction (by rule, like SciKnowEval's): the last option-letter token before [EOS].
@@ -16,7 +17,7 @@ import { Control } from "../control.ts"
 import { hashValue } from "../../core/Hash.ts"
 import type { Rng } from "../../core/Rng.ts"
 import { UnknownProblem, type Domain, type Split } from "../Domain.ts"
-import { Subdomain, cueToken, digitToken, featureToken, letterToken, propertyToken } from "../vocab.ts"
+import { PROPERTIES, Subdomain, cueToken, digitToken, featureToken, letterToken, propertyToken } from "../vocab.ts"
 import { scienceConfig, type ScienceConfig } from "./config.ts"
 import { familySkill, generateScienceProblems, type ScienceProblem } from "./generate.ts"
 import { verifyScience } from "./verify.ts"
@@ -30,7 +31,13 @@ export const sciencePrompt = (config: ScienceConfig, problem: ScienceProblem, vi
   const out = [Control.PROB, Control.CUE, cueToken(cue), Subdomain[problem.subdomain]]
   for (const [f, v] of problem.entity) out.push(featureToken(f), digitToken(v))
   out.push(Control.SEP)
-  problem.options.forEach((p, i) => out.push(letterToken(i), propertyToken(p)))
+  const layout = config.optionLayout ?? "letterFirst"
+  if (layout === "slots") {
+    for (let k = 0; k < PROPERTIES; k++) {
+      const i = problem.options.indexOf(k)
+      out.push(i < 0 ? Control.UNK : letterToken(i))
+    }
+  } else problem.options.forEach((p, i) => (layout === "propertyFirst" ? out.push(propertyToken(p), letterToken(i)) : out.push(letterToken(i), propertyToken(p))))
   out.push(Control.ANS)
   return out
 }
@@ -59,6 +66,6 @@ export const makeScienceDomain = (partial: Partial<ScienceConfig> = {}, seed: nu
     prompt: (problem, visit) => sciencePrompt(config, problem, visit),
     verify: (problem, response) => verifyScience(config, problem, response),
     solution: (p) => [digitToken(p.working[0]), propertyToken(p.working[1]), letterToken(p.answer), Control.EOS],
-    skill: (p) => familySkill(p.family)
+    skill: (p) => familySkill(p.family, config.skillTable === true)
   }
 }

@@ -121,7 +121,11 @@ export const makeExample = <P extends ProblemBase>(
   const skillBlock = (): Array<number> => block(Control.BEH, skillItems(pool, problem, rng.weighted(mixture.distractors), rng))
   let blocks: Array<number> = []
   if (kind === "skill") blocks = skillBlock()
-  else if (kind === "solution") blocks = block(Control.SOL, body(response))
+  else if (kind === "solution") {
+    // drawn only when the knob is set, so recipes without it draw the same streams as before
+    const drill = mixture.workingDrill !== undefined && rng.bool(mixture.workingDrill)
+    blocks = block(Control.SOL, drill ? body(response).slice(0, -1) : body(response))
+  }
   else if (kind === "memory") {
     if (mixture.memory === undefined) throw new RangeError("warm-up: a memory context needs mixture.memory")
     const context = memoryContext(pool, problem, prompt, mixture.memory, (n) => skillList(pool, problem, n, rng), rng.fork("memory"))

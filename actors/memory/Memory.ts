@@ -109,10 +109,3 @@ export const memoryBehavior = (initial: MemoryKeeper, env: MemoryEnv): Behavior<
     askTimeout: "Infinity",
     handle: (k: MemoryKeeper, msg: MemoryIn) => memoryTransition(env, k, msg)
   })
-
-/**
- * The transition in place, synchronously (the plain loop's collaborators: the keeper answers the
- * reflector's and consolidator's messages itself). Used where no actor runs (memory-replay).
- */
-export const memoryReply = (fresh: () => MemoryKeeper, k: MemoryKeeper, msg: MemoryIn): readonly [MemoryKeeper, MemoryOut] =>
-  Effect.runSync(memoryTransition({ fresh, collaborators: null }, k, msg))

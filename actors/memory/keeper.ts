@@ -77,6 +77,8 @@ export class MemoryKeeper {
   get embedder(): Embedder {
     return this.embed
   }
+  /** The fixed embedder of problems (clustering and retrieval keys; memory.problemKey). */
+  readonly problemEmbedder: Embedder
   private readonly problems: ReadonlyArray<{ id: string; vec: Float32Array; query: ReadonlyArray<number> }>
   private readonly queryOf: Map<string, { vec: Float32Array; query: ReadonlyArray<number> }>
   private readonly views = new Map<string, PinnedView>()
@@ -89,16 +91,17 @@ export class MemoryKeeper {
    */
   constructor(
     cfg: RunConfig, embed: Embedder, problems: ReadonlyArray<ProblemKey>, queries: ReadonlyArray<ProblemKey> = [], vm: VersionedMemory = new VersionedMemory(),
-    plugins: MemoryPlugins = builtinMemoryPluginsFor(cfg.memory.update)
+    plugins: MemoryPlugins = builtinMemoryPluginsFor(cfg.memory.update), embedProblem: Embedder = embed
   ) {
     this.cfg = cfg
     this.vm = vm
     this.embed = embed
+    this.problemEmbedder = embedProblem
     this.plugins = plugins
     if (cfg.memory.update !== "pmd" && plugins.memp === undefined) throw new Error(`memory.update=${cfg.memory.update}: no Memp update policy given to the keeper`)
-    this.problems = problems.map((p) => ({ id: p.id, vec: embed(p.query), query: p.query }))
+    this.problems = problems.map((p) => ({ id: p.id, vec: embedProblem(p.query), query: p.query }))
     this.queryOf = new Map(this.problems.map((p) => [p.id, { vec: p.vec, query: p.query }]))
-    for (const q of queries) if (!this.queryOf.has(q.id)) this.queryOf.set(q.id, { vec: embed(q.query), query: q.query })
+    for (const q of queries) if (!this.queryOf.has(q.id)) this.queryOf.set(q.id, { vec: embedProblem(q.query), query: q.query })
   }
 
   /**

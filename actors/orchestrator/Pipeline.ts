@@ -39,7 +39,7 @@ export const actorPorts = (parts: PipelineParts): Effect.Effect<Ports, Duplicate
     // ... with the run's plug-ins (src/plugins), resolved from its config into the keeper
     const reflector = yield* ActorSystem.spawn(reflectorBehavior({ embed: k.embedder, insight: k.insightConfig, reflect: k.reflectEnv.reflect, initial: k.vm.state.insights, plugin: k.plugins.reflector }))
     const consolidator = yield* ActorSystem.spawn(consolidatorBehavior({
-      embedProblem: k.embedder, embedContent: k.embedder, config: k.consolidateConfig, initial: k.vm.state.bank, plugin: k.plugins.consolidator
+      embedProblem: k.problemEmbedder, embedContent: k.embedder, config: k.consolidateConfig, initial: k.vm.state.bank, plugin: k.plugins.consolidator
     }))
     // the memory's writes send the reflector's and consolidator's messages to their actors
     const collaborators: Collaborators = (a) =>

@@ -21,8 +21,10 @@ export interface ActorPartsInput {
   readonly model: ModelConfig
   /** base weights; null: the seeded init */
   readonly weights: Weights | null
-  /** the fixed embedder memory clusters and retrieves with */
+  /** the fixed embedder of memory content (insights, behaviors, experience near-duplicates) */
   readonly embed: Embedder
+  /** the fixed embedder of problems, for clustering and retrieval (absent: `embed`) */
+  readonly embedProblem?: Embedder
   /** training problems (clustered into behaviors) and held-out ones (they can retrieve them too) */
   readonly train: ReadonlyArray<ProblemKey>
   readonly heldout: ReadonlyArray<ProblemKey>
@@ -38,10 +40,11 @@ export interface ActorParts {
 }
 
 export const actorParts = (i: ActorPartsInput): ActorParts => {
-  const freshKeeper = () => new MemoryKeeper(i.cfg, i.embed, i.train, i.heldout, undefined, i.plugins)
+  const keeper = (vm?: VersionedMemory) => new MemoryKeeper(i.cfg, i.embed, i.train, i.heldout, vm, i.plugins, i.embedProblem)
+  const freshKeeper = () => keeper()
   return {
     model: new PolicyModel(i.cfg, i.model, i.weights),
-    keeper: i.vm === undefined ? freshKeeper() : new MemoryKeeper(i.cfg, i.embed, i.train, i.heldout, i.vm, i.plugins),
+    keeper: keeper(i.vm),
     freshKeeper
   }
 }

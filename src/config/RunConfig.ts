@@ -99,6 +99,12 @@ export const RunConfig = Schema.Struct({
     frozenAfterSteps: NonNegInt,
     retrieval: Schema.Literals(["query", "avefact", "random"]),
     /**
+     * what problems are embedded by, for clustering and behavior retrieval (src/experiments/problemEmbedder.ts;
+     * absent = "ngrams", so default runs and their hashes are unchanged): "ngrams" = the seeded hashed
+     * n-grams of the prompt; "base-hidden" = the initial network's hidden state at the prompt's last position
+     */
+    problemKey: Schema.optionalKey(Schema.Literals(["ngrams", "base-hidden"])),
+    /**
      * behavior level: PMD's consolidator ("pmd"), or a Memp store with this update policy: "vanilla",
      * "validation", "adjustment" or a Memp policy plug-in registered under that name (src/plugins)
      */

@@ -8,11 +8,11 @@ import { Rng } from "../core/Rng.ts"
 import { makeDomain, type DomainSpec } from "../domains/index.ts"
 import type { Domain, ProblemBase } from "../domains/Domain.ts"
 import { VOCAB_SIZE } from "../domains/vocab.ts"
-import { makeHashEmbedder } from "../memory/embed/hashEmbed.ts"
 import type { ModelConfig, Weights } from "../numeric/index.ts"
 import { actorParts, type MemoryKeeper, type PolicyModel, type ProblemKey } from "../../actors/orchestrator/parts.ts"
 import type { PoolOptions } from "../../actors/verifier/pool.ts"
 import { baseCheckpoint, benchmarkDomainConfig } from "./base.ts"
+import { contentEmbedder, problemEmbedder } from "./problemEmbedder.ts"
 import type { VersionedMemory } from "../memory/versioned.ts"
 import { defaultRegistry, type PluginRegistry, resolvePlugins } from "../plugins/registry.ts"
 
@@ -52,11 +52,12 @@ export const buildParts = (cfg: RunConfig, vm?: VersionedMemory, registry: Plugi
     weights = base.weights
     baseHash = base.recipeHash
   }
-  const embed = makeHashEmbedder()
+  const embed = contentEmbedder()
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")
+  const embedProblem = problemEmbedder(cfg, model, embed, [...train, ...heldout].map((p) => p.query))
   // the actors build their own state from this data (actors/orchestrator/parts.ts)
-  const actors = actorParts({ cfg, model, weights, embed, train, heldout, ...(vm === undefined ? {} : { vm }), plugins })
+  const actors = actorParts({ cfg, model, weights, embed, embedProblem, train, heldout, ...(vm === undefined ? {} : { vm }), plugins })
   return {
     domain,
     model: actors.model,

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { makeDirDurable } from "../../core/durableFile.ts"
+import { initBackend } from "../../numeric/index.ts"
 import type { PluginRegistry } from "../../plugins/registry.ts"
 import { withRunLock } from "../runLock.ts"
 import { checkOutsideRun } from "./outDir.ts"
@@ -21,5 +22,7 @@ export const runMemoryReplay = (input: MemoryReplayInput & { readonly registry: 
     const inputs = readReplayInputs(input)
     checkOutsideRun(input.out, input.run)
     makeDirDurable(input.out)
-    return withRunLock(input.out, "memory-replay", Effect.sync(() => memoryReplayInto(inputs, input.out)))
+    // the base's hidden states key problems with memory.problemKey=base-hidden: the run's backend, its bits
+    const backend = (inputs.cfg.memory.problemKey ?? "ngrams") === "ngrams" ? Effect.void : Effect.promise(() => initBackend(inputs.cfg.backend, { threads: inputs.cfg.threads ?? 1 }))
+    return Effect.andThen(backend, withRunLock(input.out, "memory-replay", Effect.sync(() => memoryReplayInto(inputs, input.out))))
   })

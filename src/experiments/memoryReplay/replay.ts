@@ -27,7 +27,6 @@ import type { RunConfig } from "../../config/RunConfig.ts"
 import { writeFileDurable } from "../../core/durableFile.ts"
 import { hashValue, sha256Hex } from "../../core/Hash.ts"
 import { makeDomain } from "../../domains/index.ts"
-import { makeHashEmbedder } from "../../memory/embed/hashEmbed.ts"
 import { DiskStore } from "../../memory/store/disk.ts"
 import type { Version, VersionStore } from "../../memory/store/Versions.ts"
 import { VersionedMemory } from "../../memory/versioned.ts"
@@ -37,7 +36,8 @@ import { readRunCheckpoint } from "../checkpoint.ts"
 import { IMPORT_LABEL } from "../importMemory.ts"
 import { readRunConfig } from "../resume.ts"
 import { FILES, hasMarker, readMarker, RunDirError } from "../runDir.ts"
-import { domainSpec, problemKeys } from "../setup.ts"
+import { contentEmbedder, problemEmbedder } from "../problemEmbedder.ts"
+import { domainSpec, modelConfig, problemKeys } from "../setup.ts"
 import { type Comparison, compareMemories } from "./compare.ts"
 import { applyMemoryCall } from "./memoryCall.ts"
 import { prepareReplayOut, REPLAY_FILES } from "./outDir.ts"
@@ -87,10 +87,11 @@ const historyOf = (store: VersionStore, head: string | undefined): Array<Version
 /** Keepers as setup.ts builds them (domain, problem keys and embedder made once), over any versioned memory. */
 const keeperFactory = (cfg: RunConfig, plugins: MemoryPlugins) => {
   const domain = makeDomain(domainSpec(cfg))
-  const embed = makeHashEmbedder()
+  const embed = contentEmbedder()
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")
-  return (vm: VersionedMemory) => new MemoryKeeper(cfg, embed, train, heldout, vm, plugins)
+  const embedProblem = problemEmbedder(cfg, modelConfig(cfg), embed, [...train, ...heldout].map((p) => p.query))
+  return (vm: VersionedMemory) => new MemoryKeeper(cfg, embed, train, heldout, vm, plugins, embedProblem)
 }
 
 const lazy = <A>(make: () => A): (() => A) => {

@@ -103,12 +103,15 @@ export const topKLogProbs = (logProbs: Float32Array, V: number, k: number): TopK
   return { indices, values, tailMass }
 }
 
-/** Mean-pooled final hidden state (after the final LayerNorm) of each sequence: one Float32Array(dModel) each. */
+/**
+ * The final hidden state (after the final LayerNorm) of each sequence, mean-pooled over its positions
+ * (`pool: "mean"`, the default) or at its last position (`pool: "last"`): one Float32Array(dModel) each.
+ */
 export const embedSequences = (
   params: Params,
   cfg: ModelConfig,
   seqs: ReadonlyArray<ReadonlyArray<number>>,
-  options: { readonly batchSize?: number; readonly padToken?: number } = {}
+  options: { readonly batchSize?: number; readonly padToken?: number; readonly pool?: "mean" | "last" } = {}
 ): Array<Float32Array> => {
   seqs.forEach((s, i) => {
     if (s.length === 0 || s.length > cfg.contextLength) throw new NumericInputError("embedSequences", `row ${i}: length ${s.length} outside [1, ${cfg.contextLength}]`)
@@ -123,6 +126,11 @@ export const embedSequences = (
     // Mean over the real positions in float64, in position order: a tfjs Sum over the padded axis
     // groups its terms by SIMD lane, so its bits would depend on the batch's padded length.
     chunk.forEach((s, b) => {
+      if (options.pool === "last") {
+        const at = (b * T + s.length - 1) * d
+        out.push(h.slice(at, at + d))
+        return
+      }
       const acc = new Float64Array(d)
       for (let t = 0; t < s.length; t++) for (let j = 0; j < d; j++) acc[j]! += h[(b * T + t) * d + j]!
       out.push(Float32Array.from(acc, (x) => x / s.length))

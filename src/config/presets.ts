@@ -89,4 +89,16 @@ export const stableConfig: RunConfig = {
   eval: { ...defaultConfig.eval, every: 50 }
 }
 
-export const presets: Readonly<Record<string, RunConfig>> = { default: defaultConfig, tiny: tinyConfig, stable: stableConfig }
+/**
+ * The regime of the README's table of paper claims (issue #13): `stable` over 500 steps, evaluated every 100,
+ * so each training problem is visited about 12.5 times. Its budget is 10 seeds (501-510) per method
+ * (studies/paper-500.json). Measured: no collapse and no decay of memory-augmented accuracy; PMD level with
+ * GRPO and SDPO on the memory-free student (docs/findings/memory-to-student.md §7).
+ */
+export const paperConfig: RunConfig = {
+  ...stableConfig,
+  steps: 500,
+  eval: { ...stableConfig.eval, every: 100 }
+}
+
+export const presets: Readonly<Record<string, RunConfig>> = { default: defaultConfig, tiny: tinyConfig, stable: stableConfig, paper: paperConfig }

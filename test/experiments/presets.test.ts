@@ -14,6 +14,13 @@ describe("presets", () => {
     expect([s.steps, s.sdpo.includeFeedback, s.sdpo.teacherNeedsSolution, s.teacher.interpolation]).toEqual([200, false, true, 0.5])
   })
 
+  it("paper = stable over 500 steps, evaluated every 100 (the regime of the README's claims table)", () => {
+    expect(resultFieldDiff(presets["stable"]!, presets["paper"]!)).toEqual(["eval.every", "steps"])
+    expect([presets["paper"]!.steps, presets["paper"]!.eval.every]).toEqual([500, 100])
+    // the same runs as `stable` with those two fields set (so a sweep finds them done either way)
+    expect(resolveConfig({ preset: "paper" })).toEqual(resolveConfig({ preset: "stable", sets: ["steps=500", "eval.every=100"] }))
+  })
+
   it("optional fields a preset leaves out can still be set", () => {
     expect(resolveConfig({ sets: ["eval.seed=7", "sdpo.teacherNeedsSolution=true"] })).toMatchObject({ eval: { seed: 7 }, sdpo: { teacherNeedsSolution: true } })
     expect(() => resolveConfig({ sets: ["eval.bogus=1"] })).toThrow(/no such config field/)

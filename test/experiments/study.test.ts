@@ -2,6 +2,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { decodeStudy, formatClaimsTable, judgeClaims, readStudyFile, type ResolvedClaim, StudyConfigError, verdictOf } from "../../src/experiments/study.ts"
 import { resolveStudyFile } from "../../src/cli/commands/study.ts"
 import { exitCodeOf } from "../../src/cli/failure.ts"
@@ -56,6 +57,13 @@ describe("shipped studies", () => {
     const s = readStudyFile(resolveStudyFile(name))
     expect(s.plan).toHaveLength(runs)
     expect(s.spec.question).toMatch(/60 steps, 5 seeds/)
+  })
+
+  it("paper-500 plans the `paper` regime's budget: 5 methods x 10 seeds, the same run names as a `stable` sweep at 500 steps", () => {
+    const s = readStudyFile(resolveStudyFile("paper-500"))
+    expect(s.plan).toHaveLength(50)
+    expect(s.plan.every((r) => { const c = r.config as RunConfig; return c.steps === 500 && c.eval.every === 100 })).toBe(true)
+    expect(s.claims.map((c) => c.id)).toEqual(["pmd>grpo", "pmd>sdpo", "pmd>transient", "pmd>frozen-memory", "pmd>grpo transfer"])
   })
 })
 

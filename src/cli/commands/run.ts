@@ -4,6 +4,7 @@ import { Command, Flag } from "effect/cli"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { ConfigError, resolveConfig } from "../../config/resolve.ts"
+import { presets } from "../../config/presets.ts"
 import type { RunConfig } from "../../config/RunConfig.ts"
 import { makeDirDurable, writeFileDurable } from "../../core/durableFile.ts"
 import { runTraining } from "../../experiments/run.ts"
@@ -22,7 +23,7 @@ import { resolvePlugins } from "../../plugins/registry.ts"
 export const pluginFlag = Flag.String("plugin").pipe(Flag.atLeast(0), Flag.withDescription("a JS module whose default export registers plug-ins, e.g. a consolidator named in memory.consolidator (repeatable)"))
 
 export const sharedRunFlags = {
-  preset: Flag.String("preset").pipe(Flag.optional, Flag.withDescription("embedded preset: tiny | default | stable (default: default)")),
+  preset: Flag.String("preset").pipe(Flag.optional, Flag.withDescription(`embedded preset: ${Object.keys(presets).join(" | ")} (default: default)`)),
   config: Flag.String("config").pipe(Flag.optional, Flag.withDescription("JSON file merged over the preset")),
   set: Flag.String("set").pipe(Flag.atLeast(0), Flag.withDescription("override any config field: --set memory.lag=2 (repeatable)"))
 }

@@ -9,10 +9,12 @@
  * and every change they make comes back here, so their state and the keeper's stay equal), or the keeper
  * itself (the plain loop, and PMD-Transient's throw-away memory, which the actors' state does not hold).
  *
- * Known limit: the keeper is mutable (its versioned memory commits into the run's snapshot store), so the
- * kernel's commit-on-success does not cover it: a defect in the middle of a Remember is re-delivered
- * against the versions already committed (and the consolidator's mirror already counted the uses).
- * Replies are immutable values, so nothing a reader was given changes afterwards.
+ * The keeper is mutable (its versioned memory commits into the run's snapshot store), so a Remember runs as
+ * one transaction (transaction.ts): if it fails half-way (a collaborator's error or defect), the memory is
+ * exactly what it was before the message, and the kernel's re-delivery starts from there. Known limit: a
+ * collaborator that committed its own state before the failure (the reflector's insights, the
+ * consolidator's use counts) keeps it. Replies are immutable values, so nothing a reader was given changes
+ * afterwards. A checkpoint's flags and Memp store come back by message (`Restore`).
  */
 import { Effect } from "effect"
 import { Rng } from "../../src/core/Rng.ts"
@@ -22,6 +24,7 @@ import type { VersionRef } from "../../src/protocol/records.ts"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
 import { expectTag } from "../../src/runtime/expectTag.ts"
 import type { MemoryAnswer, MemoryAsk, MemoryKeeper } from "./keeper.ts"
+import { atomically } from "./transaction.ts"
 
 export type { MemoryIn, MemoryOut } from "../../src/protocol/memory.ts"
 
@@ -79,7 +82,8 @@ export const memoryTransition = (env: MemoryEnv, k: MemoryKeeper, msg: MemoryIn)
       const done = r.fresh || env.collaborators === null
         ? Effect.sync(() => keeper.rememberInPlace(writes))
         : drive(keeper.remember(writes), env.collaborators)
-      return Effect.map(done, () => [keeper, { _tag: "Status", status: memoryStatus(keeper) }] as const)
+      // all or nothing (a fresh keeper that fails is simply dropped: the state stays `k`)
+      return Effect.map(r.fresh ? done : atomically(keeper.vm, done), () => [keeper, { _tag: "Status", status: memoryStatus(keeper) }] as const)
     }
     case "Read":
       return Effect.succeed([k, { _tag: "Read", read: memoryRead(k, msg.lag) }] as const)
@@ -88,6 +92,13 @@ export const memoryTransition = (env: MemoryEnv, k: MemoryKeeper, msg: MemoryIn)
     case "Freeze":
       return Effect.sync(() => {
         k.frozen = true
+        return [k, { _tag: "Status", status: memoryStatus(k) }] as const
+      })
+    case "Restore":
+      return Effect.sync(() => {
+        k.frozen = msg.restore.frozen
+        // items equal to the head's keep the head's objects, so restoring the store a checkpoint saved beside its head writes nothing
+        k.memp = msg.restore.memp
         return [k, { _tag: "Status", status: memoryStatus(k) }] as const
       })
     case "Status":

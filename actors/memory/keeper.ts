@@ -14,7 +14,8 @@
  * A frozen keeper ignores writes.
  *
  * The reflector, consolidator, retriever and Memp update policy are plug-ins (src/plugins), resolved from
- * the config by the caller (src/experiments/setup.ts via actors/orchestrator/parts.ts); the built-ins are the default.
+ * the config by the caller (src/experiments/setup.ts, into the data actors/memory/index.ts builds the
+ * keeper from); the built-ins are the default.
  */
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { compareStrings } from "../../src/core/Order.ts"

@@ -1,109 +1,115 @@
 /**
- * Wiring: the step's ports backed by supervised actors (`actorPorts`: policy, teacher, memory with its
- * reflector and consolidator, verifier pool, each a fiber with a bounded mailbox in the ambient ActorSystem), or by plain calls on
- * the same objects (`directPorts`: the baseline of bench/orchestrator/pipeline.bench.ts). The two
- * produce identical results; only scheduling differs.
+ * The composition root: which actors a run has and how they are wired, declared once (`pipeline`), from
+ * data only (`PipelineInput`: the config, the base weights, the problem keys, the run's versioned memory,
+ * the plug-ins, the verifier pool's options). Each actor is built through its folder's entry module
+ * (actors/<name>/index.ts); this file imports nothing else of theirs.
+ *
+ * The same declaration gives both ways to run a step's ports (ports.ts): `actorPorts` spawns every actor
+ * as a supervised fiber with a bounded mailbox in the ambient ActorSystem; `directPorts` runs the same
+ * behaviors in place (src/runtime/InPlace.ts: one transition per message, on the caller's fiber), the
+ * baseline of bench/orchestrator/pipeline.bench.ts. Only scheduling differs, so results are identical.
+ * The actors' own state (the policy's tensors) is released with the scope that built the ports.
  */
 import { Effect, type Scope } from "effect"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
+import type { Behavior } from "../../src/runtime/Actor.ts"
 import * as ActorSystem from "../../src/runtime/ActorSystem.ts"
 import type { DuplicateActor } from "../../src/runtime/Errors.ts"
-import { expectTag } from "../../src/runtime/expectTag.ts"
-import type { MemoryAnswer, MemoryKeeper } from "../memory/keeper.ts"
-import { type Collaborators, expectMemory, memoryBehavior, type MemoryIn, memoryTransition } from "../memory/Memory.ts"
-import { consolidatorBehavior } from "../consolidator/Consolidator.ts"
-import { reflectorBehavior } from "../reflector/Reflector.ts"
-import { expectOut, policyBehavior } from "../policy/Policy.ts"
-import type { PolicyModel } from "../policy/PolicyModel.ts"
-import { teach, teacherBehavior, type Viewer } from "../teacher/Teacher.ts"
-import type { VerifierPool } from "../verifier/pool.ts"
-import { verifierBehavior } from "../verifier/Verifier.ts"
+import { inPlace } from "../../src/runtime/InPlace.ts"
+import { consolidatorBehavior } from "../consolidator/index.ts"
+import { expectMemory, makeMemory, memoryBehavior, type MemoryIn, type MemoryOut, type MemorySpec } from "../memory/index.ts"
+import { expectOut, makePolicy, policyBehavior, type PolicyIn, type PolicyOut, type PolicySpec } from "../policy/index.ts"
+import { reflectorBehavior } from "../reflector/index.ts"
+import { type TeacherIn, teacherBehavior, type TeachReply, type Viewer } from "../teacher/index.ts"
+import { makePool, type PoolOptions, verifierBehavior, type VerifierIn, type VerifyResult } from "../verifier/index.ts"
 import type { Ports } from "./ports.ts"
 
-export interface PipelineParts {
+/** What a run's actors are built from: data (and the run's plug-ins and fixed embedders), never an actor's state. */
+export interface PipelineInput {
   readonly cfg: RunConfig
-  readonly model: PolicyModel
-  readonly keeper: MemoryKeeper
-  readonly freshKeeper: () => MemoryKeeper
-  readonly pool: VerifierPool
+  readonly policy: PolicySpec
+  readonly memory: MemorySpec
+  readonly verifier: PoolOptions
 }
 
-/** An ask whose only failures are kernel failures (a stopped actor): those end the run as defects. */
-const orDie = <A, E>(eff: Effect.Effect<A, E>): Effect.Effect<A> => Effect.orDie(eff)
+/** How an actor is asked once started; its typed failures and a stopped actor are defects of the run. */
+type Ask<M, O> = (msg: M) => Effect.Effect<O>
 
-export const actorPorts = (parts: PipelineParts): Effect.Effect<Ports, DuplicateActor, ActorSystem.ActorSystem | Scope.Scope> =>
-  Effect.gen(function*() {
-    const policy = yield* ActorSystem.spawn(policyBehavior(parts.model))
-    // the reflector and consolidator start from the keeper's insights and bank (a resumed run's too)
-    const k = parts.keeper
-    // ... with the run's plug-ins (src/plugins), resolved from its config into the keeper
-    const reflector = yield* ActorSystem.spawn(reflectorBehavior({ embed: k.embedder, insight: k.insightConfig, reflect: k.reflectEnv.reflect, initial: k.vm.state.insights, plugin: k.plugins.reflector }))
-    const consolidator = yield* ActorSystem.spawn(consolidatorBehavior({
-      embedProblem: k.problemEmbedder, embedContent: k.embedder, config: k.consolidateConfig, initial: k.vm.state.bank, plugin: k.plugins.consolidator
-    }))
-    // the memory's writes send the reflector's and consolidator's messages to their actors
-    const collaborators: Collaborators = (a) =>
-      a.to === "reflector" ? orDie<MemoryAnswer, unknown>(reflector.ask(a.msg)) : orDie<MemoryAnswer, unknown>(consolidator.ask(a.msg))
-    const memory = yield* ActorSystem.spawn(memoryBehavior(parts.keeper, { fresh: parts.freshKeeper, collaborators }))
-    const ask = (msg: MemoryIn) => orDie(memory.ask(msg))
-    const views: Viewer = (version, queries) => ask({ _tag: "Views", version, queries }).pipe(Effect.map((o) => expectMemory(o, "Views").views))
-    const score = (contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>) =>
-      orDie(policy.ask({ _tag: "ScoreTeacher", contexts, responses })).pipe(Effect.map((o) => expectOut(o, "Scored").logp))
-    const teacher = yield* ActorSystem.spawn(teacherBehavior(parts.cfg, score, views))
-    const verifier = yield* ActorSystem.spawn(verifierBehavior(parts.pool))
-    return {
-      sample: (b) => orDie(policy.ask({ _tag: "Sample", ...b })).pipe(Effect.map((o) => {
-        const s = expectOut(o, "Sampled")
-        return { results: s.results, policyVersion: s.policyVersion }
-      })),
-      verify: (requests) => orDie(verifier.ask({ _tag: "VerifyBatch", requests: [...requests] })),
-      remember: (request) => ask({ _tag: "Remember", request }).pipe(Effect.map((o) => expectMemory(o, "Status").status)),
-      readMemory: (lag) => ask({ _tag: "Read", lag }).pipe(Effect.map((o) => expectMemory(o, "Read").read)),
-      views,
-      freezeMemory: ask({ _tag: "Freeze" }).pipe(Effect.map((o) => expectMemory(o, "Status").status)),
-      teach: (request) => orDie(teacher.ask({ _tag: "Teach", request })),
-      update: (r) => orDie(policy.ask({ _tag: "Update", ...r })).pipe(Effect.map((o) => {
-        const u = expectOut(o, "Updated")
-        return { ...u.stats, policyVersion: u.policyVersion }
-      })),
-      entropy: (prompts, responses) => orDie(policy.ask({ _tag: "Entropy", prompts, responses })).pipe(Effect.map((o) => expectOut(o, "Entropy").entropy)),
-      policyHash: orDie(policy.ask({ _tag: "Hash" })).pipe(Effect.map((o) => expectOut(o, "Hash").hash)),
-      exportMemory: ask({ _tag: "Export" }).pipe(Effect.map((o) => expectMemory(o, "Snapshot").snapshot)),
-      exportPolicy: orDie(policy.ask({ _tag: "Export" })).pipe(Effect.map((o) => expectOut(o, "State").state)),
-      importPolicy: (state) => orDie(policy.ask({ _tag: "Import", state })).pipe(Effect.asVoid)
-    }
+/** How the pipeline's actors are started: spawned in the ambient ActorSystem, or run in place. */
+type Start<R> = <S, M, O, E>(b: Behavior<S, M, O, E>) => Effect.Effect<Ask<M, O>, DuplicateActor, R>
+
+const spawned: Start<ActorSystem.ActorSystem> = (b) =>
+  ActorSystem.spawn(b).pipe(Effect.map((ref) => (msg) => Effect.orDie(ref.ask(msg))))
+
+const local: Start<never> = (b) =>
+  Effect.sync(() => {
+    const ask = inPlace(b)
+    return (msg) => Effect.orDie(ask(msg))
   })
 
 /**
- * The same computation as plain sequential calls: the memory runs the actor's own transition with the
- * keeper answering the reflector's and consolidator's messages in place; the teacher runs its shell's work.
+ * The run's actors, one line each, in the order they are started; each is built from the input and the
+ * asks of the actors declared before it. A new stage is a new line here (and its actor folder).
  */
-export const directPorts = (parts: PipelineParts): Ports => {
-  let keeper = parts.keeper
-  const m = parts.model
-  const env = { fresh: parts.freshKeeper, collaborators: null }
-  // suspended: the keeper is read when the effect runs (PMD-Transient replaces it every step)
-  const memory = (msg: MemoryIn) => Effect.suspend(() => memoryTransition(env, keeper, msg)).pipe(Effect.map(([k, out]) => {
-    keeper = k
-    return out
-  }))
-  const views: Viewer = (version, queries) => memory({ _tag: "Views", version, queries }).pipe(Effect.map((o) => expectTag("memory", o, "Views").views))
+const pipeline = <R>(input: PipelineInput, start: Start<R>): Effect.Effect<Ports, DuplicateActor, R | Scope.Scope> =>
+  Effect.gen(function*() {
+    const { cfg } = input
+    const memoryParts = makeMemory(cfg, input.memory)
+    const policy = yield* start(policyBehavior(yield* makePolicy(cfg, input.policy)))
+    const reflector = yield* start(reflectorBehavior(memoryParts.reflector))
+    const consolidator = yield* start(consolidatorBehavior(memoryParts.consolidator))
+    // the memory's writes send the reflector's and consolidator's messages to their actors
+    const memory = yield* start(memoryBehavior(memoryParts.keeper, {
+      fresh: memoryParts.fresh, collaborators: (a) => (a.to === "reflector" ? reflector(a.msg) : consolidator(a.msg))
+    }))
+    const teacher = yield* start(teacherBehavior(cfg, scorer(policy), viewer(memory)))
+    const verifier = yield* start(verifierBehavior(yield* makePool(input.verifier)))
+    return portsOf(policy, memory, teacher, verifier)
+  })
+
+/** The teacher's scores come from the policy (the same network, reprompted). */
+const scorer = (policy: Ask<PolicyIn, PolicyOut>) =>
+(contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>) =>
+  policy({ _tag: "ScoreTeacher", contexts, responses }).pipe(Effect.map((o) => expectOut(o, "Scored").logp))
+
+/** The views of a pinned memory version come from the memory. */
+const viewer = (memory: Ask<MemoryIn, MemoryOut>): Viewer => (version, queries) =>
+  memory({ _tag: "Views", version, queries }).pipe(Effect.map((o) => expectMemory(o, "Views").views))
+
+/** The step's ports as messages to the actors (ports.ts); every reply narrowed to the tag its request expects. */
+const portsOf = (
+  policy: Ask<PolicyIn, PolicyOut>, memory: Ask<MemoryIn, MemoryOut>, teacher: Ask<TeacherIn, TeachReply>,
+  verifier: Ask<VerifierIn, ReadonlyArray<VerifyResult>>
+): Ports => {
+  const status = (msg: MemoryIn) => memory(msg).pipe(Effect.map((o) => expectMemory(o, "Status").status))
   return {
-    sample: (b) => Effect.sync(() => {
-      const r = m.sample(b.requests, b.maxNewTokens, b.lag, b.greedy)
-      return { results: r.results, policyVersion: r.version }
-    }),
-    verify: (requests) => parts.pool.verify(requests).pipe(Effect.orDie),
-    remember: (request) => memory({ _tag: "Remember", request }).pipe(Effect.map((o) => expectTag("memory", o, "Status").status)),
-    readMemory: (lag) => memory({ _tag: "Read", lag }).pipe(Effect.map((o) => expectTag("memory", o, "Read").read)),
-    views,
-    freezeMemory: memory({ _tag: "Freeze" }).pipe(Effect.map((o) => expectTag("memory", o, "Status").status)),
-    teach: (request) => teach(parts.cfg, (c, r) => Effect.sync(() => m.scoreTeacher(c, r)), views, request),
-    update: (r) => Effect.sync(() => ({ ...m.update(r.rows, r.kind, r.importance), policyVersion: m.version })),
-    entropy: (p, r) => Effect.sync(() => m.entropy(p, r)),
-    policyHash: Effect.sync(() => m.hash()),
-    exportMemory: memory({ _tag: "Export" }).pipe(Effect.map((o) => expectTag("memory", o, "Snapshot").snapshot)),
-    exportPolicy: Effect.sync(() => m.exportState()),
-    importPolicy: (state) => Effect.sync(() => m.importState(state))
+    sample: (b) => policy({ _tag: "Sample", ...b }).pipe(Effect.map((o) => {
+      const s = expectOut(o, "Sampled")
+      return { results: s.results, policyVersion: s.policyVersion }
+    })),
+    verify: (requests) => verifier({ _tag: "VerifyBatch", requests: [...requests] }),
+    remember: (request) => status({ _tag: "Remember", request }),
+    readMemory: (lag) => memory({ _tag: "Read", lag }).pipe(Effect.map((o) => expectMemory(o, "Read").read)),
+    views: viewer(memory),
+    freezeMemory: status({ _tag: "Freeze" }),
+    restoreMemory: (restore) => status({ _tag: "Restore", restore }),
+    teach: (request) => teacher({ _tag: "Teach", request }),
+    update: (r) => policy({ _tag: "Update", ...r }).pipe(Effect.map((o) => {
+      const u = expectOut(o, "Updated")
+      return { ...u.stats, policyVersion: u.policyVersion }
+    })),
+    entropy: (prompts, responses) => policy({ _tag: "Entropy", prompts, responses }).pipe(Effect.map((o) => expectOut(o, "Entropy").entropy)),
+    policyHash: policy({ _tag: "Hash" }).pipe(Effect.map((o) => expectOut(o, "Hash").hash)),
+    exportMemory: memory({ _tag: "Export" }).pipe(Effect.map((o) => expectMemory(o, "Snapshot").snapshot)),
+    exportPolicy: policy({ _tag: "Export" }).pipe(Effect.map((o) => expectOut(o, "State").state)),
+    importPolicy: (state) => policy({ _tag: "Import", state }).pipe(Effect.asVoid)
   }
 }
+
+/** The ports backed by supervised actors in the ambient ActorSystem (their state released with the scope). */
+export const actorPorts = (input: PipelineInput): Effect.Effect<Ports, DuplicateActor, ActorSystem.ActorSystem | Scope.Scope> =>
+  pipeline(input, spawned)
+
+/** The same actors run in place, one transition per message on the caller's fiber (the plain loop). */
+export const directPorts = (input: PipelineInput): Effect.Effect<Ports, never, Scope.Scope> =>
+  pipeline(input, local).pipe(Effect.orDie)

@@ -1,20 +1,20 @@
 /**
  * What one training step asks of the other actors, as typed requests and replies. The orchestrator
  * drives a step through these ports; `actorPorts` (Pipeline.ts) backs them with supervised actors and
- * `directPorts` with plain calls (the baseline of the actor-overhead benchmark). Both give the same
- * results: every port is deterministic in its request.
+ * `directPorts` with the same actors' behaviors run in place (the baseline of the actor-overhead
+ * benchmark). Both give the same results: every port is deterministic in its request.
  *
  * Every request and reply is a record of the actors' protocols (src/protocol/): data only, no closure
  * and no live object, so what crosses a port could cross a process boundary unchanged.
  */
 import type { Effect } from "effect"
-import type { MemorySnapshot, MemoryStatus, ProblemView, RememberRequest, ViewQuery } from "../../src/protocol/memory.ts"
+import type { MemoryRestore, MemorySnapshot, MemoryStatus, ProblemView, RememberRequest, ViewQuery } from "../../src/protocol/memory.ts"
 import type { LossKind, PolicyState, SampleRequest, SampleResult, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
 import type { VersionRef } from "../../src/protocol/records.ts"
 import type { TeachReply, TeachRequest } from "../../src/protocol/teacher.ts"
 import type { VerifyRequest, VerifyResult } from "../../src/protocol/verifier.ts"
 
-export type { MemorySnapshot, MemoryStatus, ProblemView, RememberRequest, ViewQuery } from "../../src/protocol/memory.ts"
+export type { MemoryRestore, MemorySnapshot, MemoryStatus, ProblemView, RememberRequest, ViewQuery } from "../../src/protocol/memory.ts"
 export type { TeachReply, TeachRequest } from "../../src/protocol/teacher.ts"
 
 export interface SampleBatch {
@@ -47,6 +47,8 @@ export interface Ports {
   /** what a pinned version holds for some problems (each retrieved with the stream its query names) */
   readonly views: (version: MemoryRead, queries: ReadonlyArray<ViewQuery>) => Effect.Effect<ReadonlyArray<ProblemView>>
   readonly freezeMemory: Effect.Effect<MemoryStatus>
+  /** a checkpoint's memory flags and Memp store, put back (resume, eval-noise) */
+  readonly restoreMemory: (r: MemoryRestore) => Effect.Effect<MemoryStatus>
   readonly teach: (r: TeachRequest) => Effect.Effect<TeachReply>
   readonly update: (r: UpdateRequest) => Effect.Effect<UpdateStats & { readonly policyVersion: number }>
   readonly entropy: (prompts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>) => Effect.Effect<number>

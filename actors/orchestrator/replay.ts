@@ -12,7 +12,7 @@
  */
 import { compareStrings } from "../../src/core/Order.ts"
 import type { ExperienceItem } from "../../src/memory/experience/experience.ts"
-import type { UpdateRow } from "../policy/batch.ts"
+import type { UpdateRow } from "../../src/protocol/policy.ts"
 
 /** The success to replay: the highest reward, then the most recent, then the smallest id. */
 export const bestStoredSuccess = (successes: ReadonlyArray<ExperienceItem>): ExperienceItem | undefined =>

@@ -14,11 +14,11 @@ import { Rng } from "../../src/core/Rng.ts"
 import type { Domain, ProblemBase } from "../../src/domains/Domain.ts"
 import type { MempOutcome } from "../../src/memory/memp/memp.ts"
 import type { RolloutGroup } from "../../src/memory/pipeline.ts"
-import type { UpdateRow } from "../policy/batch.ts"
-import type { ContextKind, TeachItem } from "../teacher/contexts.ts"
-import { teacherDiagnostics } from "../teacher/diagnostics.ts"
-import type { VerifyResult } from "../verifier/protocol.ts"
+import type { UpdateRow } from "../../src/protocol/policy.ts"
+import type { ContextKind, TeachItem } from "../../src/protocol/teacher.ts"
+import type { VerifyResult } from "../../src/protocol/verifier.ts"
 import { batchAt } from "./batches.ts"
+import { teacherDiagnostics } from "./diagnostics.ts"
 import { replayRows } from "./replay.ts"
 import type { MemoryRead, Ports } from "./ports.ts"
 
@@ -50,7 +50,7 @@ export interface StepResult {
     readonly verifyFailed: number
   }
   readonly stageMs: Record<string, number>
-  /** teacher diagnostics (actors/teacher/diagnostics.ts): reported in the train row, never hashed; absent without a teacher */
+  /** teacher diagnostics (diagnostics.ts): reported in the train row, never hashed; absent without a teacher */
   readonly diagnostics?: Record<string, number | null>
   /** digests of what each actor produced this step (journal "message" entries) */
   readonly digests: Readonly<Record<string, string>>

@@ -9,18 +9,10 @@
  * context, are scattered to the same positions.
  */
 
-/** One rollout as the update sees it. */
-export interface UpdateRow {
-  readonly prompt: ReadonlyArray<number>
-  readonly response: ReadonlyArray<number>
-  /** log pi_behaviour of each response token (sampling time, temperature 1) */
-  readonly oldLogp: ReadonlyArray<number>
-  readonly reward: number
-  /** rows of one problem share a group id (GRPO baseline) */
-  readonly group: number
-  /** the teacher's log-prob vectors [n * V] on this response, or null when it had no extra context */
-  readonly teacherLogp: Float32Array | null
-}
+import type { UpdateRow } from "../../src/protocol/policy.ts"
+
+/** One rollout as the update sees it: the policy protocol's record (data). */
+export type { UpdateRow } from "../../src/protocol/policy.ts"
 
 export interface AlignedBatch {
   readonly B: number

@@ -15,17 +15,10 @@
  * Never hashed, never part of the tokens.
  */
 import { compose, type MemoryLevels, type MemoryView } from "../../src/memory/retrieval/compose.ts"
+import type { ContextKind, TeachItem } from "../../src/protocol/teacher.ts"
 
-export interface TeachItem {
-  readonly rolloutId: string
-  readonly problemId: string
-  /** index of the rollout inside its group */
-  readonly index: number
-  readonly prompt: ReadonlyArray<number>
-  readonly response: ReadonlyArray<number>
-  readonly reward: number
-  readonly feedback: ReadonlyArray<number>
-}
+/** A rollout to teach and what its context rests on are the teacher protocol's records (data). */
+export { type ContextKind, contextKinds, type TeachItem } from "../../src/protocol/teacher.ts"
 
 export interface ContextOptions {
   readonly levels: MemoryLevels
@@ -36,14 +29,6 @@ export interface ContextOptions {
   /** mask out every context that shows no solution (sibling or stored); absent = false */
   readonly teacherNeedsSolution?: boolean
 }
-
-/**
- * What a rollout's teacher context rests on (diagnostics only, never hashed): a successful sibling;
- * else a stored success from memory (PMD); else the rollout's own failure feedback (possibly with
- * stored failures); else other memory blocks only; else nothing (masked out).
- */
-export type ContextKind = "sibling" | "stored" | "feedback" | "memory" | "none"
-export const contextKinds: ReadonlyArray<ContextKind> = ["sibling", "stored", "feedback", "memory", "none"]
 
 export interface TeacherContext {
   readonly rolloutId: string

@@ -12,7 +12,7 @@
  * (which trains the policy meanwhile) and supervision, not raw speed on this machine.
  */
 import { Effect } from "effect"
-import { makePool } from "../../actors/verifier/pool.ts"
+import { makePool } from "../../actors/verifier/index.ts"
 import type { VerifyRequest } from "../../actors/verifier/protocol.ts"
 import { Rng } from "../../src/core/Rng.ts"
 import { makeDomain, verifySpecOf, verifyWith, type DomainSpec } from "../../src/domains/index.ts"

@@ -1,7 +1,8 @@
 /**
  * Wall time per training step, split by stage, and the actor overhead: the full actor pipeline
- * (policy, teacher, memory and verifier actors, one worker thread) vs the same computation called in
- * a plain sequential loop (directPorts), measured in one process, alternating, best of 2 each.
+ * (policy, teacher, memory, reflector, consolidator and verifier actors, one worker thread) vs the same
+ * actors' behaviors run in place on the caller's fiber (directPorts: one pipeline declaration, two ways to
+ * start it; actors/orchestrator/Pipeline.ts), measured in one process, alternating, best of 2 each.
  * Target: at most 5% overhead. Both modes reach the same final state hash (checked here too).
  *
  *   node bench/orchestrator/pipeline.bench.ts [steps=6] [method=pmd]

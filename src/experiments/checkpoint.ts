@@ -14,8 +14,8 @@ import { sha256Hex } from "../core/Hash.ts"
 import { disposeParams, type ModelConfig, paramsFromWeights, saveCheckpoint } from "../numeric/index.ts"
 import type { JournalEntry } from "../protocol/Journal.ts"
 import type { MempStore } from "../memory/memp/memp.ts"
-import type { PolicyState } from "../../actors/policy/PolicyModel.ts"
-import type { LoopState } from "../../actors/orchestrator/step.ts"
+import type { LoopState } from "../../actors/orchestrator/index.ts"
+import type { PolicyState } from "../protocol/policy.ts"
 import { checkpointDir } from "./runDir.ts"
 
 export class CheckpointCorrupt extends Schema.TaggedError<CheckpointCorrupt>()("CheckpointCorrupt", { file: Schema.String, problem: Schema.String }) {

@@ -16,9 +16,7 @@ import { writeFileDurable } from "../core/durableFile.ts"
 import { VersionedMemory } from "../memory/versioned.ts"
 import { initBackend } from "../numeric/index.ts"
 import { EVAL_NOISE_FILE, EVAL_NOISE_FORMAT, type EvalNoise, type EvalNoiseEntry, noiseSummary } from "../report/load.ts"
-import { evaluate } from "../../actors/orchestrator/evaluate.ts"
-import { directPorts } from "../../actors/orchestrator/Pipeline.ts"
-import { makePool } from "../../actors/verifier/pool.ts"
+import { directPorts, evaluate } from "../../actors/orchestrator/index.ts"
 import { applyCheckpoint, restoreCheckpoint } from "./restore.ts"
 import { readRunConfig } from "./resume.ts"
 import { checkpointSteps, RunDirError } from "./runDir.ts"
@@ -55,10 +53,10 @@ export const evaluateCheckpoint = (dir: string, cfg: RunConfig, step: number, ev
     // the memory store is opened, pointed at the checkpoint's head in this process only, and never saved
     const restored = restoreCheckpoint(dir, cfg, step)
     const vm = new VersionedMemory(restored.disk.store, restored.branch)
-    const parts = yield* Effect.acquireRelease(Effect.sync(() => buildParts(cfg, vm)), (p) => Effect.sync(() => p.model.dispose()))
-    applyCheckpoint(parts, restored)
-    const pool = yield* makePool(parts.poolOptions)
-    const ports = directPorts({ cfg, model: parts.model, keeper: parts.keeper, freshKeeper: parts.freshKeeper, pool })
+    const parts = buildParts(cfg, vm)
+    // the actors run in place; their state is released when this scope closes
+    const ports = yield* directPorts(parts.pipeline)
+    yield* applyCheckpoint(ports, restored)
     const transient = cfg.method === "pmd-transient"
     const entries: Array<EvalNoiseEntry> = []
     for (const evalSeed of evalSeeds) {

@@ -10,7 +10,7 @@
  */
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import type { StepLineage } from "../../actors/orchestrator/step.ts"
+import type { StepLineage } from "../../actors/orchestrator/index.ts"
 import { appendFileDurable, writeFileDurable } from "../core/durableFile.ts"
 import { type ContextEntry, LINEAGE_FILE, type LineageRecord, lineageLine, readLineageFile, type SourceEntry } from "../report/lineageFile.ts"
 import type { CreatedItem } from "./lineageCreated.ts"

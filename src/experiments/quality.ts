@@ -12,7 +12,7 @@ import { type GroundTruth, reflectorQuality } from "../memory/quality.ts"
 import type { MemoryState } from "../memory/state.ts"
 import { stepQuality } from "../memory/stepQuality.ts"
 import type { VersionedMemory } from "../memory/versioned.ts"
-import { usesMemory } from "../../actors/orchestrator/step.ts"
+import { usesMemory } from "../../actors/orchestrator/index.ts"
 import type { EvalRow } from "../protocol/metrics.ts"
 
 const skillOf = (p: ProblemBase): ReadonlyArray<number> | null =>

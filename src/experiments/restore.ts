@@ -4,6 +4,7 @@
  * wrote it, except a fork's first one, which is its source's by design), with the memory store opened
  * and its branch pointed at the checkpoint's memory head in this process.
  */
+import { Effect } from "effect"
 import { join } from "node:path"
 import type { RunConfig } from "../config/RunConfig.ts"
 import { resultHash } from "../config/resolve.ts"
@@ -11,8 +12,8 @@ import { DiskStore, INDEX_FILE } from "../memory/store/disk.ts"
 import { readRunCheckpoint, type RunState } from "./checkpoint.ts"
 import { checkForkKeepsImport } from "./importMemory.ts"
 import { checkpointDir, FILES, hasMarker, readMarker, RunDirError } from "./runDir.ts"
-import type { RunParts } from "./setup.ts"
-import type { PolicyState } from "../../actors/policy/PolicyModel.ts"
+import type { Ports } from "../../actors/orchestrator/index.ts"
+import type { PolicyState } from "../../actors/policy/index.ts"
 
 export interface Restored {
   readonly policy: PolicyState
@@ -40,9 +41,12 @@ export const restoreCheckpoint = (dir: string, cfg: RunConfig, step: number): Re
   return { policy, run, disk, branch }
 }
 
-/** The checkpoint's policy (student, optimiser, teacher) and memory flags, put into freshly built parts. */
-export const applyCheckpoint = (parts: RunParts, restored: Restored): void => {
-  parts.model.importState(restored.policy)
-  parts.keeper.frozen = restored.run.memoryFrozen
-  parts.keeper.memp = restored.run.memp
-}
+/**
+ * The checkpoint's policy (student, optimiser, teacher) and memory flags and Memp store, sent to freshly
+ * started actors by message (the policy's `Import`, the memory's `Restore`), before their first step.
+ */
+export const applyCheckpoint = (ports: Ports, restored: Restored): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    yield* ports.importPolicy(restored.policy)
+    yield* ports.restoreMemory({ frozen: restored.run.memoryFrozen, memp: restored.run.memp })
+  })

@@ -19,11 +19,7 @@ import { traced, TraceSink } from "../runtime/Trace.ts"
 import * as Journal from "../runtime/Journal.ts"
 import { DiskStore } from "../memory/store/disk.ts"
 import { VersionedMemory } from "../memory/versioned.ts"
-import { makePool } from "../../actors/verifier/pool.ts"
-import { evaluate } from "../../actors/orchestrator/evaluate.ts"
-import { actorPorts, directPorts } from "../../actors/orchestrator/Pipeline.ts"
-import type { Ports } from "../../actors/orchestrator/ports.ts"
-import { type LoopState, runStep, usesMemory } from "../../actors/orchestrator/step.ts"
+import { actorPorts, directPorts, evaluate, type LoopState, type Ports, runStep, usesMemory } from "../../actors/orchestrator/index.ts"
 import type { EvalRow, MetricsRow, TrainRow } from "../protocol/metrics.ts"
 import { writeRunCheckpoint } from "./checkpoint.ts"
 import { applyCheckpoint, restoreCheckpoint } from "./restore.ts"
@@ -109,10 +105,9 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
     // the config's plug-in names, resolved in the registry in context (default: the process-wide one)
     const parts = buildParts(cfg, vm, yield* Plugins)
     const quality = memoryQuality(cfg, parts.domain, vm)
-    if (restored !== null) applyCheckpoint(parts, restored)
-    const pool = yield* makePool(parts.poolOptions)
-    const pipelineParts = { cfg, model: parts.model, keeper: parts.keeper, freshKeeper: parts.freshKeeper, pool }
     const body = (ports: Ports) => Effect.gen(function*() {
+      // a resume: the checkpoint's policy and memory flags go to the freshly started actors by message
+      if (restored !== null) yield* applyCheckpoint(ports, restored)
       const recorder = yield* Journal.makeRecorder
       for (const e of restored?.run.journal ?? []) yield* recorder.recordDigest({ step: e.step, kind: e.kind, actor: e.actor, digest: e.digest })
       let state: LoopState = restored?.run.loop ?? { step: 0, policyVersion: 0, everSolved: [], pendingOutcomes: [] }
@@ -205,14 +200,14 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       }
       return { stateHash, lastTrain, lastEval, halted, clampedSteps, policyHash: yield* ports.policyHash, memoryId: (yield* ports.exportMemory).contentId }
     })
+    // the actors' state (the policy's tensors, the verifier's workers) is released when the ports' scope closes
     const loop = opts.actors === false
-      ? body(directPorts(pipelineParts))
+      ? Effect.scoped(Effect.flatMap(directPorts(parts.pipeline), body))
       : ActorSystem.run(Effect.scoped(Effect.gen(function*() {
-        const ports = yield* actorPorts(pipelineParts).pipe(Effect.orDie)
+        const ports = yield* actorPorts(parts.pipeline).pipe(Effect.orDie)
         return yield* body(ports)
       }))).pipe(Effect.orDie)
     const out = yield* (opts.trace === undefined ? loop : Effect.provideService(loop, TraceSink, opts.trace))
-    parts.model.dispose()
     const summary: Summary & { halted: boolean } = {
       seed: cfg.seed, method: cfg.method, domain: cfg.domain, configHash: configHash(cfg), baseRecipeHash: parts.baseHash,
       steps: cfg.steps, finalStateHash: out.stateHash, policyHash: out.policyHash, memoryId: out.memoryId,

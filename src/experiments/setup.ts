@@ -1,7 +1,8 @@
 /**
- * Builds the parts of a run from its config: the domain, the base weights, the policy model, the
- * memory keeper (with the fixed seeded embedder and the memory plug-ins the config names), and the
- * verifier pool options.
+ * Builds the parts of a run from its config: the domain, and the data its actors are built from (the
+ * pipeline's input: base weights, problem keys, the fixed seeded embedders, the memory plug-ins the config
+ * names, the verifier pool options). The actors build their own state from it (actors/orchestrator,
+ * through each actor's entry module); the app layer never holds a policy model or a memory keeper.
  */
 import type { RunConfig } from "../config/RunConfig.ts"
 import { Rng } from "../core/Rng.ts"
@@ -9,8 +10,8 @@ import { makeDomain, type DomainSpec } from "../domains/index.ts"
 import type { Domain, ProblemBase } from "../domains/Domain.ts"
 import { VOCAB_SIZE } from "../domains/vocab.ts"
 import type { ModelConfig, Weights } from "../numeric/index.ts"
-import { actorParts, type MemoryKeeper, type PolicyModel, type ProblemKey } from "../../actors/orchestrator/parts.ts"
-import type { PoolOptions } from "../../actors/verifier/pool.ts"
+import type { ProblemKey } from "../../actors/memory/index.ts"
+import type { PipelineInput } from "../../actors/orchestrator/index.ts"
 import { baseCheckpoint, benchmarkDomainConfig } from "./base.ts"
 import { contentEmbedder, problemEmbedder } from "./problemEmbedder.ts"
 import type { VersionedMemory } from "../memory/versioned.ts"
@@ -32,10 +33,8 @@ export const problemKeys = (cfg: RunConfig, domain: Domain<ProblemBase>, split: 
 
 export interface RunParts {
   readonly domain: Domain<ProblemBase>
-  readonly model: PolicyModel
-  readonly keeper: MemoryKeeper
-  readonly freshKeeper: () => MemoryKeeper
-  readonly poolOptions: PoolOptions
+  /** what the run's actors are built from (data): actors/orchestrator actorPorts / directPorts */
+  readonly pipeline: PipelineInput
   readonly trainIds: ReadonlyArray<string>
   readonly baseHash: string | null
 }
@@ -56,18 +55,19 @@ export const buildParts = (cfg: RunConfig, vm?: VersionedMemory, registry: Plugi
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")
   const embedProblem = problemEmbedder(cfg, model, embed, [...train, ...heldout].map((p) => p.query))
-  // the actors build their own state from this data (actors/orchestrator/parts.ts)
-  const actors = actorParts({ cfg, model, weights, embed, embedProblem, train, heldout, ...(vm === undefined ? {} : { vm }), plugins })
   return {
     domain,
-    model: actors.model,
-    keeper: actors.keeper,
-    freshKeeper: actors.freshKeeper,
-    poolOptions: {
-      domain: domainSpec(cfg),
-      workers: cfg.workers,
-      faults: { seed: cfg.seed, crash: cfg.faults.crash, hang: cfg.faults.hang, slow: cfg.faults.slow, flaky: cfg.faults.flaky, slowMillis: 20 },
-      timeout: `${cfg.faults.timeoutSeconds} seconds`
+    // the actors build their own state from this data (actors/orchestrator/Pipeline.ts)
+    pipeline: {
+      cfg,
+      policy: { model, weights },
+      memory: { embed, embedProblem, train, heldout, ...(vm === undefined ? {} : { vm }), plugins },
+      verifier: {
+        domain: domainSpec(cfg),
+        workers: cfg.workers,
+        faults: { seed: cfg.seed, crash: cfg.faults.crash, hang: cfg.faults.hang, slow: cfg.faults.slow, flaky: cfg.faults.flaky, slowMillis: 20 },
+        timeout: `${cfg.faults.timeoutSeconds} seconds`
+      }
     },
     trainIds: domain.problems("train").map((p) => p.id),
     baseHash

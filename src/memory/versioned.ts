@@ -65,6 +65,8 @@ export class VersionedMemory {
   /** the Memp store at the head version, and the one the next commit writes (they differ between a Memp update and that commit) */
   private headMemp: MempStore
   private stagedMemp: MempStore
+  /** inside a transaction: commits add versions without moving the branch head (see `transaction`) */
+  private staging = false
 
   constructor(store: VersionStore = VersionStore.empty(), branch = "main") {
     this.store = store
@@ -128,12 +130,39 @@ export class VersionedMemory {
     const memp = mempEdits(this.headMemp, this.stagedMemp)
     const edits = memp.length === 0 ? stateEdits : [...stateEdits, ...memp].sort((a, b) => compareStrings(a.key, b.key))
     const map = edits.length === 0 ? this.map : this.map.update(edits)
-    const result = this.store.commit(this.branch, map, { step: ctx.step, policyVersion: ctx.policyVersion, label })
+    const meta = { step: ctx.step, policyVersion: ctx.policyVersion, label }
+    const result = this.staging ? this.store.commitOn(this.last?.id ?? null, map, meta) : this.store.commit(this.branch, map, meta)
     this.current = next
     this.map = map
     this.last = result.version
     this.headMemp = this.stagedMemp
     return { ...result, changed: edits.length }
+  }
+
+  /**
+   * All or nothing: until `publish`, commits add their versions to the store (content-addressed, so the
+   * same ids as direct commits) without moving the branch head, while this object reads as if they had;
+   * `publish` moves the head to the last of them at once, `rollback` puts this object back as it was
+   * (the versions stay in the store, unreachable from the branch). One transaction at a time.
+   */
+  transaction(): { readonly publish: () => void; readonly rollback: () => void } {
+    if (this.staging) throw new MemoryInputError("a memory transaction is already open")
+    const before = { current: this.current, map: this.map, last: this.last, headMemp: this.headMemp, stagedMemp: this.stagedMemp }
+    this.staging = true
+    return {
+      publish: () => {
+        this.staging = false
+        if (this.last !== undefined && this.last.id !== this.store.head(this.branch)?.id) this.store.setHead(this.branch, this.last.id)
+      },
+      rollback: () => {
+        this.staging = false
+        this.current = before.current
+        this.map = before.map
+        this.last = before.last
+        this.headMemp = before.headMemp
+        this.stagedMemp = before.stagedMemp
+      }
+    }
   }
 
   /** The exact memory at a version id or branch name, decoded from the store (its Memp store: `checkoutMemp`). */

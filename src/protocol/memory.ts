@@ -76,6 +76,13 @@ export const MemorySnapshot = Schema.Struct({
 })
 export type MemorySnapshot = typeof MemorySnapshot.Type
 
+/**
+ * A checkpoint's memory flags and newest Memp store, put back into a memory rebuilt over the checkpoint's
+ * snapshot store (a resume, `eval-noise`, a fork's replay): the versions themselves are in the store.
+ */
+export const MemoryRestore = Schema.Struct({ frozen: Schema.Boolean, memp: MempStoreSchema })
+export type MemoryRestore = typeof MemoryRestore.Type
+
 export const MemoryIn = Schema.Union([
   Schema.TaggedStruct("Remember", { request: RememberRequest }),
   /** pin the version `lag` commits before the newest (clamped at the oldest) */
@@ -84,6 +91,8 @@ export const MemoryIn = Schema.Union([
   Schema.TaggedStruct("Views", { version: VersionRef, queries: Schema.Array(ViewQuery) }),
   /** Frozen-Memory: ignore every later write */
   Schema.TaggedStruct("Freeze", {}),
+  /** a checkpoint's flags and Memp store (MemoryRestore); the reply is the status after it */
+  Schema.TaggedStruct("Restore", { restore: MemoryRestore }),
   Schema.TaggedStruct("Status", {}),
   Schema.TaggedStruct("Export", {})
 ])

@@ -52,7 +52,7 @@ export interface TrainRow {
   readonly tokensPerSec: number
   /** wall milliseconds per stage (sample, verify, memory, teacher, update); informational, never hashed */
   readonly stageMs: Readonly<Record<string, number>>
-  /** teacher diagnostics (actors/teacher/diagnostics.ts: context kinds, lift); informational, never hashed */
+  /** teacher diagnostics (actors/orchestrator/diagnostics.ts: context kinds, lift); informational, never hashed */
   readonly diagnostics?: Readonly<Record<string, number | null>>
 }
 

@@ -18,8 +18,13 @@ export const TeachItem = Schema.Struct({
 })
 export type TeachItem = typeof TeachItem.Type
 
-/** What a rollout's teacher context rests on (diagnostics only, never hashed). */
-export const ContextKind = Schema.Literals(["sibling", "stored", "feedback", "memory", "none"])
+/**
+ * What a rollout's teacher context rests on (diagnostics only, never hashed): a successful sibling; else a
+ * stored success from memory (PMD); else the rollout's own failure feedback (possibly with stored
+ * failures); else other memory blocks only; else nothing (masked out). `contextKinds` is the report order.
+ */
+export const contextKinds = ["sibling", "stored", "feedback", "memory", "none"] as const
+export const ContextKind = Schema.Literals(contextKinds)
 export type ContextKind = typeof ContextKind.Type
 
 export const TeachRequest = Schema.Struct({

@@ -174,7 +174,7 @@ const trainRow = (o: Obj): TrainRow => {
   }
 }
 
-/** TrainRow.diagnostics (actors/teacher/diagnostics.ts): finite numbers, or null where there was nothing to measure. */
+/** TrainRow.diagnostics (actors/orchestrator/diagnostics.ts): finite numbers, or null where there was nothing to measure. */
 const diagnostics = (v: unknown): Record<string, number | null> => {
   const o = obj(v, "diagnostics")
   const out: Record<string, number | null> = {}

@@ -18,7 +18,7 @@
  * 8. independence from input order: the batches' groups and rollouts in another order give the same version ids.
  */
 import * as fc from "fast-check"
-import { MemoryKeeper, type ProblemKey } from "../../actors/memory/keeper.ts"
+import { type MemoryKeeper, memoryKeeper, type ProblemKey } from "../../actors/memory/index.ts"
 import { tinyConfig } from "../config/presets.ts"
 import type { RunConfig } from "../config/RunConfig.ts"
 import { hashValue } from "../core/Hash.ts"
@@ -72,7 +72,7 @@ const configOf = (c: PipelineCase): RunConfig => ({
 
 /** Runs the steps through a fresh keeper; returns it and the newest version id after each step. */
 const drive = (cfg: RunConfig, embed: Embedder, plugins: MemoryPlugins, steps: ReadonlyArray<MemoryStep>, each?: (k: MemoryKeeper, step: number, before: Snapshot) => void) => {
-  const keeper = new MemoryKeeper(cfg, embed, PROBLEMS, [], new VersionedMemory(), plugins)
+  const keeper = memoryKeeper(cfg, { embed, train: PROBLEMS, heldout: [], vm: new VersionedMemory(), plugins })
   const ids: Array<string> = []
   const committed = new Map<string, string>()
   steps.forEach((s, step) => {

@@ -49,6 +49,8 @@ const layerOf = (path: string): string => {
   return folder
 }
 const APP = new Set(["src/cli", "src/experiments", "src/report"])
+/** An actor folder's public surface: its entry module (how to build it, composition root) and its protocol. */
+const isActorEntry = (path: string): boolean => /^actors\/[^/]+\/(index|protocol)\.ts$/.test(path)
 const TFJS = ["pkg:@tensorflow/tfjs", "pkg:@tensorflow/tfjs-backend-wasm", "pkg:@tensorflow/tfjs-node", "pkg:@tensorflow/tfjs-node-gpu"]
 
 /** Why an edge breaks §8, or null. */
@@ -78,27 +80,22 @@ const violation = (e: Edge): string | null => {
       return null
     case "actors": {
       if (APP.has(to)) return "actors never import the app layer (cli, experiments, report)"
-      if (to === "actors" && folderOf(e.from) !== folderOf(e.to) && !e.to.endsWith("/protocol.ts")) return "an actor imports another actor's internals (only its protocol)"
+      if (to === "actors" && folderOf(e.from) !== folderOf(e.to) && !isActorEntry(e.to)) return "an actor imports another actor's internals (only its protocol.ts or its entry module index.ts)"
       return null
     }
     default:
       if (APP.has(from) && to === "src/numeric" && e.to !== "src/numeric/index.ts") return "the app layer never imports numeric internals (only src/numeric/index.ts)"
+      if (to === "actors" && !isActorEntry(e.to)) return "outside actors/, an actor is reached through its entry module index.ts or its protocol.ts only"
       return null
   }
 }
 
 /**
- * Today's violations, each `from -> to` (folders) with the reason it exists; issue #15 (the actor layer
- * rebuilt around per-actor protocols in src/protocol) removes them.
+ * Today's violations, each `from -> to` (folders) with the reason it exists. None: the last ones (the
+ * orchestrator wiring the actors by their classes and behaviors) went when every actor folder got one entry
+ * module (actors/<name>/index.ts) and the wiring (actors/orchestrator/Pipeline.ts) imported only those (issue #15).
  */
-const KNOWN: Readonly<Record<string, string>> = {
-  "actors/orchestrator -> actors/consolidator": "the pipeline wires actors by their internals (#15: actors/pipeline.ts on protocols)",
-  "actors/orchestrator -> actors/memory": "the pipeline wires actors by their internals (#15)",
-  "actors/orchestrator -> actors/policy": "the pipeline wires actors by their internals (#15)",
-  "actors/orchestrator -> actors/reflector": "the pipeline wires actors by their internals (#15)",
-  "actors/orchestrator -> actors/teacher": "the pipeline wires actors by their internals (#15)",
-  "actors/orchestrator -> actors/verifier": "the pipeline wires actors by their internals (#15)"
-}
+const KNOWN: Readonly<Record<string, string>> = {}
 
 const violations = (): Map<string, Array<string>> => {
   const out = new Map<string, Array<string>>()
@@ -176,6 +173,9 @@ describe("layer boundaries (ARCHITECTURE §8)", () => {
     expect(violation({ from: "src/protocol/x.ts", to: "src/memory/types.ts", spec: "../memory/types.ts" })).not.toBeNull()
     expect(violation({ from: "actors/teacher/x.ts", to: "actors/policy/PolicyModel.ts", spec: "../policy/PolicyModel.ts" })).not.toBeNull()
     expect(violation({ from: "actors/teacher/x.ts", to: "actors/verifier/protocol.ts", spec: "../verifier/protocol.ts" })).toBeNull()
+    expect(violation({ from: "actors/orchestrator/x.ts", to: "actors/policy/index.ts", spec: "../policy/index.ts" })).toBeNull()
+    expect(violation({ from: "actors/orchestrator/x.ts", to: "actors/policy/Policy.ts", spec: "../policy/Policy.ts" })).not.toBeNull()
+    expect(violation({ from: "actors/orchestrator/x.ts", to: "actors/memory/sub/index.ts", spec: "../memory/sub/index.ts" })).not.toBeNull()
     expect(violation({ from: "src/cli/x.ts", to: "src/numeric/model/forward.ts", spec: "../numeric/model/forward.ts" })).not.toBeNull()
     expect(violation({ from: "src/cli/x.ts", to: "src/numeric/index.ts", spec: "../numeric/index.ts" })).toBeNull()
     expect(folderCycles([
@@ -189,6 +189,15 @@ describe("layer boundaries (ARCHITECTURE §8)", () => {
     expect(unexpected, "new edges that break ARCHITECTURE §8").toEqual([])
     const gone = Object.keys(KNOWN).filter((key) => !found.has(key))
     expect(gone, "known violations that no longer exist: delete them from KNOWN").toEqual([])
+  })
+
+  it("every actor folder has its one entry module (actors/<name>/index.ts), and the wiring imports only entries", () => {
+    const folders = [...new Set(sources("actors").map(folderOf))]
+    expect(folders.length).toBeGreaterThan(5)
+    for (const f of folders) expect(ALL_FILES, `${f} has no index.ts`).toContain(`${f}/index.ts`)
+    const wiring = EDGES.filter((e) => e.from === "actors/orchestrator/Pipeline.ts" && e.to.startsWith("actors/") && folderOf(e.to) !== "actors/orchestrator")
+    expect(wiring.length).toBeGreaterThan(5)
+    expect(wiring.filter((e) => !e.to.endsWith("/index.ts")).map((e) => e.spec)).toEqual([])
   })
 
   it("no folder imports itself through others (no folder cycles)", () => {

@@ -91,4 +91,36 @@ describe("memory pipeline under versioning", () => {
     // a second process state reloaded from the same store sees the head
     expect(new VersionedMemory(vm.store).state).toEqual(b)
   })
+
+  it("a transaction commits off the branch head until published, with the ids of direct commits; a rollback leaves nothing reachable", () => {
+    const attempt = (id: string, token: number) =>
+      ({ response: [token], feedback: [], success: true, prov: { rolloutId: id, policyVersion: 0, step: 0, reward: 1 } })
+    const s1 = recordRollouts(emptyMemory, [{ problemId: "p0", attempts: [attempt("a", 20)] }], embed).state
+    const s2 = recordRollouts(s1, [{ problemId: "p1", attempts: [attempt("b", 21)] }], embed).state
+    const s3 = recordRollouts(s2, [{ problemId: "p2", attempts: [attempt("c", 22)] }], embed).state
+    const direct = new VersionedMemory()
+    direct.commit(s1, { step: 0, policyVersion: 0 }, "exp")
+    const directIds = [direct.commit(s2, { step: 1, policyVersion: 0 }, "exp").version.id, direct.commit(s3, { step: 1, policyVersion: 0 }, "reflector").version.id]
+
+    const vm = new VersionedMemory()
+    const first = vm.commit(s1, { step: 0, policyVersion: 0 }, "exp").version
+    // rolled back: the object reads as before, the branch head never moved
+    const failed = vm.transaction()
+    vm.commit(s2, { step: 1, policyVersion: 0 }, "exp")
+    expect(vm.state).toEqual(s2)
+    expect(vm.store.head("main")?.id).toBe(first.id)
+    failed.rollback()
+    expect(vm.state).toBe(s1)
+    expect(vm.head?.id).toBe(first.id)
+    expect(vm.store.head("main")?.id).toBe(first.id)
+    // published: the same version ids as direct commits, the head moved once, to the last
+    const tx = vm.transaction()
+    expect(() => vm.transaction()).toThrow(/already open/)
+    const ids = [vm.commit(s2, { step: 1, policyVersion: 0 }, "exp").version.id, vm.commit(s3, { step: 1, policyVersion: 0 }, "reflector").version.id]
+    expect(vm.store.head("main")?.id).toBe(first.id)
+    tx.publish()
+    expect(ids).toEqual(directIds)
+    expect(vm.store.head("main")?.id).toBe(directIds[1])
+    expect(new VersionedMemory(vm.store).state).toEqual(s3)
+  })
 })

@@ -72,6 +72,9 @@ describe("what crosses actor boundaries is data (issue #15)", () => {
   it("the check refuses a closure, a class instance and a field outside the schema", () => {
     const read = { seq: 1, id: "v1" }
     expect(() => checkCrossing("memory", "reply", PROTOCOLS.memory!.reply, { _tag: "Read", read })).not.toThrow()
+    // a checkpoint goes back into the memory by message (a resume's Restore): data too
+    expect(() => checkCrossing("memory", "message", PROTOCOLS.memory!.inbox, { _tag: "Restore", restore: { frozen: true, memp: { items: [] } } })).not.toThrow()
+    expect(() => checkCrossing("memory", "message", PROTOCOLS.memory!.inbox, { _tag: "Restore", restore: { frozen: true } })).toThrow(/protocol schema/)
     // the old MemoryRead carried a closure over the live keeper
     expect(() => checkCrossing("memory", "reply", PROTOCOLS.memory!.reply, { _tag: "Read", read: { ...read, viewOf: () => ({}) } })).toThrow(/not data/)
     class Keeper { readonly seq = 1 }

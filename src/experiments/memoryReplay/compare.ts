@@ -11,16 +11,16 @@
  * - at the last version of each step: retrieval overlap, the Jaccard overlap of the memory items the
  *   teacher's view holds (experience, insights, the top-K behaviors of the retriever) on the version the
  *   teacher of that step pinned (newest - memory.lag), for that step's problems, with the teacher's own
- *   seeded retrieval streams, averaged over the problems. Both sides are read with the replay's keeper
- *   settings, so the number measures what the memory content changes. Equal pinned ids give 1 unread.
+ *   seeded retrieval streams, averaged over the problems. Both sides are read with the replay's memory
+ *   settings, by the memory's own `Views` message, so the number measures what the memory content changes.
+ *   Equal pinned ids give 1 unread.
  */
 import { hashValue } from "../../core/Hash.ts"
-import { Rng } from "../../core/Rng.ts"
 import type { MemoryView } from "../../memory/retrieval/compose.ts"
 import { diff } from "../../memory/store/diff.ts"
 import { PMap } from "../../memory/store/PMap.ts"
 import type { Version, VersionStore } from "../../memory/store/Versions.ts"
-import type { MemoryKeeper } from "../../../actors/memory/keeper.ts"
+import type { StreamKey, VersionRef as PinnedVersion } from "../../protocol/records.ts"
 import { IMPORT_LABEL } from "../importMemory.ts"
 
 export interface VersionRef {
@@ -142,8 +142,8 @@ export interface Side {
   readonly store: VersionStore
   /** the version history, oldest first */
   readonly history: ReadonlyArray<Version>
-  /** a keeper over `store` with the replay's memory settings (its views read any version of the store); made when first needed */
-  readonly keeper: () => MemoryKeeper
+  /** what a teacher sees of a problem at a version of `store`, retrieved with `stream` (the replay's memory settings) */
+  readonly view: (version: PinnedVersion, problemId: string, stream: StreamKey) => MemoryView
 }
 
 export interface CompareOptions {
@@ -168,7 +168,11 @@ export const compareMemories = (run: Side, replay: Side, o: CompareOptions): Com
   }
   const ref = (h: ReadonlyArray<Version>, k: number): VersionRef | null => (k < 0 ? null : { seq: h[k]!.seq, id: h[k]!.id, label: h[k]!.meta.label })
   const mapOf = (s: Side, k: number): PMap<unknown> => (k < 0 ? PMap.empty<unknown>() : s.store.read(s.history[k]!.id))
-  const pinned = (s: Side, k: number): string => (k - o.lag < 0 ? "empty" : s.history[k - o.lag]!.id)
+  // the version the teacher pinned (newest - lag), as the memory numbers it (seq 0 = the empty memory)
+  const pinned = (s: Side, k: number): PinnedVersion => {
+    const v = k - o.lag < 0 ? undefined : s.history[k - o.lag]!
+    return v === undefined ? { seq: 0, id: "empty" } : { seq: v.seq + 1, id: v.id }
+  }
   const overlaps: Array<number> = []
   const rows = pairs.map((p, n): VersionRow => {
     const a = ref(run.history, p.i)
@@ -183,12 +187,13 @@ export const compareMemories = (run: Side, replay: Side, o: CompareOptions): Com
       const y = pinned(replay, p.j)
       let sum = 0
       for (const problemId of problems) {
-        if (x === y) {
+        if (x.id === y.id) {
           sum += 1
           continue
         }
-        const rng = () => Rng.root(o.seed).fork("retrieval", p.key[0] - 1, problemId)
-        sum += jaccard(viewItems(run.keeper().view(x, problemId, rng()).view), viewItems(replay.keeper().view(y, problemId, rng()).view))
+        // the teacher's own stream for this problem at that step (Teacher.ts viewQueries)
+        const stream = { seed: o.seed, key: ["retrieval", p.key[0] - 1, problemId] }
+        sum += jaccard(viewItems(run.view(x, problemId, stream)), viewItems(replay.view(y, problemId, stream)))
       }
       retrieval = { overlap: sum / problems.length, queries: problems.length }
       overlaps.push(retrieval.overlap)

@@ -7,9 +7,8 @@
  * reflector and consolidator answered in place, as the plain loop does.
  */
 import { Effect } from "effect"
-import type { MemoryKeeper } from "../../../actors/memory/keeper.ts"
-import { memoryTransition } from "../../../actors/memory/Memory.ts"
-import type { RememberRequest } from "../../../actors/orchestrator/ports.ts"
+import { type MemoryIn, type MemoryKeeper, type MemoryRestore, memoryTransition, type RememberRequest } from "../../../actors/memory/index.ts"
+import type { MemoryViewData, StreamKey, VersionRef } from "../../protocol/records.ts"
 
 export type MemoryCall =
   | { readonly _tag: "Remember"; readonly request: RememberRequest }
@@ -20,4 +19,22 @@ export type MemoryCall =
  * throw-away keeper; the keeper to continue with is returned.
  */
 export const applyMemoryCall = (keeper: MemoryKeeper, call: MemoryCall, fresh: () => MemoryKeeper): MemoryKeeper =>
-  Effect.runSync(memoryTransition({ fresh, collaborators: null }, keeper, call._tag === "Freeze" ? { _tag: "Freeze" } : { _tag: "Remember", request: call.request }))[0]
+  send(keeper, call._tag === "Freeze" ? { _tag: "Freeze" } : { _tag: "Remember", request: call.request }, fresh)
+
+/** A fork's starting point: its checkpoint's memory flags and Memp store, by the memory's own `Restore`. */
+export const restoreMemory = (keeper: MemoryKeeper, restore: MemoryRestore): MemoryKeeper => send(keeper, { _tag: "Restore", restore }, noFresh)
+
+/** What a teacher sees of a problem at a version, retrieved with `stream`: the memory's own `Views`. */
+export const viewAt = (keeper: MemoryKeeper, version: VersionRef, problemId: string, stream: StreamKey): MemoryViewData => {
+  const out = Effect.runSync(memoryTransition({ fresh: noFresh, collaborators: null }, keeper, { _tag: "Views", version, queries: [{ problemId, stream }] }))[1]
+  if (out._tag !== "Views") throw new Error(`memory-replay: Views answered ${out._tag} (a bug)`)
+  return out.views[0]!.view
+}
+
+const noFresh = (): MemoryKeeper => {
+  throw new Error("memory-replay: a fresh (PMD-Transient) memory was asked for (a bug)")
+}
+
+/** One message through the memory's transition, with the reflector and consolidator answered in place. */
+const send = (keeper: MemoryKeeper, msg: MemoryIn, fresh: () => MemoryKeeper): MemoryKeeper =>
+  Effect.runSync(memoryTransition({ fresh, collaborators: null }, keeper, msg))[0]

@@ -9,7 +9,7 @@
 import { Effect } from "effect"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import type { Ports } from "../../../actors/orchestrator/ports.ts"
+import type { Ports } from "../../../actors/orchestrator/index.ts"
 import { appendFileDurable, writeFileDurable } from "../../core/durableFile.ts"
 import type { MemoryCall } from "./memoryCall.ts"
 import { attemptIndex, type AttemptIndex, parseRollouts, ROLLOUTS_FILE, rolloutsLine, type RolloutsRecord } from "./rolloutsFile.ts"

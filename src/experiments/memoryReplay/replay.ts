@@ -20,8 +20,8 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs"
 import { join, resolve } from "node:path"
-import { MemoryKeeper } from "../../../actors/memory/keeper.ts"
-import { usesMemory } from "../../../actors/orchestrator/step.ts"
+import { type MemoryKeeper, memoryKeeper, type MemoryRestore } from "../../../actors/memory/index.ts"
+import { usesMemory } from "../../../actors/orchestrator/index.ts"
 import { ConfigError, configHash, deepMerge, parseSet, validateConfig } from "../../config/resolve.ts"
 import type { RunConfig } from "../../config/RunConfig.ts"
 import { writeFileDurable } from "../../core/durableFile.ts"
@@ -39,7 +39,7 @@ import { FILES, hasMarker, readMarker, RunDirError } from "../runDir.ts"
 import { contentEmbedder, problemEmbedder } from "../problemEmbedder.ts"
 import { domainSpec, modelConfig, problemKeys } from "../setup.ts"
 import { type Comparison, compareMemories } from "./compare.ts"
-import { applyMemoryCall } from "./memoryCall.ts"
+import { applyMemoryCall, restoreMemory, viewAt } from "./memoryCall.ts"
 import { prepareReplayOut, REPLAY_FILES } from "./outDir.ts"
 import { readRolloutsFile, ROLLOUTS_FILE, RolloutsFileError, type RolloutsRecord } from "./rolloutsFile.ts"
 
@@ -91,7 +91,7 @@ const keeperFactory = (cfg: RunConfig, plugins: MemoryPlugins) => {
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")
   const embedProblem = problemEmbedder(cfg, modelConfig(cfg), embed, [...train, ...heldout].map((p) => p.query))
-  return (vm: VersionedMemory) => new MemoryKeeper(cfg, embed, train, heldout, vm, plugins, embedProblem)
+  return (vm: VersionedMemory) => memoryKeeper(cfg, { embed, embedProblem, train, heldout, vm, plugins })
 }
 
 const lazy = <A>(make: () => A): (() => A) => {
@@ -133,15 +133,15 @@ export const readReplayInputs = (input: MemoryReplayInput) => {
   return { run, runCfg, cfg, plugins, sets, records: mine, from, forkedFrom, runDisk, inputs }
 }
 
-/** The run's memory the replay starts from: versions to copy, and for a fork its checkpoint's flags. */
-const startOf = (i: ReturnType<typeof readReplayInputs>) => {
+/** The run's memory the replay starts from: versions to copy, and for a fork its checkpoint's flags and Memp store. */
+const startOf = (i: ReturnType<typeof readReplayInputs>): { prefix: Array<Version>; restore: MemoryRestore | null } => {
   const store = i.runDisk.store
   if (i.forkedFrom !== undefined) {
     const { run } = readRunCheckpoint(i.run, i.from)
-    return { prefix: run.memoryHead === "empty" ? [] : historyOf(store, run.memoryHead), frozen: run.memoryFrozen, memp: run.memp }
+    return { prefix: run.memoryHead === "empty" ? [] : historyOf(store, run.memoryHead), restore: { frozen: run.memoryFrozen, memp: run.memp } }
   }
   const first = historyOf(store, store.head("main")?.id)[0]
-  return { prefix: first !== undefined && first.meta.label === IMPORT_LABEL ? [first] : [], frozen: false, memp: undefined }
+  return { prefix: first !== undefined && first.meta.label === IMPORT_LABEL ? [first] : [], restore: null }
 }
 
 /** Replays `records` into the store of `out`/memory (the caller prepared `out` and holds its lock); returns the comparison. */
@@ -155,8 +155,8 @@ const replayInto = (i: ReturnType<typeof readReplayInputs>, out: string): Memory
   }
   const keeperOf = keeperFactory(i.cfg, i.plugins)
   let keeper = keeperOf(new VersionedMemory(disk.store, "main"))
-  if (start.frozen) keeper.frozen = true
-  if (start.memp !== undefined) keeper.memp = start.memp
+  // a fork starts where its checkpoint was: the flags and Memp store go in by the memory's own message
+  if (start.restore !== null) keeper = restoreMemory(keeper, start.restore)
   const fresh = (): MemoryKeeper => {
     throw new Error("memory-replay: a fresh (PMD-Transient) memory was asked for (a bug: that method is refused)")
   }
@@ -164,9 +164,11 @@ const replayInto = (i: ReturnType<typeof readReplayInputs>, out: string): Memory
   disk.save()
   const queries = new Map(i.records.flatMap((r: RolloutsRecord) =>
     r.call?._tag === "Remember" ? [[r.step, r.call.request.groups.map((g) => g.problemId)] as const] : []))
+  // the run's side is read through a memory over its store (made when first needed), the replay's through the replay's memory
+  const runMemory = lazy(() => keeperOf(new VersionedMemory(runStore, "main")))
   const comparison = compareMemories(
-    { store: runStore, history: historyOf(runStore, runStore.head("main")?.id), keeper: lazy(() => keeperOf(new VersionedMemory(runStore, "main"))) },
-    { store: disk.store, history: historyOf(disk.store, disk.store.head("main")?.id), keeper: () => keeper },
+    { store: runStore, history: historyOf(runStore, runStore.head("main")?.id), view: (v, problemId, stream) => viewAt(runMemory(), v, problemId, stream) },
+    { store: disk.store, history: historyOf(disk.store, disk.store.head("main")?.id), view: (v, problemId, stream) => viewAt(keeper, v, problemId, stream) },
     { seed: i.cfg.seed, lag: i.cfg.memory.lag, queries }
   )
   return {

@@ -5,7 +5,7 @@
  *
  *   {"step": 3, "call": null}                     no memory this step (GRPO, SDPO)
  *   {"step": 3, "call": "freeze"}                 Frozen-Memory: the memory was frozen (or stayed frozen)
- *   {"step": 3, "call": "remember",               the RememberRequest (actors/orchestrator/ports.ts):
+ *   {"step": 3, "call": "remember",               the RememberRequest (src/protocol/memory.ts):
  *    "at": [2, 1],                                its write context [step, policy version] (step counts from 0)
  *    "consolidate": false, "fresh": false,
  *    "groups": [[problemId, [[rolloutId, response, feedback, success (1/0), reward, policyVersion, step], …]], …],
@@ -29,7 +29,7 @@
 import { Schema } from "effect"
 import { readFileSync } from "node:fs"
 import type { MemoryCall } from "./memoryCall.ts"
-import type { RememberRequest } from "../../../actors/orchestrator/ports.ts"
+import type { RememberRequest } from "../../../actors/memory/index.ts"
 import type { Attempt } from "../../memory/experience/experience.ts"
 import type { RolloutGroup } from "../../memory/pipeline.ts"
 import type { Provenance } from "../../memory/types.ts"

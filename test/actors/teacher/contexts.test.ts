@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { type ContextOptions, type TeachItem, teacherContexts } from "../../../actors/teacher/contexts.ts"
-import { figuresOf, teacherDiagnostics } from "../../../actors/teacher/diagnostics.ts"
+import { figuresOf, teacherDiagnostics } from "../../../actors/orchestrator/diagnostics.ts"
 import { Control } from "../../../src/domains/control.ts"
 import type { MemoryView } from "../../../src/memory/retrieval/compose.ts"
 

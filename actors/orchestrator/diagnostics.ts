@@ -1,6 +1,9 @@
 /**
  * Teacher diagnostics of one step (pure; reported, never hashed): which kind of context each rollout's
- * teacher got (contexts.ts ContextKind), and where the teacher pulls the student.
+ * teacher got (the teacher protocol's ContextKind), and where the teacher pulls the student.
+ *
+ * A function over protocol data only (the teacher's reply: kinds and log-probs; the step's own rollouts:
+ * responses and sampling log-probs), so it lives with the step that has both, not inside the teacher.
  *
  * "Lift" of a rollout = token mean of log pi_T(y_t | ctx) - log pi_S(y_t), over its own sampled tokens
  * y (pi_S = the policy that sampled it, pi_T = the teacher as the loss sees it, re-normalised). Under
@@ -14,7 +17,7 @@
  * -log pi_S(y_t), the student's on-policy entropy estimate, on those rollouts: a teacher flatter than
  * the student spreads the student's mass instead of pointing it at a program.
  */
-import { type ContextKind, contextKinds } from "./contexts.ts"
+import { type ContextKind, contextKinds } from "../../src/protocol/teacher.ts"
 
 export interface DiagnosedRollout {
   readonly kind: ContextKind

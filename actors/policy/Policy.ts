@@ -3,9 +3,11 @@
  * It samples rollouts, scores responses as the teacher (the same network, reprompted), and applies
  * updates, one message at a time, so sampling never races an update. Its inbox and replies are data
  * (src/protocol/policy.ts). Its state is not: the model's tensors are mutated in place by `Update` and
- * `Import` (a copy of every weight per message would cost more than the step), so the kernel's promise
- * (state committed only when a handler succeeds) does not cover them: a crash inside an update would be
- * re-delivered against half-updated weights. No handler here fails with a typed error.
+ * `Import`, for speed. So that the kernel's promise (state committed only when a handler succeeds, a defect
+ * re-delivered against the last committed state) still holds, those two messages first take the model's
+ * state as data (`exportState`: weights, optimiser, teacher, history; 5.7 ms measured at the default size on
+ * a loaded 2-core machine, 1-2% of a ~400 ms update) and put it back if the handler throws, so a re-delivered update never
+ * meets half-updated weights. The read-only messages need no copy. No handler fails with a typed error.
  */
 import { Effect } from "effect"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
@@ -46,8 +48,21 @@ export const policyBehavior = (model: PolicyModel): Behavior<PolicyModel, Policy
     inbox: PolicyIn,
     capacity: 4,
     askTimeout: "Infinity",
-    handle: (m: PolicyModel, msg: PolicyIn) => Effect.sync(() => [m, reply(m, msg)] as const)
+    handle: (m: PolicyModel, msg: PolicyIn) => Effect.sync(() => [m, mutates(msg) ? atomically(m, msg) : reply(m, msg)] as const)
   })
+
+const mutates = (msg: PolicyIn): boolean => msg._tag === "Update" || msg._tag === "Import"
+
+/** `reply`, with the model put back as it was if it throws (the throw still ends the handler, as a defect). */
+const atomically = (model: PolicyModel, msg: PolicyIn): PolicyOut => {
+  const before = model.exportState()
+  try {
+    return reply(model, msg)
+  } catch (e) {
+    model.importState(before)
+    throw e
+  }
+}
 
 /** Narrows a reply to the tag the request expects (a mismatch is a bug: a defect). */
 export const expectOut = <T extends PolicyOut["_tag"]>(out: PolicyOut, tag: T) => expectTag("policy", out, tag)

@@ -62,7 +62,10 @@ export const lineageLine = (r: LineageRecord): string =>
 
 const describe = (v: unknown): string => (v === undefined ? "nothing" : JSON.stringify(v)?.slice(0, 60) ?? String(v))
 
-class Bad extends Error {}
+/** A malformed field, caught below and reported as a LineageFileError naming the file and line. */
+class Bad extends Error {
+  readonly _tag = "LineageFieldError"
+}
 const bad = (path: string, want: string, got: unknown): never => {
   throw new Bad(`${path} must be ${want}, got ${describe(got)}`)
 }

@@ -11,6 +11,7 @@ import { clip } from "./render.ts"
 
 /** Thrown inside a property: which invariant failed, and how. */
 export class Broken extends Error {
+  readonly _tag = "Broken"
   readonly invariant: string
   readonly detail: string
   constructor(invariant: string, detail: string) {

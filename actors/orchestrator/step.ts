@@ -105,9 +105,15 @@ const timed = <A, E, R>(stage: string, into: Record<string, number>, eff: Effect
 export const rolloutId = (step: number, problemId: string, k: number): string =>
   `s${String(step).padStart(6, "0")}/${problemId}/r${String(k).padStart(3, "0")}`
 
-/** Per-problem rollout lag for async runs: drawn in [0, staleness], keyed by (step, problem). */
-const lagOf = (cfg: RunConfig, step: number, problemId: string, policyVersion: number): number =>
-  cfg.async.staleness === 0 ? 0 : Math.min(policyVersion, Rng.root(cfg.seed).fork("staleness", step, problemId).int(0, cfg.async.staleness))
+/**
+ * Per-problem rollout lag for async runs (`async.lagSchedule`): drawn in [0, staleness] keyed by (step,
+ * problem), or always `staleness`; never more than the updates made so far.
+ */
+export const lagOf = (cfg: RunConfig, step: number, problemId: string, policyVersion: number): number => {
+  if (cfg.async.staleness === 0) return 0
+  const lag = cfg.async.lagSchedule === "fixed" ? cfg.async.staleness : Rng.root(cfg.seed).fork("staleness", step, problemId).int(0, cfg.async.staleness)
+  return Math.min(policyVersion, lag)
+}
 
 export const runStep = (
   ports: Ports,

@@ -148,7 +148,13 @@ export const RunConfig = Schema.Struct({
     /** rollouts for step t come from the policy of step t - staleness (0 = on-policy) */
     staleness: NonNegInt,
     maxStaleness: NonNegInt,
-    correction: Schema.Literals(["discard", "importance"])
+    correction: Schema.Literals(["discard", "importance"]),
+    /**
+     * how each problem's rollout lag is chosen (issue #17; absent = "uniform", so runs and hashes are
+     * unchanged): "uniform" = drawn in [0, staleness] per (step, problem) from the seeded stream; "fixed" =
+     * always `staleness` (a pipeline that is exactly that many updates behind), clamped by the history
+     */
+    lagSchedule: Schema.optionalKey(Schema.Literals(["uniform", "fixed"]))
   }),
   eval: Schema.Struct({
     every: PosInt,

@@ -78,4 +78,9 @@ describe("the training loop", () => {
     expect(r.trainRows.some((row) => row.rolloutLag > 0)).toBe(true)
     expect(r.trainRows.every((row) => row.rolloutLag <= 2)).toBe(true)
   })
+
+  it("async.lagSchedule=fixed: every step's rollouts are exactly `staleness` updates old, clamped by the updates made", async () => {
+    const r = await train(tinyConfig(["async.staleness=2", "async.lagSchedule=\"fixed\"", "async.correction=\"importance\"", "steps=4"]))
+    expect(r.trainRows.map((row) => [row.rolloutLag, row.rolloutPolicyVersion])).toEqual([[0, 0], [1, 0], [2, 0], [2, 1]])
+  })
 })

@@ -70,7 +70,7 @@ describe("committed code base", () => {
     // A mismatch here with a == b means the build's bits changed since the base was committed (a recipe
     // or numeric-kernel change): rebuild with `node src/experiments/warmup/build.ts --domain code`.
     expect(a.weightsHash, "prefix hash differs from recipe.json: rebuild the base").toBe(readRecipeRecord("code").prefixHash)
-  }, 300_000) // two warm-up prefixes: ~60 s on an idle 2-core machine, 143 s measured under load
+  }, 300_000) // two warm-up prefixes: 25 s on an idle 2-core machine, 143 s measured under heavy load
 
   test("calibration on a subset: a skill hint helps, a solution hint is followed", () => {
     const base = loadBase("code")

@@ -20,7 +20,7 @@ import type { RunConfig } from "../config/RunConfig.ts"
 import { compareStrings } from "../core/Order.ts"
 import { Rng } from "../core/Rng.ts"
 import { type Embedder, makeHashEmbedder } from "../memory/embed/hashEmbed.ts"
-import { disposeParams, embedSequences, initParams, type ModelConfig, paramsFromWeights } from "../numeric/index.ts"
+import { disposeParams, embedSequences, initParams, type ModelConfig, paramsFromWeights, type Weights } from "../numeric/index.ts"
 import { baseCheckpoint } from "./base.ts"
 
 /** The seeded n-gram embedder every run uses for memory content (and, by default, for problems). */
@@ -35,14 +35,17 @@ const unit = (v: Float32Array): Float32Array => {
 
 /**
  * The problem embedder `cfg.memory.problemKey` names, over the run's problem prompts; `content` itself
- * for "ngrams". "base-hidden" needs the run's numeric backend initialised (its bits are that backend's).
+ * for "ngrams". "base-hidden" needs the run's numeric backend initialised (its bits are that backend's);
+ * `base` is the run's base weights when the caller has them already (undefined: read them here; null:
+ * the seeded init).
  */
 export const problemEmbedder = (
-  cfg: RunConfig, model: ModelConfig, content: Embedder, prompts: ReadonlyArray<ReadonlyArray<number>>
+  cfg: RunConfig, model: ModelConfig, content: Embedder, prompts: ReadonlyArray<ReadonlyArray<number>>, base?: Weights | null
 ): Embedder => {
   if ((cfg.memory.problemKey ?? "ngrams") === "ngrams") return content
-  const params = cfg.base === "warmup"
-    ? paramsFromWeights(model, baseCheckpoint(cfg.domain, model).weights)
+  const weights = base !== undefined ? base : cfg.base === "warmup" ? baseCheckpoint(cfg.domain, model).weights : null
+  const params = weights !== null
+    ? paramsFromWeights(model, weights)
     : initParams(model, Rng.root(cfg.seed).fork("policy", "init")) // the policy's own init (actors/policy/PolicyModel.ts)
   const raw = new Map<string, Float32Array>()
   try {

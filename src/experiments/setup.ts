@@ -54,7 +54,7 @@ export const buildParts = (cfg: RunConfig, vm?: VersionedMemory, registry: Plugi
   const embed = contentEmbedder()
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")
-  const embedProblem = problemEmbedder(cfg, model, embed, [...train, ...heldout].map((p) => p.query))
+  const embedProblem = problemEmbedder(cfg, model, embed, [...train, ...heldout].map((p) => p.query), weights)
   return {
     domain,
     // the actors build their own state from this data (actors/orchestrator/Pipeline.ts)

@@ -18,7 +18,7 @@ import type { DuplicateActor } from "../../src/runtime/Errors.ts"
 import { inPlace } from "../../src/runtime/InPlace.ts"
 import { consolidatorBehavior } from "../consolidator/index.ts"
 import { expectMemory, makeMemory, memoryBehavior, type MemoryIn, type MemoryOut, type MemorySpec } from "../memory/index.ts"
-import { expectOut, makePolicy, policyBehavior, type PolicyIn, type PolicyOut, type PolicySpec } from "../policy/index.ts"
+import { expectOut, makePolicy, makeRollout, policyBehavior, type PolicyIn, type PolicyOut, type PolicySpec } from "../policy/index.ts"
 import { reflectorBehavior } from "../reflector/index.ts"
 import { type TeacherIn, teacherBehavior, type TeachReply, type Viewer } from "../teacher/index.ts"
 import { makePool, type PoolOptions, verifierBehavior, type VerifierIn, type VerifyResult } from "../verifier/index.ts"
@@ -55,7 +55,8 @@ const pipeline = <R>(input: PipelineInput, start: Start<R>): Effect.Effect<Ports
   Effect.gen(function*() {
     const { cfg } = input
     const memoryParts = makeMemory(cfg, input.memory)
-    const policy = yield* start(policyBehavior(yield* makePolicy(cfg, input.policy)))
+    const model = yield* makePolicy(cfg, input.policy)
+    const policy = yield* start(policyBehavior(model, yield* makeRollout(cfg, model)))
     const reflector = yield* start(reflectorBehavior(memoryParts.reflector))
     const consolidator = yield* start(consolidatorBehavior(memoryParts.consolidator))
     // the memory's writes send the reflector's and consolidator's messages to their actors
@@ -98,6 +99,7 @@ const portsOf = (
       const u = expectOut(o, "Updated")
       return { ...u.stats, policyVersion: u.policyVersion }
     })),
+    prefetch: (batches) => policy({ _tag: "Prefetch", batches }).pipe(Effect.asVoid),
     entropy: (prompts, responses) => policy({ _tag: "Entropy", prompts, responses }).pipe(Effect.map((o) => expectOut(o, "Entropy").entropy)),
     policyHash: policy({ _tag: "Hash" }).pipe(Effect.map((o) => expectOut(o, "Hash").hash)),
     exportMemory: memory({ _tag: "Export" }).pipe(Effect.map((o) => expectMemory(o, "Snapshot").snapshot)),

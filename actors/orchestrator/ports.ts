@@ -9,7 +9,7 @@
  */
 import type { Effect } from "effect"
 import type { MemoryRestore, MemorySnapshot, MemoryStatus, ProblemView, RememberRequest, ViewQuery } from "../../src/protocol/memory.ts"
-import type { LossKind, PolicyState, SampleRequest, SampleResult, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
+import type { LossKind, PolicyIn, PolicyState, SampleRequest, SampleResult, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
 import type { VersionRef } from "../../src/protocol/records.ts"
 import type { TeachReply, TeachRequest } from "../../src/protocol/teacher.ts"
 import type { VerifyRequest, VerifyResult } from "../../src/protocol/verifier.ts"
@@ -28,6 +28,9 @@ export interface SampleReply {
   readonly results: ReadonlyArray<SampleResult>
   readonly policyVersion: number
 }
+
+/** A batch of the next step's rollouts to sample ahead, from the student of `version`. */
+export type PrefetchBatch = Extract<PolicyIn, { readonly _tag: "Prefetch" }>["batches"][number]
 
 /** A pinned, immutable memory version to read from: its number and id (data; views are asked for by message). */
 export type MemoryRead = VersionRef
@@ -50,6 +53,8 @@ export interface Ports {
   /** a checkpoint's memory flags and Memp store, put back (resume, eval-noise) */
   readonly restoreMemory: (r: MemoryRestore) => Effect.Effect<MemoryStatus>
   readonly teach: (r: TeachRequest) => Effect.Effect<TeachReply>
+  /** sample these next-step batches ahead while the update runs (pipelined execution; a no-op inline) */
+  readonly prefetch: (batches: ReadonlyArray<PrefetchBatch>) => Effect.Effect<void>
   readonly update: (r: UpdateRequest) => Effect.Effect<UpdateStats & { readonly policyVersion: number }>
   readonly entropy: (prompts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>) => Effect.Effect<number>
   readonly policyHash: Effect.Effect<string>

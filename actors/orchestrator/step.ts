@@ -20,7 +20,7 @@ import type { VerifyResult } from "../../src/protocol/verifier.ts"
 import { batchAt } from "./batches.ts"
 import { teacherDiagnostics } from "./diagnostics.ts"
 import { replayRows } from "./replay.ts"
-import type { MemoryRead, Ports } from "./ports.ts"
+import type { MemoryRead, Ports, PrefetchBatch } from "./ports.ts"
 
 export type Outcome = MempOutcome & { readonly behaviorId?: string }
 
@@ -115,6 +115,33 @@ export const lagOf = (cfg: RunConfig, step: number, problemId: string, policyVer
   return Math.min(policyVersion, lag)
 }
 
+/** Step t's problems, their prompts, and its sample requests grouped by rollout lag (ascending). */
+export const samplePlan = (cfg: RunConfig, domain: Domain<ProblemBase>, trainIds: ReadonlyArray<string>, t: number, policyVersion: number) => {
+  const ids = batchAt(cfg.seed, trainIds, cfg.batchProblems, t)
+  const prompts = new Map(ids.map((id) => [id, domain.prompt(domain.problem(id), Rng.root(cfg.seed).fork("visit", t, id))]))
+  const byLag = new Map<number, Array<string>>()
+  for (const id of ids) {
+    const lag = lagOf(cfg, t, id, policyVersion)
+    byLag.set(lag, [...(byLag.get(lag) ?? []), id])
+  }
+  const groups = [...byLag.keys()].sort((a, b) => a - b).map((lag) => {
+    const group = byLag.get(lag)!
+    const requests = group.flatMap((id) => Array.from({ length: cfg.groupSize }, (_, k) => ({ prompt: prompts.get(id)!, key: ["rollout", t, id, k] as const })))
+    return { lag, ids: group, requests }
+  })
+  return { ids, prompts, groups }
+}
+
+/**
+ * Step t's sample batches that can be drawn before the update that precedes it: those whose policy
+ * version (the version step t will have, minus the lag) exists now. A guess about that version only
+ * costs time: the policy hands a prefetch only to the request that asks for exactly its weights.
+ */
+const prefetchable = (cfg: RunConfig, domain: Domain<ProblemBase>, trainIds: ReadonlyArray<string>, t: number, versionThen: number, versionNow: number): Array<PrefetchBatch> =>
+  samplePlan(cfg, domain, trainIds, t, versionThen).groups
+    .filter((g) => versionThen - g.lag <= versionNow)
+    .map((g) => ({ requests: g.requests, maxNewTokens: domain.maxResponseTokens, version: versionThen - g.lag, greedy: false }))
+
 export const runStep = (
   ports: Ports,
   cfg: RunConfig,
@@ -125,21 +152,11 @@ export const runStep = (
   Effect.gen(function*() {
     const t = state.step
     const stageMs: Record<string, number> = {}
-    const ids = batchAt(cfg.seed, trainIds, cfg.batchProblems, t)
-    const prompts = new Map(ids.map((id) => [id, domain.prompt(domain.problem(id), Rng.root(cfg.seed).fork("visit", t, id))]))
+    const { ids, prompts, groups } = samplePlan(cfg, domain, trainIds, t, state.policyVersion)
 
     // 1. rollouts, grouped by the policy version they come from (async staleness pins it per problem)
-    const byLag = new Map<number, Array<string>>()
-    for (const id of ids) {
-      const lag = lagOf(cfg, t, id, state.policyVersion)
-      byLag.set(lag, [...(byLag.get(lag) ?? []), id])
-    }
     const rollouts: Array<Rollout> = []
-    for (const lag of [...byLag.keys()].sort((a, b) => a - b)) {
-      const group = byLag.get(lag)!
-      const requests = group.flatMap((id) =>
-        Array.from({ length: cfg.groupSize }, (_, k) => ({ prompt: prompts.get(id)!, key: ["rollout", t, id, k] as const }))
-      )
+    for (const { lag, ids: group, requests } of groups) {
       const reply = yield* timed("sample", stageMs, ports.sample({ requests, maxNewTokens: domain.maxResponseTokens, lag, greedy: false }))
       group.forEach((id, g) => {
         for (let k = 0; k < cfg.groupSize; k++) {
@@ -214,7 +231,10 @@ export const runStep = (
       : []
     for (const { replayOf: _, ...row } of replay) rows.push(row)
     let upd = { loss: 0, gradNorm: 0, policyVersion: state.policyVersion }
-    if (trainsPolicy(cfg, t) && rows.length > 0) {
+    const updates = trainsPolicy(cfg, t) && rows.length > 0
+    // pipelined execution: the workers sample the next step's rollouts whose version exists already
+    if (cfg.async.execution === "pipelined" && t + 1 < cfg.steps) yield* ports.prefetch(prefetchable(cfg, domain, trainIds, t + 1, state.policyVersion + (updates ? 1 : 0), state.policyVersion))
+    if (updates) {
       upd = yield* timed("update", stageMs, ports.update({ rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0 }))
     }
     const sub = rollouts.slice(0, 32)

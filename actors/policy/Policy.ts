@@ -13,6 +13,7 @@ import { Effect } from "effect"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
 import { expectTag } from "../../src/runtime/expectTag.ts"
 import { PolicyIn, type PolicyOut } from "../../src/protocol/policy.ts"
+import type { PipelinedPolicy } from "./pipelined.ts"
 import type { PolicyModel } from "./PolicyModel.ts"
 
 export { PolicyIn, PolicyOut } from "../../src/protocol/policy.ts"
@@ -38,18 +39,44 @@ const reply = (model: PolicyModel, msg: PolicyIn): PolicyOut => {
     case "Import":
       model.importState(msg.state)
       return { _tag: "Done" }
+    case "Prefetch":
+      // inline execution: the next step samples when it is asked to
+      return { _tag: "Done" }
   }
 }
 
-export const policyBehavior = (model: PolicyModel): Behavior<PolicyModel, PolicyIn, PolicyOut> =>
+export const policyBehavior = (model: PolicyModel, pipelined: PipelinedPolicy | null = null): Behavior<PolicyModel, PolicyIn, PolicyOut> =>
   behavior({
     name: "policy",
     initial: model,
     inbox: PolicyIn,
     capacity: 4,
     askTimeout: "Infinity",
-    handle: (m: PolicyModel, msg: PolicyIn) => Effect.sync(() => [m, mutates(msg) ? atomically(m, msg) : reply(m, msg)] as const)
+    handle: (m: PolicyModel, msg: PolicyIn) =>
+      (pipelined === null ? Effect.sync(() => inline(m, msg)) : viaWorkers(pipelined, msg)).pipe(Effect.map((out) => [m, out] as const))
   })
+
+const inline = (m: PolicyModel, msg: PolicyIn): PolicyOut => (mutates(msg) ? atomically(m, msg) : reply(m, msg))
+
+/** The pipelined execution: the row-wise work split with the rollout workers, the rest as inline. */
+const viaWorkers = (p: PipelinedPolicy, msg: PolicyIn): Effect.Effect<PolicyOut> => {
+  switch (msg._tag) {
+    case "Sample":
+      return Effect.promise(() => p.sample(msg.requests, msg.maxNewTokens, msg.lag, msg.greedy)).pipe(
+        Effect.map((r): PolicyOut => ({ _tag: "Sampled", results: r.results, policyVersion: r.version }))
+      )
+    case "Prefetch":
+      return Effect.sync(() => (p.prefetch(msg.batches), { _tag: "Done" }))
+    case "ScoreTeacher":
+      return Effect.promise(() => p.scoreTeacher(msg.contexts, msg.responses)).pipe(Effect.map((logp): PolicyOut => ({ _tag: "Scored", logp })))
+    case "Entropy":
+      return Effect.promise(() => p.entropy(msg.prompts, msg.responses)).pipe(Effect.map((entropy): PolicyOut => ({ _tag: "Entropy", entropy })))
+    case "Update":
+      return p.learnerDelay().pipe(Effect.andThen(Effect.sync(() => inline(p.model, msg))))
+    default:
+      return Effect.sync(() => inline(p.model, msg))
+  }
+}
 
 const mutates = (msg: PolicyIn): boolean => msg._tag === "Update" || msg._tag === "Import"
 

@@ -21,6 +21,7 @@ import {
   type Params,
   paramsFromWeights,
   sample,
+  type SampleOptions,
   type SampleResult,
   scoreResponses,
   setWeights,
@@ -41,6 +42,8 @@ export class PolicyModel {
   readonly cfg: RunConfig
   /** number of optimiser updates applied so far */
   version = 0
+  /** bumped by every import: weight-set ids (WeightSource) never name two different sets of bits */
+  generation = 0
   private readonly student: Params
   private readonly reference: Params
   private readonly teacher: Params | null
@@ -67,47 +70,40 @@ export class PolicyModel {
    * Returns the results and the version actually used (lag is clamped to the history kept).
    */
   sample(requests: ReadonlyArray<SampleRequest>, maxNewTokens: number, lag = 0, greedy = false): { results: Array<SampleResult>; version: number } {
-    const source = this.paramsAtLag(lag)
+    const source = this.samplingSource(lag)
+    return { results: this.sampleFrom(source, requests, this.sampleOptions(maxNewTokens, greedy)), version: source.version }
+  }
+
+  /** The sampling settings of the run (greedy: the single most likely token). */
+  sampleOptions(maxNewTokens: number, greedy: boolean): SampleOptions & { readonly topK: number; readonly topP: number; readonly stopTokens: ReadonlyArray<number> } {
     const s = this.cfg.sampling
-    const results = sample(
-      source.params,
-      this.model,
-      requests.map((r) => ({ prompt: r.prompt, rng: Rng.root(this.cfg.seed).fork(...r.key) })),
-      greedy
-        ? { temperature: 1, topK: 1, topP: 1, maxNewTokens, stopTokens: [Control.EOS] }
-        : { temperature: s.temperature, topK: s.topK, topP: s.topP, maxNewTokens, stopTokens: [Control.EOS] }
-    )
-    return { results, version: source.version }
+    return greedy
+      ? { temperature: 1, topK: 1, topP: 1, maxNewTokens, stopTokens: [Control.EOS] }
+      : { temperature: s.temperature, topK: s.topK, topP: s.topP, maxNewTokens, stopTokens: [Control.EOS] }
+  }
+
+  /** Each request sampled from `source` with its own stream, Rng.root(seed).fork(...key). */
+  sampleFrom(source: WeightSource, requests: ReadonlyArray<SampleRequest>, options: SampleOptions): Array<SampleResult> {
+    return sample(source.params(), this.model, requests.map((r) => ({ prompt: r.prompt, rng: Rng.root(this.cfg.seed).fork(...r.key) })), options)
   }
 
   /** Teacher log-prob vectors [n * V] of each response under its context. */
   scoreTeacher(contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Array<Float32Array> {
     if (contexts.length === 0) return []
-    const own = scoreResponses(this.teacher ?? this.student, this.model, contexts, responses)
     const c = this.cfg.teacher.interpolation
-    if (c >= 1) return own.map((r) => r.logProbs)
-    // reference-interpolated teacher: lerp(ref, teacher, c) of log-probs equals lerp of logits up to a
-    // per-position constant, which the loss's re-normalisation removes (softmax is shift-invariant)
-    const ref = scoreResponses(this.reference, this.model, contexts, responses)
-    return own.map((r, i) => Float32Array.from(r.logProbs, (x, j) => ref[i]!.logProbs[j]! + c * (x - ref[i]!.logProbs[j]!)))
+    const score = (src: WeightSource) => this.scoreWith(src, contexts, responses)
+    return interpolateTeacher(score(this.teacherSource()), c >= 1 ? null : score(this.referenceSource()), c)
+  }
+
+  /** Full log-prob vectors [n * V] of each response under its context, from `source`'s weights. */
+  scoreWith(source: WeightSource, contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Array<Float32Array> {
+    return scoreResponses(source.params(), this.model, contexts, responses).map((r) => r.logProbs)
   }
 
   /** Mean per-token entropy (nats) of the student on these responses. */
   entropy(contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): number {
     if (contexts.length === 0) return 0
-    const V = this.model.vocabSize
-    let h = 0
-    let n = 0
-    for (const r of scoreResponses(this.student, this.model, contexts, responses)) {
-      for (let off = 0; off < r.logProbs.length; off += V) {
-        for (let v = 0; v < V; v++) {
-          const lp = r.logProbs[off + v]!
-          h -= Math.exp(lp) * lp
-        }
-        n++
-      }
-    }
-    return n === 0 ? 0 : h / n
+    return meanEntropy(this.scoreWith(this.studentSource(), contexts, responses), this.model.vocabSize)
   }
 
   /** log pi_ref(response | prompt) per row (CPPO retention). */
@@ -149,6 +145,7 @@ export class PolicyModel {
     if (this.teacher !== null && s.teacher !== null) setWeights(this.teacher, s.teacher)
     this.history = s.history.map((h) => ({ version: h.version, weights: h.weights }))
     this.version = s.version
+    this.generation++
   }
 
   dispose(): void {
@@ -167,12 +164,80 @@ export class PolicyModel {
     while (this.history.length > keep) this.history.shift()
   }
 
-  private paramsAtLag(lag: number): { params: Params; version: number } {
-    if (lag === 0 || this.history.length === 0) return { params: this.student, version: this.version }
+  /** The weights sampling with `lag` uses: version - lag, clamped to the history kept (the oldest kept). */
+  samplingSource(lag: number): WeightSource {
+    if (lag === 0 || this.history.length === 0) return this.studentSource()
     const target = Math.max(this.version - lag, this.history[0]!.version)
-    const h = this.history.find((x) => x.version === target) ?? this.history[0]!
-    if (this.behaviour === null) this.behaviour = paramsFromWeights(this.model, h.weights)
-    else setWeights(this.behaviour, h.weights)
-    return { params: this.behaviour, version: h.version }
+    return this.historySource(this.history.find((x) => x.version === target) ?? this.history[0]!)
   }
+
+  /** The student's weights of `version` if this policy still has them (the current ones or kept history). */
+  sourceAtVersion(version: number): WeightSource | undefined {
+    if (version === this.version) return this.studentSource()
+    const h = this.history.find((x) => x.version === version)
+    return h === undefined ? undefined : this.historySource(h)
+  }
+
+  studentSource(): WeightSource {
+    const student = this.student
+    return { id: `g${this.generation}/student@${this.version}`, version: this.version, params: () => student, weights: () => getWeights(student) }
+  }
+
+  /** The teacher's own weights (the student's for a live teacher), before any interpolation with the reference. */
+  teacherSource(): WeightSource {
+    const teacher = this.teacher
+    if (teacher === null) return this.studentSource()
+    return { id: `g${this.generation}/teacher@${this.version}`, version: this.version, params: () => teacher, weights: () => getWeights(teacher) }
+  }
+
+  /** The base weights (never change after construction). */
+  referenceSource(): WeightSource {
+    const reference = this.reference
+    return { id: "reference", version: 0, params: () => reference, weights: () => getWeights(reference) }
+  }
+
+  private historySource(h: { version: number; weights: Weights }): WeightSource {
+    return {
+      id: `g${this.generation}/student@${h.version}`,
+      version: h.version,
+      params: () => {
+        if (this.behaviour === null) this.behaviour = paramsFromWeights(this.model, h.weights)
+        else setWeights(this.behaviour, h.weights)
+        return this.behaviour
+      },
+      weights: () => h.weights
+    }
+  }
+}
+
+/**
+ * A set of weights, named so that equal ids mean equal bits (`g<generation>/student@<version>`: the
+ * generation changes whenever the state is imported), with its tensors and its values built on demand.
+ */
+export interface WeightSource {
+  readonly id: string
+  readonly version: number
+  readonly params: () => Params
+  readonly weights: () => Weights
+}
+
+/**
+ * The teacher's log-probs: its own, or lerp(ref, own, c) with the reference (c < 1). The lerp of
+ * log-probs equals the lerp of logits up to a per-position constant, which the loss's re-normalisation
+ * removes (softmax is shift-invariant).
+ */
+export const interpolateTeacher = (own: ReadonlyArray<Float32Array>, ref: ReadonlyArray<Float32Array> | null, c: number): Array<Float32Array> =>
+  ref === null ? [...own] : own.map((r, i) => Float32Array.from(r, (x, j) => ref[i]![j]! + c * (x - ref[i]![j]!)))
+
+/** Mean per-token entropy (nats) of log-prob vectors [n * V] (positions summed in row order). */
+export const meanEntropy = (rows: ReadonlyArray<Float32Array>, V: number): number => {
+  let h = 0
+  let n = 0
+  for (const lp of rows) {
+    for (let off = 0; off < lp.length; off += V) {
+      for (let v = 0; v < V; v++) h -= Math.exp(lp[off + v]!) * lp[off + v]!
+      n++
+    }
+  }
+  return n === 0 ? 0 : h / n
 }

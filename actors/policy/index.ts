@@ -10,6 +10,7 @@
 import { Effect, type Scope } from "effect"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import type { ModelConfig, Weights } from "../../src/numeric/index.ts"
+import { PipelinedPolicy } from "./pipelined.ts"
 import { PolicyModel } from "./PolicyModel.ts"
 
 export * from "../../src/protocol/policy.ts"
@@ -21,6 +22,13 @@ export interface PolicySpec {
   /** the base weights; null: the seeded init */
   readonly weights: Weights | null
 }
+
+/**
+ * The rollout workers of a pipelined run (`async.execution: "pipelined"`; null inline), stopped when the
+ * scope closes. Pass them to `policyBehavior` with the model they serve.
+ */
+export const makeRollout = (cfg: RunConfig, model: PolicyModel): Effect.Effect<PipelinedPolicy | null, never, Scope.Scope> =>
+  cfg.async.execution === "pipelined" ? PipelinedPolicy.make(cfg, model) : Effect.succeed(null)
 
 /** The policy's initial state, disposed (every tensor) when the scope closes. */
 export const makePolicy = (cfg: RunConfig, spec: PolicySpec): Effect.Effect<PolicyModel, never, Scope.Scope> =>

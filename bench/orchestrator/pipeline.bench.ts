@@ -1,15 +1,19 @@
 /**
- * Wall time per training step, split by stage, and the actor overhead: the full actor pipeline
- * (policy, teacher, memory, reflector, consolidator and verifier actors, one worker thread) vs the same
- * actors' behaviors run in place on the caller's fiber (directPorts: one pipeline declaration, two ways to
- * start it; actors/orchestrator/Pipeline.ts), measured in one process, alternating, best of 2 each.
- * Target: at most 5% overhead. Both modes reach the same final state hash (checked here too).
+ * Wall time per training step, split by stage, in two comparisons, each measured in one process,
+ * alternating, best of 2 each, and each checking that both sides reach the same final state hash:
  *
- *   node bench/orchestrator/pipeline.bench.ts [steps=6] [method=pmd]
+ * 1. actor overhead: the full actor pipeline (policy, teacher, memory, reflector, consolidator and
+ *    verifier actors, one worker thread) vs the same actors' behaviors run in place on the caller's fiber
+ *    (directPorts: one pipeline declaration, two ways to start it; actors/orchestrator/Pipeline.ts).
+ *    Target: at most 5% overhead.
+ * 2. execution (issue #17): `async.execution` inline vs pipelined (rollout workers share sampling, teacher
+ *    scoring and entropy, and sample the next step during the update), rollouts one update behind
+ *    (`async.staleness` 1, `lagSchedule` fixed), default preset. Prints `pipelined speedup: N.NNx`.
+ *
+ *   node bench/orchestrator/pipeline.bench.ts [steps=6] [method=pmd] [actors|execution|all] [rolloutWorkers=1]
  */
 import { Effect } from "effect"
-import { existsSync } from "node:fs"
-import { mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { resolveConfig } from "../../src/config/resolve.ts"
@@ -20,10 +24,14 @@ import { baseDir } from "../../src/experiments/base.ts"
 
 const steps = Number(process.argv[2] ?? 6)
 const method = process.argv[3] ?? "pmd"
+const section = process.argv[4] ?? "all"
+const rolloutWorkers = Number(process.argv[5] ?? 1)
 const base = existsSync(join(baseDir("code"), "model.json")) ? "warmup" : "scratch"
-const cfg = resolveConfig({ preset: "default", sets: [`steps=${steps}`, `eval.every=${steps + 1}`, `checkpointEvery=${steps + 1}`, `base=${base}`, "workers=1", "eval.problems=64"], overrides: { method } })
+const configOf = (sets: ReadonlyArray<string>) =>
+  resolveConfig({ preset: "default", sets: [`steps=${steps}`, `eval.every=${steps + 1}`, `checkpointEvery=${steps + 1}`, `base=${base}`, "workers=1", "eval.problems=64", ...sets], overrides: { method } })
 
-const once = async (actors: boolean) => {
+type Run = { ms: number; rows: Array<TrainRow>; hash: string }
+const once = async (cfg: ReturnType<typeof configOf>, actors: boolean): Promise<Run> => {
   const dir = join(mkdtempSync(join(tmpdir(), "pmdsim-bench-")), "run")
   prepareNewRun(dir, false)
   const rows: Array<TrainRow> = []
@@ -32,22 +40,58 @@ const once = async (actors: boolean) => {
   return { ms: performance.now() - t0, rows, hash: s.finalStateHash }
 }
 
-const results: Record<string, Array<Awaited<ReturnType<typeof once>>>> = { direct: [], actors: [] }
-for (let i = 0; i < 2; i++) {
-  results.direct!.push(await once(false))
-  results.actors!.push(await once(true))
-}
 const best = (xs: ReadonlyArray<{ ms: number }>) => Math.min(...xs.map((x) => x.ms))
-const d = best(results.direct!)
-const a = best(results.actors!)
-const hashes = new Set([...results.direct!, ...results.actors!].map((r) => r.hash))
-console.log(`pipeline bench: ${method}, ${steps} steps, base=${base}, default preset (8 problems x 8 rollouts), 1 verifier worker`)
-console.log(`| mode | run wall (best of 2) | per step | ratio vs plain loop |`)
-console.log(`|---|---|---|---|`)
-console.log(`| plain sequential loop | ${(d / 1000).toFixed(2)} s | ${(d / steps).toFixed(0)} ms | 1.000 |`)
-console.log(`| actor pipeline | ${(a / 1000).toFixed(2)} s | ${(a / steps).toFixed(0)} ms | ${(a / d).toFixed(3)} (overhead ${((a / d - 1) * 100).toFixed(1)}%) |`)
-console.log(`same final state hash in every run: ${hashes.size === 1}`)
-const stages = new Map<string, number>()
-for (const r of results.actors![0]!.rows) for (const [k, v] of Object.entries(r.stageMs)) stages.set(k, (stages.get(k) ?? 0) + v)
-console.log(`\nstage time per step (actor pipeline, first run):`)
-for (const [k, v] of [...stages.entries()].sort((x, y) => y[1] - x[1])) console.log(`  ${k.padEnd(8)} ${(v / steps).toFixed(0).padStart(6)} ms`)
+/** Wall time of the training steps alone (each train row's rollouts over its rollouts per second): no start-up, no evaluation. */
+const rolloutsPerStep = configOf([]).batchProblems * configOf([]).groupSize
+const stepsMs = (r: Run) => r.rows.reduce((a, row) => a + (rolloutsPerStep * 1000) / row.rolloutsPerSec, 0)
+const bestSteps = (xs: ReadonlyArray<Run>) => Math.min(...xs.map(stepsMs))
+const sameHash = (xs: ReadonlyArray<Run>) => new Set(xs.map((r) => r.hash)).size === 1
+
+/** Runs the two sides alternately, best of 2 each. */
+const compare = async (a: () => Promise<Run>, b: () => Promise<Run>) => {
+  const runs = { a: [] as Array<Run>, b: [] as Array<Run> }
+  for (let i = 0; i < 2; i++) {
+    runs.a.push(await a())
+    runs.b.push(await b())
+  }
+  return runs
+}
+
+const stageTable = (title: string, r: Run) => {
+  const stages = new Map<string, number>()
+  for (const row of r.rows) for (const [k, v] of Object.entries(row.stageMs)) stages.set(k, (stages.get(k) ?? 0) + v)
+  console.log(`\nstage time per step (${title}, first run; a stage's time is its wait as the step sees it):`)
+  for (const [k, v] of [...stages.entries()].sort((x, y) => y[1] - x[1])) console.log(`  ${k.padEnd(8)} ${(v / steps).toFixed(0).padStart(6)} ms`)
+}
+
+if (section === "all" || section === "actors") {
+  const cfg = configOf([])
+  const { a: direct, b: actors } = await compare(() => once(cfg, false), () => once(cfg, true))
+  const d = best(direct)
+  const a = best(actors)
+  console.log(`pipeline bench: ${method}, ${steps} steps, base=${base}, default preset (8 problems x 8 rollouts), 1 verifier worker`)
+  console.log(`| mode | run wall (best of 2) | per step | ratio vs plain loop |`)
+  console.log(`|---|---|---|---|`)
+  console.log(`| plain sequential loop | ${(d / 1000).toFixed(2)} s | ${(d / steps).toFixed(0)} ms | 1.000 |`)
+  console.log(`| actor pipeline | ${(a / 1000).toFixed(2)} s | ${(a / steps).toFixed(0)} ms | ${(a / d).toFixed(3)} (overhead ${((a / d - 1) * 100).toFixed(1)}%) |`)
+  console.log(`same final state hash in every run: ${sameHash([...direct, ...actors])}`)
+  stageTable("actor pipeline", actors[0]!)
+}
+
+if (section === "all" || section === "execution") {
+  const stale = ["async.staleness=1", "async.lagSchedule=fixed"]
+  const inline = configOf(stale)
+  const pipelined = configOf([...stale, "async.execution=pipelined", `async.rolloutWorkers=${rolloutWorkers}`])
+  const { a: ins, b: pipes } = await compare(() => once(inline, true), () => once(pipelined, true))
+  const i = bestSteps(ins)
+  const p = bestSteps(pipes)
+  console.log(`\nexecution bench: ${method}, ${steps} steps, base=${base}, default preset, async.staleness 1 (fixed), ${rolloutWorkers} rollout worker(s), 1 verifier worker`)
+  console.log(`| execution | training steps (best of 2) | steps/s | ratio | whole run, with start-up and 2 evaluations |`)
+  console.log(`|---|---|---|---|---|`)
+  console.log(`| inline | ${(i / 1000).toFixed(2)} s | ${(steps / (i / 1000)).toFixed(3)} | 1.000 | ${(best(ins) / 1000).toFixed(2)} s |`)
+  console.log(`| pipelined | ${(p / 1000).toFixed(2)} s | ${(steps / (p / 1000)).toFixed(3)} | ${(i / p).toFixed(3)} | ${(best(pipes) / 1000).toFixed(2)} s (${(best(ins) / best(pipes)).toFixed(2)}x) |`)
+  console.log(`same final state hash in every run: ${sameHash([...ins, ...pipes])}`)
+  console.log(`pipelined speedup: ${(i / p).toFixed(2)}x`)
+  stageTable("inline", ins[0]!)
+  stageTable("pipelined", pipes[0]!)
+}

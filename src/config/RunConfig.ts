@@ -154,7 +154,21 @@ export const RunConfig = Schema.Struct({
      * unchanged): "uniform" = drawn in [0, staleness] per (step, problem) from the seeded stream; "fixed" =
      * always `staleness` (a pipeline that is exactly that many updates behind), clamped by the history
      */
-    lagSchedule: Schema.optionalKey(Schema.Literals(["uniform", "fixed"]))
+    lagSchedule: Schema.optionalKey(Schema.Literals(["uniform", "fixed"])),
+    /**
+     * how the rollout work runs (issue #17; absent = "inline"; results are bit-identical either way):
+     * "inline" = on the learner's thread; "pipelined" = rollout worker threads (own tfjs each) share the
+     * sampling, teacher scoring and entropy row by row, and sample the next step's rollouts (those whose
+     * declared policy version already exists) while the learner updates
+     */
+    execution: Schema.optionalKey(Schema.Literals(["inline", "pipelined"])),
+    /** rollout worker threads of the pipelined execution (absent = 1) */
+    rolloutWorkers: Schema.optionalKey(PosInt),
+    /**
+     * test knob (absent = 0): every rollout-worker job, and the learner before each update, first waits a
+     * seeded random 0..N ms of real time; results must not change (they are checked not to)
+     */
+    injectDelayMs: Schema.optionalKey(NonNegInt)
   }),
   eval: Schema.Struct({
     every: PosInt,

@@ -40,7 +40,8 @@ export const parseSet = (assignment: string): { path: ReadonlyArray<string>; val
 
 /** Optional config fields a preset may leave out (absent has a meaning): `--set` may still name them. */
 const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "memory.replaySolutions", "sdpo.teacherNeedsSolution", "memory.importFrom",
-  "memory.consolidator", "memory.reflector", "memory.retriever", "memory.sharpen", "memory.problemKey", "async.lagSchedule"])
+  "memory.consolidator", "memory.reflector", "memory.retriever", "memory.sharpen", "memory.problemKey", "async.lagSchedule",
+  "async.execution", "async.rolloutWorkers", "async.injectDelayMs"])
 
 const setPath = (obj: unknown, path: ReadonlyArray<string>, value: Json, full: string): unknown => {
   if (path.length === 0) return value

@@ -42,6 +42,13 @@ export type PolicyState = typeof PolicyState.Type
 export const PolicyIn = Schema.Union([
   /** Sample one response per request from the policy `lag` updates old (async rollouts). */
   Schema.TaggedStruct("Sample", { requests: Schema.Array(SampleRequest), maxNewTokens: Schema.Int, lag: NonNegativeInt, greedy: Schema.Boolean }),
+  /**
+   * Sample these next-step batches ahead, each from the student of `version`, while the learner updates
+   * (pipelined execution; nothing to do inline). A later `Sample` asking exactly that takes the result.
+   */
+  Schema.TaggedStruct("Prefetch", {
+    batches: Schema.Array(Schema.Struct({ requests: Schema.Array(SampleRequest), maxNewTokens: Schema.Int, version: NonNegativeInt, greedy: Schema.Boolean }))
+  }),
   /** Teacher log-prob vectors [n * V] of each response under its context. */
   Schema.TaggedStruct("ScoreTeacher", { contexts: Schema.Array(Tokens), responses: Schema.Array(Tokens) }),
   Schema.TaggedStruct("Entropy", { prompts: Schema.Array(Tokens), responses: Schema.Array(Tokens) }),

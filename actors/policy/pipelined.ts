@@ -1,0 +1,137 @@
+/**
+ * The policy's pipelined execution (issue #17): its row-wise work (sampling, teacher scoring, entropy)
+ * split across the learner's thread and the rollout workers, and the next step's rollouts sampled by the
+ * workers while the learner updates (`prefetch`).
+ *
+ * Why the bits never change: a row's result depends only on its weights and its own stream, never on
+ * the batch it is in or the thread computing it (src/numeric/sampling); a prefetch is keyed by its
+ * requests and the id of the weights it used, and is taken only by a `Sample` that asks exactly that (the
+ * policy itself resolves which version a lag means). Anything else, or a worker that failed, is computed
+ * here as in the inline execution. Which policy version a rollout uses is fixed by the declared schedule;
+ * threads only decide when it is ready.
+ */
+import { Effect } from "effect"
+import type { RunConfig } from "../../src/config/RunConfig.ts"
+import { hashValue } from "../../src/core/Hash.ts"
+import { Rng } from "../../src/core/Rng.ts"
+import type { SampleResult } from "../../src/numeric/index.ts"
+import type { SampleRequest } from "../../src/protocol/policy.ts"
+import { interpolateTeacher, meanEntropy, type PolicyModel, type WeightSource } from "./PolicyModel.ts"
+import { RolloutPool } from "./rolloutPool.ts"
+
+/** One batch of next-step rollouts to sample ahead, from the student of `version` (if the policy still has it). */
+export interface PrefetchBatch {
+  readonly requests: ReadonlyArray<SampleRequest>
+  readonly maxNewTokens: number
+  readonly version: number
+  readonly greedy: boolean
+}
+
+/** [lo, hi) ranges splitting n rows into `parts` contiguous shards, as equal as can be. */
+export const shardRanges = (n: number, parts: number): Array<readonly [number, number]> =>
+  Array.from({ length: parts }, (_, i) => [Math.floor((n * i) / parts), Math.floor((n * (i + 1)) / parts)] as const)
+
+export class PipelinedPolicy {
+  /** prefetched rollouts by key (requests + weight-set id); null when a worker failed (sampled here instead) */
+  private readonly prefetched = new Map<string, Promise<Array<SampleResult> | null>>()
+  /** sample requests answered by a prefetch (reported by the bench and tests; never part of a result) */
+  prefetchTaken = 0
+
+  readonly model: PolicyModel
+  private readonly pool: RolloutPool
+  private readonly cfg: RunConfig
+
+  constructor(model: PolicyModel, pool: RolloutPool, cfg: RunConfig) {
+    this.model = model
+    this.pool = pool
+    this.cfg = cfg
+  }
+
+  /** Starts the workers of a run's pipelined execution; closed with the scope. */
+  static make(cfg: RunConfig, model: PolicyModel) {
+    return Effect.acquireRelease(
+      Effect.promise(() =>
+        RolloutPool.start(cfg.async.rolloutWorkers ?? 1, {
+          model: model.model, backend: cfg.backend, delayMaxMs: cfg.async.injectDelayMs ?? 0, delaySeed: cfg.seed
+        }, cfg.async.staleness + 4)
+      ),
+      (pool) => Effect.promise(() => pool.close())
+    ).pipe(Effect.map((pool) => new PipelinedPolicy(model, pool, cfg)))
+  }
+
+  async sample(requests: ReadonlyArray<SampleRequest>, maxNewTokens: number, lag: number, greedy: boolean): Promise<{ results: Array<SampleResult>; version: number }> {
+    const source = this.model.samplingSource(lag)
+    const key = prefetchKey(requests, maxNewTokens, greedy, source.id)
+    const ahead = this.prefetched.get(key)
+    this.prefetched.delete(key)
+    const early = ahead === undefined ? null : await ahead
+    if (early !== null) this.prefetchTaken++
+    const results = early ?? await this.split(requests.length, true,
+      (w, lo, hi) => this.pool.sample(w, source, this.cfg.seed, requests.slice(lo, hi), this.model.sampleOptions(maxNewTokens, greedy)),
+      (lo, hi) => this.model.sampleFrom(source, requests.slice(lo, hi), this.model.sampleOptions(maxNewTokens, greedy)))
+    return { results, version: source.version }
+  }
+
+  /**
+   * Hands the next step's rollouts to the workers, before the learner's update (which blocks this
+   * thread). Replaces what an earlier prefetch left unused. A version this policy no longer has, or
+   * does not have yet, is skipped: that batch is sampled when it is asked for.
+   */
+  prefetch(batches: ReadonlyArray<PrefetchBatch>): void {
+    this.prefetched.clear()
+    for (const b of batches) {
+      const source = this.model.sourceAtVersion(b.version)
+      if (source === undefined || this.pool.alive().length === 0) continue
+      const options = this.model.sampleOptions(b.maxNewTokens, b.greedy)
+      const work = this.split(b.requests.length, false,
+        (w, lo, hi) => this.pool.sample(w, source, this.cfg.seed, b.requests.slice(lo, hi), options),
+        () => { throw new Error("no local shard") })
+      this.prefetched.set(prefetchKey(b.requests, b.maxNewTokens, b.greedy, source.id), work.catch(() => null))
+    }
+  }
+
+  async scoreTeacher(contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Promise<Array<Float32Array>> {
+    if (contexts.length === 0) return []
+    const c = this.cfg.teacher.interpolation
+    const own = await this.score(this.model.teacherSource(), contexts, responses)
+    return interpolateTeacher(own, c >= 1 ? null : await this.score(this.model.referenceSource(), contexts, responses), c)
+  }
+
+  async entropy(contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Promise<number> {
+    if (contexts.length === 0) return 0
+    return meanEntropy(await this.score(this.model.studentSource(), contexts, responses), this.model.model.vocabSize)
+  }
+
+  /** The learner's side of the injected delays (the test knob `async.injectDelayMs`): before each update. */
+  learnerDelay(): Effect.Effect<void> {
+    const max = this.cfg.async.injectDelayMs ?? 0
+    return max === 0 ? Effect.void : Effect.sleep(Rng.root(this.cfg.seed).fork("learner-delay", this.model.version).int(0, max))
+  }
+
+  private score(source: WeightSource, contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Promise<Array<Float32Array>> {
+    return this.split(contexts.length, true,
+      (w, lo, hi) => this.pool.score(w, source, contexts.slice(lo, hi), responses.slice(lo, hi)),
+      (lo, hi) => this.model.scoreWith(source, contexts.slice(lo, hi), responses.slice(lo, hi)))
+  }
+
+  /**
+   * Rows [0, n) in shards: the first on this thread (when `here`), one per live worker; a worker's shard
+   * that fails is computed here. The workers' jobs are posted before this thread starts its own shard.
+   */
+  private async split<T>(
+    n: number, here: boolean, remote: (w: number, lo: number, hi: number) => Promise<Array<T>>, local: (lo: number, hi: number) => Array<T>
+  ): Promise<Array<T>> {
+    const workers = this.pool.alive()
+    if (n === 0 || workers.length === 0) return local(0, n)
+    const ranges = shardRanges(n, workers.length + (here ? 1 : 0))
+    const theirs = workers.map((w, i) => {
+      const [lo, hi] = ranges[i + (here ? 1 : 0)]!
+      return remote(w, lo, hi).catch(() => local(lo, hi))
+    })
+    const mine = here ? local(...ranges[0]!) : []
+    return [...mine, ...(await Promise.all(theirs)).flat()]
+  }
+}
+
+const prefetchKey = (requests: ReadonlyArray<SampleRequest>, maxNewTokens: number, greedy: boolean, weightsId: string): string =>
+  hashValue([weightsId, maxNewTokens, greedy, requests.map((r) => [r.prompt, r.key])])

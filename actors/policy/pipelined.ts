@@ -10,12 +10,13 @@
  * here as in the inline execution. Which policy version a rollout uses is fixed by the declared schedule;
  * threads only decide when it is ready.
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { hashValue } from "../../src/core/Hash.ts"
 import { Rng } from "../../src/core/Rng.ts"
 import type { SampleResult } from "../../src/numeric/index.ts"
 import type { SampleRequest } from "../../src/protocol/policy.ts"
+import { TraceSink } from "../../src/runtime/Trace.ts"
 import { interpolateTeacher, meanEntropy, type PolicyModel, type WeightSource } from "./PolicyModel.ts"
 import { RolloutPool } from "./rolloutPool.ts"
 
@@ -47,16 +48,21 @@ export class PipelinedPolicy {
     this.cfg = cfg
   }
 
-  /** Starts the workers of a run's pipelined execution; closed with the scope. */
+  /** Starts the workers of a run's pipelined execution (their jobs on the run's trace, if any); closed with the scope. */
   static make(cfg: RunConfig, model: PolicyModel) {
-    return Effect.acquireRelease(
-      Effect.promise(() =>
-        RolloutPool.start(cfg.async.rolloutWorkers ?? 1, {
-          model: model.model, backend: cfg.backend, delayMaxMs: cfg.async.injectDelayMs ?? 0, delaySeed: cfg.seed
-        }, cfg.async.staleness + 4)
-      ),
-      (pool) => Effect.promise(() => pool.close())
-    ).pipe(Effect.map((pool) => new PipelinedPolicy(model, pool, cfg)))
+    return Effect.gen(function*() {
+      const pool = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          RolloutPool.start(cfg.async.rolloutWorkers ?? 1, {
+            model: model.model, backend: cfg.backend, delayMaxMs: cfg.async.injectDelayMs ?? 0, delaySeed: cfg.seed
+          }, cfg.async.staleness + 4)
+        ),
+        (pool) => Effect.promise(() => pool.close())
+      )
+      const sink = yield* Effect.serviceOption(TraceSink)
+      if (Option.isSome(sink)) pool.trace = yield* Effect.clockWith((clock) => Effect.succeed({ nowUs: () => Number(clock.currentTimeNanosUnsafe() / 1000n), record: sink.value.record }))
+      return new PipelinedPolicy(model, pool, cfg)
+    })
   }
 
   async sample(requests: ReadonlyArray<SampleRequest>, maxNewTokens: number, lag: number, greedy: boolean): Promise<{ results: Array<SampleResult>; version: number }> {

@@ -12,6 +12,7 @@ import type { SampleResult, Weights } from "../../src/numeric/index.ts"
 import type { SampleRequest } from "../../src/protocol/policy.ts"
 import { FromRollout, type SampleOptionsData, type ToRollout } from "./rolloutProtocol.ts"
 import type { RolloutWorkerInit } from "./rolloutWorker.ts"
+import type { TraceSlice } from "../../src/runtime/Trace.ts"
 
 const WORKER_URL = new URL(import.meta.url.endsWith(".ts") ? "./rolloutWorker.ts" : "./rolloutWorker.js", import.meta.url)
 const decode = Schema.decodeUnknownResult(FromRollout)
@@ -24,10 +25,18 @@ interface Slot {
   readonly pending: Map<number, { resolve: (m: FromRollout) => void; reject: (e: Error) => void }>
 }
 
+/** Where the pool reports each job as a timed slice (the run's trace), with a clock in microseconds. */
+export interface JobTrace {
+  readonly nowUs: () => number
+  readonly record: (slice: TraceSlice) => void
+}
+
 export class RolloutPool {
   private nextJob = 0
   private readonly slots: ReadonlyArray<Slot>
   private readonly capacity: number
+  /** set by the owner when the run is traced: each job, from posting to its reply, on the worker's track */
+  trace: JobTrace | null = null
 
   private constructor(slots: ReadonlyArray<Slot>, capacity: number) {
     this.slots = slots
@@ -83,11 +92,20 @@ export class RolloutPool {
   private ask<T extends "Sampled" | "Scored">(w: number, msg: (job: number) => ToRollout, tag: T): Promise<Extract<FromRollout, { _tag: T }>> {
     const slot = this.slots[w]!
     const job = this.nextJob++
+    const trace = this.trace
+    const startUs = trace?.nowUs() ?? 0
+    const sent = msg(job)
+    const done = (m: FromRollout) => {
+      const rows = sent._tag === "Sample" ? sent.rows.length : sent._tag === "Score" ? sent.contexts.length : 0
+      const weights = sent._tag === "Load" ? sent.id : sent.weights
+      trace?.record({ track: `rollout-worker-${w}`, name: sent._tag, startUs, durUs: trace.nowUs() - startUs, args: { job, rows, weights, reply: m._tag } })
+      return m
+    }
     return new Promise<FromRollout>((resolve, reject) => {
       if (slot.dead) return reject(new Error(`rollout worker ${w} is dead`))
       slot.pending.set(job, { resolve, reject })
-      this.post(slot, msg(job))
-    }).then((m) => {
+      this.post(slot, sent)
+    }).then(done).then((m) => {
       if (m._tag !== tag) throw new Error(`rollout worker ${w}: job ${job} ${m._tag === "Failed" ? `failed: ${m.message}` : `replied ${m._tag}`}`)
       return m as Extract<FromRollout, { _tag: T }>
     })

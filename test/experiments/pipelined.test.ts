@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { traceBuffer } from "../../src/runtime/Trace.ts"
 import { tinyConfig, train } from "./helpers.ts"
 import { afterStep, cli, cliAsync, SETS, summaryOf, tmp } from "./cliHelpers.ts"
 
@@ -27,9 +28,14 @@ describe("pipelined execution gives the inline bits", () => {
   for (const [name, sets, execution] of schedules) {
     it(name, async () => {
       const inline = await train(tinyConfig(["steps=5", ...sets]))
-      const pipelined = await train(tinyConfig(["steps=5", ...sets, ...execution]))
+      const trace = traceBuffer()
+      const pipelined = await train(tinyConfig(["steps=5", ...sets, ...execution]), undefined, { trace: trace.sink })
       expect(pipelined.summary.finalStateHash).toBe(inline.summary.finalStateHash)
       expect(pipelined.summary.policyHash).toBe(inline.summary.policyHash)
+      // the workers really ran rows: their jobs are on their own tracks of the trace
+      const jobs = trace.slices.filter((x) => x.track === "rollout-worker-0").map((x) => x.name)
+      expect(jobs).toContain("Sample")
+      if (!sets.includes("method=\"grpo\"")) expect(jobs).toContain("Score")
     }, 240_000)
   }
 

@@ -96,6 +96,36 @@ export const knobSweeps = (runs: ReadonlyArray<RunData>, varying: ReadonlyArray<
     })
   })
 
+/** A run's mean training throughput (rollouts per wall second over its train rows), null without train rows. */
+const throughputOf = (run: RunData): number | null => {
+  const xs = run.rows.flatMap((r) => (r.kind === "train" ? [r.rolloutsPerSec] : []))
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length
+}
+
+/**
+ * Training throughput against each numeric knob a sweep varies, one line per method and setting of the
+ * other knobs (e.g. `async.execution` inline vs pipelined against `async.staleness`): the
+ * throughput-versus-staleness trade-off beside the accuracy-versus-staleness curves. Wall time: it
+ * varies from machine to machine and never changes a result.
+ */
+export const throughputSweeps = (runs: ReadonlyArray<RunData>, varying: ReadonlyArray<string>): Array<PlotSpec> =>
+  numericSweepKnobs(runs, varying).flatMap((knob) => {
+    const withKnob = runs.filter((r) => typeof r.knobs[knob] === "number")
+    const others = groupBySetting(withKnob, varying.filter((k) => k !== knob))
+    const plot = summaryLinePlot(
+      { id: `throughput-${knob.replace(/[^A-Za-z0-9_-]/g, "_")}`, title: `Training throughput vs ${knob}`, xLabel: knob, yLabel: "rollouts / s", percent: false },
+      others.map((g, i) => ({
+        label: g.key,
+        color: colorAt(i),
+        points: groupBy(g.items, (r) => r.knobs[knob] as number, compareKnobValues).flatMap((v) => {
+          const xs = v.items.map(throughputOf).filter((x): x is number => x !== null)
+          return xs.length === 0 ? [] : [[v.key, meanCI(xs)] as const]
+        })
+      }))
+    )
+    return plot ? [plot] : []
+  })
+
 /** Mean wall ms per step of each stage per setting, stacked. Informational: wall time never changes results. */
 export const stageBars = (results: ReadonlyArray<SettingResult>): Array<PlotSpec> => {
   const rs = results.filter((r) => r.stageMs.length > 0)

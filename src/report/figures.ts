@@ -3,7 +3,7 @@
  * order runs were given in never changes a number or a byte).
  */
 import type { RunData } from "../protocol/metrics.ts"
-import { ablationBars, headroomCurves, knobSweeps, numericSweepKnobs, scalingBars, stageBars } from "./bars.ts"
+import { ablationBars, headroomCurves, knobSweeps, numericSweepKnobs, scalingBars, stageBars, throughputSweeps } from "./bars.ts"
 import { learningCurves, memoryGrowth, observedStaleness, type CurveContext } from "./curves.ts"
 import { colorAt, type Section } from "./plots.ts"
 import { settingResults, varyingKnobs, type SettingResult } from "./results.ts"
@@ -26,7 +26,7 @@ export const buildFigures = (input: ReadonlyArray<RunData>): Figures => {
 
   const ablation = ablationBars(results)
   const scaling = [...scalingBars(results), ...headroomCurves(ctx)]
-  const sweeps = knobSweeps(runs, varying)
+  const sweeps = [...knobSweeps(runs, varying), ...throughputSweeps(runs, varying)]
   const stale = [...observedStaleness(ctx), ...sweeps]
   const stages = stageBars(results)
 
@@ -59,7 +59,9 @@ export const buildFigures = (input: ReadonlyArray<RunData>): Figures => {
       caption:
         "Observed lags per step (how many memory versions behind the newest the teacher read; how many policy versions old " +
         "the rollouts of an update were), and, for every numeric knob a sweep varies (memory lag, rollout lag, ...), the " +
-        "best memory-free accuracy against the knob's value, one line per method and setting of the other knobs.",
+        "best memory-free accuracy against the knob's value, one line per method and setting of the other knobs, and the " +
+        "training throughput (rollouts per wall second) against it: against `async.staleness`, with `async.execution` inline " +
+        "and pipelined, the throughput-versus-staleness trade-off, measured (wall time varies by machine; it never changes a result).",
       plots: stale,
       notes: numericSweepKnobs(runs, varying).length === 0
         ? ["No numeric knob varies across these runs: no accuracy-vs-knob curves (run a sweep over memory lag or rollout lag to get them)."]

@@ -53,7 +53,7 @@ describe("study file", () => {
 
 describe("shipped studies", () => {
   // the smoke check: each resolves by name, decodes, and plans every run (configs valid, claims naming one setting each)
-  it.each([["paper", 90], ["staleness", 30], ["staleness-teacher", 15], ["staleness-ema", 20], ["staleness-rollouts", 40]])("%s plans %i runs", (name, runs) => {
+  it.each([["paper", 90], ["staleness", 30], ["staleness-teacher", 15], ["staleness-ema", 20], ["staleness-rollouts", 40], ["staleness-throughput", 40]])("%s plans %i runs", (name, runs) => {
     const s = readStudyFile(resolveStudyFile(name))
     expect(s.plan).toHaveLength(runs)
     expect(s.spec.question).toMatch(/60 steps, 5 seeds/)

@@ -114,6 +114,18 @@ describe("renderReport", () => {
     expect(plot.series[0]!.points.map((p) => [p.x, p.n])).toEqual([[0, 2], [2, 2], [4, 2]])
   })
 
+  it("draws training throughput against async.staleness, one line per execution: the throughput-vs-staleness trade-off", () => {
+    // synthetic throughput: pipelined runs at 1.5x inline, falling slightly with the lag
+    const sweep = [0, 1, 2, 4].flatMap((eta) => (["inline", "pipelined"] as const).flatMap((execution) => [1, 2].map((seed) => {
+      const run = syntheticRun({ method: "pmd", seed, steps: 4, evalEvery: 2, knobs: { "async.staleness": eta, "async.execution": execution } })
+      const speed = (execution === "pipelined" ? 150 : 100) - eta
+      return { ...run, rows: run.rows.map((r) => (r.kind === "train" ? { ...r, rolloutsPerSec: speed + seed } : r)) }
+    })))
+    const plot = buildFigures(sweep).sections.find((s) => s.id === "staleness")!.plots.find((p) => p.id === "throughput-async_staleness") as LinePlot
+    expect(plot.series.map((s) => s.label)).toEqual(["pmd · async.execution=inline", "pmd · async.execution=pipelined"])
+    expect(plot.series[1]!.points.map((p) => [p.x, p.y])).toEqual([[0, 151.5], [1, 150.5], [2, 149.5], [4, 147.5]])
+  })
+
   it("escapes the title and run names", () => {
     const odd = [{ ...syntheticRun({ method: "pmd", seed: 1, steps: 3, evalEvery: 3 }), name: "<b>&run</b>" }]
     const html = renderReport(odd, { title: "A <script>alert(1)</script> & co" })

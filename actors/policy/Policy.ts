@@ -9,7 +9,7 @@
  * a loaded 2-core machine, 1-2% of a ~400 ms update) and put it back if the handler throws, so a re-delivered update never
  * meets half-updated weights. The read-only messages need no copy. No handler fails with a typed error.
  */
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import { behavior, type Behavior } from "../../src/runtime/Actor.ts"
 import { expectTag } from "../../src/runtime/expectTag.ts"
 import { PolicyIn, type PolicyOut } from "../../src/protocol/policy.ts"
@@ -72,7 +72,8 @@ const viaWorkers = (p: PipelinedPolicy, msg: PolicyIn): Effect.Effect<PolicyOut>
     case "Entropy":
       return Effect.promise(() => p.entropy(msg.prompts, msg.responses)).pipe(Effect.map((entropy): PolicyOut => ({ _tag: "Entropy", entropy })))
     case "Update":
-      return p.learnerDelay().pipe(Effect.andThen(Effect.sync(() => inline(p.model, msg))))
+      return p.learnerDelay().pipe(Effect.andThen(atomicallyAsync(p.model, () =>
+        p.update(msg.rows, msg.kind, msg.importance).then((stats): PolicyOut => ({ _tag: "Updated", stats, policyVersion: p.model.version })))))
     default:
       return Effect.sync(() => inline(p.model, msg))
   }
@@ -90,6 +91,13 @@ const atomically = (model: PolicyModel, msg: PolicyIn): PolicyOut => {
     throw e
   }
 }
+
+/** `atomically` for an update that awaits the workers' micro-batches. */
+const atomicallyAsync = (model: PolicyModel, run: () => Promise<PolicyOut>): Effect.Effect<PolicyOut> =>
+  Effect.suspend(() => {
+    const before = model.exportState()
+    return Effect.promise(run).pipe(Effect.onExit((exit) => (Exit.isFailure(exit) ? Effect.sync(() => model.importState(before)) : Effect.void)))
+  })
 
 /** Narrows a reply to the tag the request expects (a mismatch is a bug: a defect). */
 export const expectOut = <T extends PolicyOut["_tag"]>(out: PolicyOut, tag: T) => expectTag("policy", out, tag)

@@ -9,6 +9,11 @@ import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { Rng } from "../../src/core/Rng.ts"
 import {
   type AdamState,
+  applyGrads,
+  type HostGrads,
+  lossGrads,
+  type TrainOptions,
+  type TrainStepResult,
   createAdamState,
   disposeAdamState,
   disposeParams,
@@ -31,7 +36,8 @@ import {
 } from "../../src/numeric/index.ts"
 import type { PolicyState, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
 import { Control } from "../../src/domains/control.ts"
-import { alignBatch, type UpdateRow } from "./batch.ts"
+import { groupAdvantages } from "../../src/numeric/losses/index.ts"
+import { type AlignedBatch, alignBatch, batchScopes, type MicroContext, rowRanges, sliceBatch, type UpdateRow } from "./batch.ts"
 import { type LossKind, policyLoss } from "./loss.ts"
 
 /** The policy's request and reply records are its protocol's (src/protocol/policy.ts): data only. */
@@ -112,17 +118,55 @@ export class PolicyModel {
     return Float32Array.from(scored, (r) => r.tokenLogProbs.reduce((a, b) => a + b, 0))
   }
 
-  /** One optimiser step on the rows; moves an EMA teacher afterwards. */
+  /**
+   * One optimiser step on the rows; moves an EMA teacher afterwards. With `optim.microBatches` > 1 the
+   * rows go in micro-batches whose gradients are summed in order (`planUpdate`, `microGrads`, `applyUpdate`).
+   */
   update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): UpdateStats {
-    const batch = alignBatch(rows, this.model.vocabSize, Control.PAD)
+    const plan = this.planUpdate(rows, kind, importance)
+    if (plan.micro !== null) return this.applyUpdate(plan.micro.map((m) => this.microGrads(plan, m)))
+    const { batch } = plan
     const refSeqLogp = this.cfg.cppo.enabled ? this.referenceSeqLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)) : null
     this.remember()
+    const r = trainStep(this.student, this.adam, () => policyLoss(this.student, this.model, this.cfg, kind, { batch, importance, refSeqLogp }), this.trainOptions())
+    return this.afterStep(r)
+  }
+
+  /** The update's aligned batch and, with `optim.microBatches` > 1, its micro-batches (contiguous rows). */
+  planUpdate(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): UpdatePlan {
+    const batch = alignBatch(rows, this.model.vocabSize, Control.PAD)
+    const k = Math.min(this.cfg.optim.microBatches ?? 1, batch.B)
+    if (k <= 1) return { kind, importance, batch, micro: null }
+    const advantages = groupAdvantages(batch.rewards, batch.groups, { scaleRewards: this.cfg.grpo.scaleRewards })
+    const scope = batchScopes(batch)
+    return {
+      kind, importance, batch,
+      micro: rowRanges(batch.B, k).map(([lo, hi]) => ({ batch: sliceBatch(batch, lo, hi), context: { advantages: advantages.slice(lo, hi), scope } }))
+    }
+  }
+
+  /** One micro-batch's share of the loss and its gradients, on the student as it is now (read back). */
+  microGrads(plan: UpdatePlan, micro: MicroBatch): HostGrads {
+    return lossGrads(this.student, () =>
+      policyLoss(this.student, this.model, this.cfg, plan.kind, { batch: micro.batch, importance: plan.importance, refSeqLogp: null, micro: micro.context }))
+  }
+
+  /** Sums the micro-batches' gradients in order and applies them as one update. */
+  applyUpdate(parts: ReadonlyArray<HostGrads>): UpdateStats {
+    this.remember()
+    return this.afterStep(applyGrads(this.student, this.adam, parts, this.trainOptions()))
+  }
+
+  private trainOptions(): TrainOptions {
     const o = this.cfg.optim
-    const r = trainStep(this.student, this.adam, () => policyLoss(this.student, this.model, this.cfg, kind, { batch, importance, refSeqLogp }), {
+    return {
       schedule: { lr: o.lr, warmupSteps: o.warmupSteps, decay: "constant" },
       adam: { beta1: o.beta1, beta2: o.beta2, eps: 1e-8, weightDecay: o.weightDecay },
       clipNorm: o.clipNorm
-    })
+    }
+  }
+
+  private afterStep(r: TrainStepResult): UpdateStats {
     this.version++
     if (this.teacher !== null && this.cfg.teacher.kind === "ema") emaUpdate(this.teacher, this.student, 1 - this.cfg.teacher.emaRate)
     return { loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, skipped: r.skipped }
@@ -208,6 +252,20 @@ export class PolicyModel {
       weights: () => h.weights
     }
   }
+}
+
+/** An update laid out: its batch, and its micro-batches (null: one pass over the whole batch). */
+export interface UpdatePlan {
+  readonly kind: LossKind
+  readonly importance: boolean
+  readonly batch: AlignedBatch
+  readonly micro: ReadonlyArray<MicroBatch> | null
+}
+
+/** Rows of the update's batch, with what they carry from the whole batch. */
+export interface MicroBatch {
+  readonly batch: AlignedBatch
+  readonly context: MicroContext
 }
 
 /**

@@ -9,6 +9,7 @@
  * context, are scattered to the same positions.
  */
 
+import type { BatchScope } from "../../src/numeric/losses/index.ts"
 import type { UpdateRow } from "../../src/protocol/policy.ts"
 
 /** One rollout as the update sees it: the policy protocol's record (data). */
@@ -71,3 +72,42 @@ export const alignBatch = (rows: ReadonlyArray<UpdateRow>, V: number, pad = 0): 
   })
   return { B, T, V, tokens, targets, responseMask, oldLogp, teacherLogp, teacherMask, rewards, groups, responseTokens }
 }
+
+/** What a micro-batch carries from its whole batch: the group advantages and the aggregation scopes. */
+export interface MicroContext {
+  readonly advantages: Float32Array
+  readonly scope: { readonly response: BatchScope; readonly distill: BatchScope }
+}
+
+/** The scopes of a whole batch: its rows and active tokens, over the response mask and over rows with a teacher. */
+export const batchScopes = (batch: AlignedBatch): MicroContext["scope"] => {
+  let response = 0
+  let distill = 0
+  for (let i = 0; i < batch.responseMask.length; i++) {
+    response += batch.responseMask[i]!
+    distill += batch.responseMask[i]! * batch.teacherMask[Math.floor(i / batch.T)]!
+  }
+  return { response: { rows: batch.B, activeTokens: response }, distill: { rows: batch.B, activeTokens: distill } }
+}
+
+/** Rows [lo, hi) of an aligned batch (same T), as a batch of their own. */
+export const sliceBatch = (batch: AlignedBatch, lo: number, hi: number): AlignedBatch => {
+  const { T, V } = batch
+  const responseMask = batch.responseMask.slice(lo * T, hi * T)
+  return {
+    B: hi - lo, T, V,
+    tokens: batch.tokens.slice(lo * T, hi * T),
+    targets: batch.targets.slice(lo * T, hi * T),
+    responseMask,
+    oldLogp: batch.oldLogp.slice(lo * T, hi * T),
+    teacherLogp: batch.teacherLogp.slice(lo * T * V, hi * T * V),
+    teacherMask: batch.teacherMask.slice(lo, hi),
+    rewards: batch.rewards.slice(lo, hi),
+    groups: batch.groups.slice(lo, hi),
+    responseTokens: responseMask.reduce((a, m) => a + m, 0)
+  }
+}
+
+/** [lo, hi) ranges splitting n rows into `parts` contiguous ranges, as equal as can be (the first ones shorter). */
+export const rowRanges = (n: number, parts: number): Array<readonly [number, number]> =>
+  Array.from({ length: parts }, (_, i) => [Math.floor((n * i) / parts), Math.floor((n * (i + 1)) / parts)] as const)

@@ -22,7 +22,7 @@ import {
   sequenceLogp
 } from "../../src/numeric/losses/index.ts"
 import { tf } from "../../src/numeric/tf.ts"
-import type { AlignedBatch } from "./batch.ts"
+import type { AlignedBatch, MicroContext } from "./batch.ts"
 
 export type LossKind = "grpo" | "distill"
 
@@ -32,6 +32,8 @@ export interface LossInputs {
   readonly importance: boolean
   /** log pi_ref(x) per row, for CPPO's retention term (reference = the base policy) */
   readonly refSeqLogp: Float32Array | null
+  /** when `batch` is a micro-batch: its whole batch's advantages (its rows') and aggregation scopes */
+  readonly micro?: MicroContext
 }
 
 export const grpoOptions = (cfg: RunConfig, T: number): GrpoOptions => ({
@@ -60,7 +62,7 @@ export const policyLoss = (params: Params, model: ModelConfig, cfg: RunConfig, k
   const { batch } = inputs
   const { B, T } = batch
   const logits = forward(params, model, tf.tensor2d(batch.tokens, [B, T], "int32")) // [B, T, V], aligned to targets
-  const advantages = groupAdvantages(batch.rewards, batch.groups, { scaleRewards: cfg.grpo.scaleRewards })
+  const advantages = inputs.micro?.advantages ?? groupAdvantages(batch.rewards, batch.groups, { scaleRewards: cfg.grpo.scaleRewards })
   const oldLogp = inputs.importance ? batch.oldLogp : undefined
   const lossWith = (sampleWeights: Float32Array | undefined): tf.Scalar => {
     const common = {
@@ -68,7 +70,8 @@ export const policyLoss = (params: Params, model: ModelConfig, cfg: RunConfig, k
       responseMask: batch.responseMask,
       advantages,
       ...(oldLogp === undefined ? {} : { oldLogp }),
-      ...(sampleWeights === undefined ? {} : { sampleWeights })
+      ...(sampleWeights === undefined ? {} : { sampleWeights }),
+      ...(inputs.micro === undefined ? {} : { scope: inputs.micro.scope })
     }
     return kind === "grpo"
       ? grpoLoss(logits, common, grpoOptions(cfg, T))

@@ -15,9 +15,11 @@ import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { hashValue } from "../../src/core/Hash.ts"
 import { Rng } from "../../src/core/Rng.ts"
 import type { SampleResult } from "../../src/numeric/index.ts"
-import type { SampleRequest } from "../../src/protocol/policy.ts"
+import type { SampleRequest, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
 import { TraceSink } from "../../src/runtime/Trace.ts"
 import { interpolateTeacher, meanEntropy, type PolicyModel, type WeightSource } from "./PolicyModel.ts"
+import { rowRanges } from "./batch.ts"
+import type { LossKind } from "./loss.ts"
 import { RolloutPool } from "./rolloutPool.ts"
 
 /** One batch of next-step rollouts to sample ahead, from the student of `version` (if the policy still has it). */
@@ -28,13 +30,11 @@ export interface PrefetchBatch {
   readonly greedy: boolean
 }
 
-/** [lo, hi) ranges splitting n rows into `parts` contiguous shards, as equal as can be. */
-export const shardRanges = (n: number, parts: number): Array<readonly [number, number]> =>
-  Array.from({ length: parts }, (_, i) => [Math.floor((n * i) / parts), Math.floor((n * (i + 1)) / parts)] as const)
-
 export class PipelinedPolicy {
   /** prefetched rollouts by key (requests + weight-set id); null when a worker failed (sampled here instead) */
   private readonly prefetched = new Map<string, Promise<Array<SampleResult> | null>>()
+  /** a prefetch waiting for the update's micro-batches to be handed out first */
+  private deferred: ReadonlyArray<PrefetchBatch> = []
   /** sample requests answered by a prefetch (reported by the bench and tests; never part of a result) */
   prefetchTaken = 0
 
@@ -54,7 +54,7 @@ export class PipelinedPolicy {
       const pool = yield* Effect.acquireRelease(
         Effect.promise(() =>
           RolloutPool.start(cfg.async.rolloutWorkers ?? 1, {
-            model: model.model, backend: cfg.backend, delayMaxMs: cfg.async.injectDelayMs ?? 0, delaySeed: cfg.seed
+            cfg, model: model.model, backend: cfg.backend, delayMaxMs: cfg.async.injectDelayMs ?? 0, delaySeed: cfg.seed
           }, cfg.async.staleness + 4)
         ),
         (pool) => Effect.promise(() => pool.close())
@@ -66,6 +66,7 @@ export class PipelinedPolicy {
   }
 
   async sample(requests: ReadonlyArray<SampleRequest>, maxNewTokens: number, lag: number, greedy: boolean): Promise<{ results: Array<SampleResult>; version: number }> {
+    this.release()
     const source = this.model.samplingSource(lag)
     const key = prefetchKey(requests, maxNewTokens, greedy, source.id)
     const ahead = this.prefetched.get(key)
@@ -79,12 +80,42 @@ export class PipelinedPolicy {
   }
 
   /**
-   * Hands the next step's rollouts to the workers, before the learner's update (which blocks this
-   * thread). Replaces what an earlier prefetch left unused. A version this policy no longer has, or
-   * does not have yet, is skipped: that batch is sampled when it is asked for.
+   * Takes the next step's rollouts for the workers, to sample while the learner updates (which blocks this
+   * thread). Replaces what an earlier prefetch left unused. With micro-batches the workers first take their
+   * share of the update, so the batches are handed over by `update`, after those; otherwise now. A version
+   * this policy no longer has, or does not have yet, is skipped: that batch is sampled when asked for.
    */
   prefetch(batches: ReadonlyArray<PrefetchBatch>): void {
     this.prefetched.clear()
+    this.deferred = batches
+    if ((this.cfg.optim.microBatches ?? 1) <= 1) this.release()
+  }
+
+  /**
+   * The update, its micro-batches (`optim.microBatches`) shared round-robin between this thread (the
+   * first) and the workers, summed in micro-batch order: the inline bits. A worker's micro-batch that
+   * fails is computed here, on the same weights (nothing changes them before the sum is applied).
+   */
+  async update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): Promise<UpdateStats> {
+    const plan = this.model.planUpdate(rows, kind, importance)
+    const workers = this.pool.alive()
+    if (plan.micro === null || workers.length === 0) {
+      this.release()
+      return this.model.update(rows, kind, importance)
+    }
+    const student = this.model.studentSource()
+    const turns = workers.length + 1
+    const remote = plan.micro.map((m, i) => (i % turns === 0 ? null : this.pool.grads(workers[(i % turns) - 1]!, student, kind, importance, m).catch(() => null)))
+    this.release()
+    const local = plan.micro.map((m, i) => (remote[i] === null ? this.model.microGrads(plan, m) : null))
+    const parts = await Promise.all(plan.micro.map(async (m, i) => local[i] ?? (await remote[i]!) ?? this.model.microGrads(plan, m)))
+    return this.model.applyUpdate(parts)
+  }
+
+  /** Posts the deferred prefetch (its weights resolved now, before any update changes them). */
+  private release(): void {
+    const batches = this.deferred
+    this.deferred = []
     for (const b of batches) {
       const source = this.model.sourceAtVersion(b.version)
       if (source === undefined || this.pool.alive().length === 0) continue
@@ -129,7 +160,7 @@ export class PipelinedPolicy {
   ): Promise<Array<T>> {
     const workers = this.pool.alive()
     if (n === 0 || workers.length === 0) return local(0, n)
-    const ranges = shardRanges(n, workers.length + (here ? 1 : 0))
+    const ranges = rowRanges(n, workers.length + (here ? 1 : 0))
     const theirs = workers.map((w, i) => {
       const [lo, hi] = ranges[i + (here ? 1 : 0)]!
       return remote(w, lo, hi).catch(() => local(lo, hi))

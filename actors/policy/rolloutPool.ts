@@ -8,7 +8,9 @@
  */
 import { Worker } from "node:worker_threads"
 import { Result, Schema } from "effect"
-import type { SampleResult, Weights } from "../../src/numeric/index.ts"
+import type { HostGrads, SampleResult, Weights } from "../../src/numeric/index.ts"
+import type { LossKind } from "./loss.ts"
+import type { MicroBatch } from "./PolicyModel.ts"
 import type { SampleRequest } from "../../src/protocol/policy.ts"
 import { FromRollout, type SampleOptionsData, type ToRollout } from "./rolloutProtocol.ts"
 import type { RolloutWorkerInit } from "./rolloutWorker.ts"
@@ -73,6 +75,11 @@ export class RolloutPool {
     return this.ask(w, (job) => ({ _tag: "Score", job, weights: set.id, contexts, responses }), "Scored").then((m) => [...m.logProbs])
   }
 
+  grads(w: number, set: { id: string; weights: () => Weights }, kind: LossKind, importance: boolean, micro: MicroBatch): Promise<HostGrads> {
+    this.load(w, set)
+    return this.ask(w, (job) => ({ _tag: "Grad", job, weights: set.id, kind, importance, micro }), "Grads").then((m) => ({ loss: m.loss, grads: m.grads }))
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.slots.map((s) => s.worker.terminate()))
   }
@@ -89,16 +96,16 @@ export class RolloutPool {
     this.post(slot, { _tag: "Load", id: set.id, weights: set.weights(), evict })
   }
 
-  private ask<T extends "Sampled" | "Scored">(w: number, msg: (job: number) => ToRollout, tag: T): Promise<Extract<FromRollout, { _tag: T }>> {
+  private ask<T extends "Sampled" | "Scored" | "Grads">(w: number, msg: (job: number) => ToRollout, tag: T): Promise<Extract<FromRollout, { _tag: T }>> {
     const slot = this.slots[w]!
     const job = this.nextJob++
     const trace = this.trace
     const startUs = trace?.nowUs() ?? 0
     const sent = msg(job)
     const done = (m: FromRollout) => {
-      const rows = sent._tag === "Sample" ? sent.rows.length : sent._tag === "Score" ? sent.contexts.length : 0
+      const rows = sent._tag === "Sample" ? sent.rows.length : sent._tag === "Score" ? sent.contexts.length : sent._tag === "Grad" ? sent.micro.batch.B : 0
       const weights = sent._tag === "Load" ? sent.id : sent.weights
-      trace?.record({ track: `rollout-worker-${w}`, name: sent._tag, startUs, durUs: trace.nowUs() - startUs, args: { job, rows, weights, reply: m._tag } })
+      trace?.record({ track: `rollout-worker-${w}`, name: sent._tag, startUs, durUs: trace.nowUs() - startUs, args: { job, rows, weights, reply: m._tag, ...(m._tag === "Failed" || m._tag === "Ready" ? {} : { busyMs: Math.round(m.busyMs) }) } })
       return m
     }
     return new Promise<FromRollout>((resolve, reject) => {

@@ -1,7 +1,7 @@
 /**
  * A rollout worker thread of the pipelined execution (issue #17): its own tfjs instance (the run's backend,
  * one XNNPACK thread), the weight sets the policy loaded into it, and two jobs, sampling and scoring, run
- * with the same numeric code the policy runs in place. Results do not depend on which thread computes a
+ * with the same numeric code the policy runs in place, plus a micro-batch's gradients (`optim.microBatches`). Results do not depend on which thread computes a
  * row (rows are independent of batch composition: src/numeric/sampling), so the policy can split its rows
  * across threads and still get the bits of the inline run.
  *
@@ -12,12 +12,16 @@
 import { parentPort, workerData } from "node:worker_threads"
 import { setTimeout as sleep } from "node:timers/promises"
 import { Rng } from "../../src/core/Rng.ts"
-import { type BackendRequest, disposeParams, initBackend, type ModelConfig, type Params, paramsFromWeights, sample, scoreResponses } from "../../src/numeric/index.ts"
+import type { RunConfig } from "../../src/config/RunConfig.ts"
+import { type BackendRequest, disposeParams, initBackend, lossGrads, type ModelConfig, type Params, paramsFromWeights, sample, scoreResponses } from "../../src/numeric/index.ts"
+import { policyLoss } from "./loss.ts"
 import type { FromRollout, ToRollout } from "./rolloutProtocol.ts"
 
 /** What the pool passes as `workerData`. */
 export interface RolloutWorkerInit {
   readonly index: number
+  /** the run's config (the loss of a micro-batch reads it) */
+  readonly cfg: RunConfig
   readonly model: ModelConfig
   readonly backend: BackendRequest
   readonly delayMaxMs: number
@@ -49,13 +53,18 @@ const handle = async (m: ToRollout): Promise<void> => {
     return
   }
   if (init.delayMaxMs > 0) await sleep(Rng.root(init.delaySeed).fork("rollout-delay", init.index, m.job).int(0, init.delayMaxMs))
+  const t0 = performance.now()
   try {
     if (m._tag === "Sample") {
       const results = sample(weightsOf(m.weights), init.model, m.rows.map((r) => ({ prompt: r.prompt, rng: Rng.root(m.seed).fork(...r.key) })), m.options)
-      post({ _tag: "Sampled", job: m.job, results }, results.flatMap((r) => [r.logProbs, r.sampleLogProbs]))
+      post({ _tag: "Sampled", job: m.job, busyMs: performance.now() - t0, results }, results.flatMap((r) => [r.logProbs, r.sampleLogProbs]))
+    } else if (m._tag === "Grad") {
+      const params = weightsOf(m.weights)
+      const g = lossGrads(params, () => policyLoss(params, init.model, init.cfg, m.kind, { batch: m.micro.batch, importance: m.importance, refSeqLogp: null, micro: m.micro.context }))
+      post({ _tag: "Grads", job: m.job, busyMs: performance.now() - t0, loss: g.loss, grads: g.grads }, g.grads.map((x) => x.values))
     } else {
       const logProbs = scoreResponses(weightsOf(m.weights), init.model, m.contexts, m.responses).map((s) => s.logProbs)
-      post({ _tag: "Scored", job: m.job, logProbs }, logProbs)
+      post({ _tag: "Scored", job: m.job, busyMs: performance.now() - t0, logProbs }, logProbs)
     }
   } catch (e) {
     post({ _tag: "Failed", job: m.job, message: e instanceof Error ? e.message : String(e) })

@@ -10,7 +10,10 @@
  *    scoring and entropy, and sample the next step during the update), rollouts one update behind
  *    (`async.staleness` 1, `lagSchedule` fixed), default preset. Prints `pipelined speedup: N.NNx`.
  *
- *   node bench/orchestrator/pipeline.bench.ts [steps=6] [method=pmd] [actors|execution|all] [rolloutWorkers=1]
+ *    Both sides update in `optim.microBatches` micro-batches (default 2: the workers take a share of the
+ *    update; 1 = one pass, which they cannot share), so both compute the same bits.
+ *
+ *   node bench/orchestrator/pipeline.bench.ts [steps=6] [method=pmd] [actors|execution|all] [rolloutWorkers=1] [microBatches=2]
  */
 import { Effect } from "effect"
 import { existsSync, mkdtempSync } from "node:fs"
@@ -26,6 +29,7 @@ const steps = Number(process.argv[2] ?? 6)
 const method = process.argv[3] ?? "pmd"
 const section = process.argv[4] ?? "all"
 const rolloutWorkers = Number(process.argv[5] ?? 1)
+const microBatches = Number(process.argv[6] ?? 2)
 const base = existsSync(join(baseDir("code"), "model.json")) ? "warmup" : "scratch"
 const configOf = (sets: ReadonlyArray<string>) =>
   resolveConfig({ preset: "default", sets: [`steps=${steps}`, `eval.every=${steps + 1}`, `checkpointEvery=${steps + 1}`, `base=${base}`, "workers=1", "eval.problems=64", ...sets], overrides: { method } })
@@ -79,13 +83,13 @@ if (section === "all" || section === "actors") {
 }
 
 if (section === "all" || section === "execution") {
-  const stale = ["async.staleness=1", "async.lagSchedule=fixed"]
+  const stale = ["async.staleness=1", "async.lagSchedule=fixed", `optim.microBatches=${microBatches}`]
   const inline = configOf(stale)
   const pipelined = configOf([...stale, "async.execution=pipelined", `async.rolloutWorkers=${rolloutWorkers}`])
   const { a: ins, b: pipes } = await compare(() => once(inline, true), () => once(pipelined, true))
   const i = bestSteps(ins)
   const p = bestSteps(pipes)
-  console.log(`\nexecution bench: ${method}, ${steps} steps, base=${base}, default preset, async.staleness 1 (fixed), ${rolloutWorkers} rollout worker(s), 1 verifier worker`)
+  console.log(`\nexecution bench: ${method}, ${steps} steps, base=${base}, default preset, async.staleness 1 (fixed), optim.microBatches ${microBatches}, ${rolloutWorkers} rollout worker(s), 1 verifier worker`)
   console.log(`| execution | training steps (best of 2) | steps/s | ratio | whole run, with start-up and 2 evaluations |`)
   console.log(`|---|---|---|---|---|`)
   console.log(`| inline | ${(i / 1000).toFixed(2)} s | ${(steps / (i / 1000)).toFixed(3)} | 1.000 | ${(best(ins) / 1000).toFixed(2)} s |`)

@@ -44,7 +44,15 @@ export const RunConfig = Schema.Struct({
     clipNorm: Positive,
     warmupSteps: NonNegInt,
     beta1: Unit,
-    beta2: Unit
+    beta2: Unit,
+    /**
+     * gradient accumulation (absent = 1, one pass over the whole batch): the update's rows in this many
+     * micro-batches, each weighted as part of the whole batch, their gradients summed in order. Its bits
+     * differ from one pass (another summation order); it needs less memory, and with
+     * `async.execution: "pipelined"` the rollout workers compute micro-batches beside the learner, with
+     * the same bits as inline. Not with CPPO (its selection spans the whole batch).
+     */
+    microBatches: Schema.optionalKey(PosInt)
   }),
   grpo: Schema.Struct({
     scaleRewards: Schema.Literals(["group", "batch", "none"]),

@@ -41,7 +41,7 @@ export const parseSet = (assignment: string): { path: ReadonlyArray<string>; val
 /** Optional config fields a preset may leave out (absent has a meaning): `--set` may still name them. */
 const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "memory.replaySolutions", "sdpo.teacherNeedsSolution", "memory.importFrom",
   "memory.consolidator", "memory.reflector", "memory.retriever", "memory.sharpen", "memory.problemKey", "async.lagSchedule",
-  "async.execution", "async.rolloutWorkers", "async.injectDelayMs"])
+  "async.execution", "async.rolloutWorkers", "async.injectDelayMs", "optim.microBatches"])
 
 const setPath = (obj: unknown, path: ReadonlyArray<string>, value: Json, full: string): unknown => {
   if (path.length === 0) return value
@@ -64,6 +64,9 @@ export const validateConfig = (candidate: unknown, origin: string): RunConfig =>
     cfg = decode(candidate)
   } catch (e) {
     throw new ConfigError({ message: `invalid config (${origin}):\n${(e as Error).message}` })
+  }
+  if ((cfg.optim.microBatches ?? 1) > 1 && cfg.cppo.enabled) {
+    throw new ConfigError({ message: `invalid config (${origin}): optim.microBatches ${cfg.optim.microBatches} needs cppo.enabled false (CPPO selects rows over the whole batch)` })
   }
   if (cfg.memory.replaySolutions === true && cfg.async.staleness > 0) {
     throw new ConfigError({ message: `invalid config (${origin}): memory.replaySolutions needs async.staleness 0 (replay rows take no importance ratio), got async.staleness ${cfg.async.staleness}` })

@@ -38,6 +38,7 @@ export {
 } from "./optim/adam.ts"
 export { type LrSchedule, learningRate } from "./optim/schedule.ts"
 export { type TrainOptions, type TrainStepResult, trainStep } from "./optim/trainStep.ts"
+export { applyGrads, type HostGrads, lossGrads } from "./optim/accumulate.ts"
 export { type Pick, type SamplingParams, pickToken } from "./sampling/pick.ts"
 export { type SampleOptions, type SampleResult, type SampleRow, alignLength } from "./sampling/rows.ts"
 export { sample } from "./sampling/sample.ts"

@@ -23,7 +23,10 @@ describe("pipelined execution gives the inline bits", () => {
     // every lag-1 batch discarded: the update is skipped every other step, so the prefetch guesses the wrong version
     ["updates skipped (discard)", ["async.staleness=1", "async.lagSchedule=\"fixed\"", "async.correction=\"discard\"", "async.maxStaleness=0"], ONE],
     ["GRPO, one update behind", ["method=\"grpo\"", "async.staleness=1", "async.lagSchedule=\"fixed\""], ONE],
-    ["SDPO, teacher interpolated with the base, 2 workers, delays", ["method=\"sdpo\"", "teacher.interpolation=0.5", "async.staleness=1", "async.lagSchedule=\"fixed\""], TWO_DELAYED]
+    ["SDPO, teacher interpolated with the base, 2 workers, delays", ["method=\"sdpo\"", "teacher.interpolation=0.5", "async.staleness=1", "async.lagSchedule=\"fixed\""], TWO_DELAYED],
+    // the workers take micro-batches of the update too
+    ["2 micro-batches, one update behind", ["optim.microBatches=2", "async.staleness=1", "async.lagSchedule=\"fixed\""], ONE],
+    ["3 micro-batches, on-policy, 2 workers, delays", ["optim.microBatches=3"], TWO_DELAYED]
   ]
   for (const [name, sets, execution] of schedules) {
     it(name, async () => {
@@ -39,9 +42,15 @@ describe("pipelined execution gives the inline bits", () => {
     }, 240_000)
   }
 
+  it("micro-batches are refused with CPPO (exit 2, naming the fields)", () => {
+    const r = cli(["run", "--preset", "tiny", ...SETS, "--set", "optim.microBatches=2", "--set", "cppo.enabled=true", "--out", join(tmp("pipelined-cppo"), "run")])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/optim\.microBatches 2 needs cppo\.enabled false/)
+  })
+
   it("killed with SIGKILL mid-pipeline and resumed: the inline hash", async () => {
     const root = tmp("pipelined-kill")
-    const sets = [...SETS, "--set", "steps=7", "--set", "checkpointEvery=2", "--set", "async.staleness=1", "--set", "async.lagSchedule=\"fixed\""]
+    const sets = [...SETS, "--set", "steps=7", "--set", "checkpointEvery=2", "--set", "async.staleness=1", "--set", "async.lagSchedule=\"fixed\"", "--set", "optim.microBatches=2"]
     const straight = join(root, "inline")
     expect(cli(["run", "--preset", "tiny", ...sets, "--out", straight]).status).toBe(0)
     const dir = join(root, "pipelined")

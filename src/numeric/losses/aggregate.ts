@@ -29,6 +29,16 @@ export interface AggregationExtras {
   readonly numItemsInBatch?: number | null
 }
 
+/**
+ * The whole batch a micro-batch belongs to (gradient accumulation over micro-batches): its rows are
+ * weighted as in the whole batch, so the micro-batches' losses add up to the whole batch's loss.
+ * `rows`: the whole batch's row count; `activeTokens`: its count of tokens under the mask aggregated.
+ */
+export interface BatchScope {
+  readonly rows: number
+  readonly activeTokens: number
+}
+
 const rowCounts = (mask: Float32Array, d: Dims): Float64Array => {
   const n = new Float64Array(d.B)
   for (let b = 0; b < d.B; b++) for (let r = 0; r < d.R; r++) n[b]! += mask[b * d.R + r]!
@@ -51,29 +61,32 @@ export const aggregationWeights = (
   mask: Float32Array,
   d: Dims,
   extras: AggregationExtras = {},
-  sampleWeights?: Float32Array
+  sampleWeights?: Float32Array,
+  scope?: BatchScope
 ): Float32Array => {
   const w = new Float32Array(d.B * d.R)
   const perRow = new Float64Array(d.B) // the normaliser of each row
+  const rows = scope?.rows ?? d.B
+  const active = () => scope?.activeTokens ?? total(mask)
   switch (mode) {
     case "grpo":
     case "seq-mean": {
       const n = rowCounts(mask, d)
-      for (let b = 0; b < d.B; b++) perRow[b] = d.B * Math.max(n[b]!, 1)
+      for (let b = 0; b < d.B; b++) perRow[b] = rows * Math.max(n[b]!, 1)
       break
     }
     case "bnpo":
     case "token-mean":
-      perRow.fill(Math.max(total(mask), 1))
+      perRow.fill(Math.max(active(), 1))
       break
     case "dr_grpo": {
       const L = extras.maxCompletionLength ?? d.R
       if (!(L > 0)) throw new NumericInputError(where, `maxCompletionLength must be positive, got ${L}`)
-      perRow.fill(d.B * L)
+      perRow.fill(rows * L)
       break
     }
     case "dapo": {
-      const N = extras.numItemsInBatch ?? Math.max(total(mask), 1)
+      const N = extras.numItemsInBatch ?? Math.max(active(), 1)
       if (!(N > 0)) throw new NumericInputError(where, `numItemsInBatch must be positive, got ${N}`)
       perRow.fill(N)
       break

@@ -15,7 +15,7 @@
  */
 import { NumericInputError } from "../errors.ts"
 import { tf } from "../tf.ts"
-import { type AggregationExtras, aggregationWeights, type GrpoLossType } from "./aggregate.ts"
+import { type AggregationExtras, aggregationWeights, type BatchScope, type GrpoLossType } from "./aggregate.ts"
 import {
   detach,
   type Dims,
@@ -44,6 +44,8 @@ export interface GrpoBatch {
   readonly refLogp?: Float32Array
   /** Per-sample weights [B] on the aggregation (CPPO alpha); default 1. */
   readonly sampleWeights?: Float32Array
+  /** this batch is a micro-batch of a larger one, aggregated as part of it (over `responseMask`) */
+  readonly scope?: { readonly response: BatchScope }
 }
 
 export interface GrpoOptions extends AggregationExtras {
@@ -173,10 +175,10 @@ export const grpoLoss = (logits: tf.Tensor3D, batch: GrpoBatch, options: GrpoOpt
     const logp = tf.logSoftmax(logits, -1) as tf.Tensor3D // [B, R, V]
     const picked = pick(logp, targetMask(batch.targets, d)) // [B, R]
     const perToken = grpoPerToken(picked, batch, d, o)
-    const W = aggregationWeights(where, o.lossType, batch.responseMask, d, o, batch.sampleWeights)
+    const W = aggregationWeights(where, o.lossType, batch.responseMask, d, o, batch.sampleWeights, batch.scope?.response)
     let loss = weightedSum(perToken, W, d)
     if (o.entropyCoef !== 0) {
-      const We = aggregationWeights(where, o.lossType, batch.responseMask, d, o)
+      const We = aggregationWeights(where, o.lossType, batch.responseMask, d, o, undefined, batch.scope?.response)
       loss = loss.sub(weightedSum(entropyOf(logp), We, d).mul(o.entropyCoef))
     }
     return loss

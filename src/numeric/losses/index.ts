@@ -3,7 +3,7 @@
  * See README.md in this folder for every loss, option and source.
  */
 export { type AdvantageOptions, groupAdvantages, type ScaleRewards } from "./advantages.ts"
-export type { GrpoLossType, SdpoLossAggMode } from "./aggregate.ts"
+export type { BatchScope, GrpoLossType, SdpoLossAggMode } from "./aggregate.ts"
 export {
   type CppoOptions,
   type CppoPlan,

@@ -27,7 +27,7 @@
  */
 import { NumericInputError } from "../errors.ts"
 import { tf } from "../tf.ts"
-import { aggregationWeights, type SdpoLossAggMode } from "./aggregate.ts"
+import { aggregationWeights, type BatchScope, type SdpoLossAggMode } from "./aggregate.ts"
 import {
   type Dims,
   detach,
@@ -61,6 +61,8 @@ export interface SdpoBatch {
   readonly refLogp?: Float32Array
   /** Per-sample weights [B] on both parts (CPPO alpha); default 1. */
   readonly sampleWeights?: Float32Array
+  /** this batch is a micro-batch of a larger one, aggregated as part of it (over each part's mask) */
+  readonly scope?: { readonly response: BatchScope; readonly distill: BatchScope }
 }
 
 export interface SdpoOptions {
@@ -191,17 +193,17 @@ export const sdpoLoss = (logits: tf.Tensor3D, batch: SdpoBatch, options: SdpoOpt
     const terms = sdpoTerms(logits, batch, d, o)
     const { clipped } = isWeights(hostF32(terms.picked), batch, o)
     const perToken = terms.perTokenDiv.mul(mat(clipped, d)) as tf.Tensor2D
-    const W = aggregationWeights(where, o.lossAggMode, distillMask(batch, d), d, {}, batch.sampleWeights)
+    const W = aggregationWeights(where, o.lossAggMode, distillMask(batch, d), d, {}, batch.sampleWeights, batch.scope?.distill)
     let loss = weightedSum(perToken, W, d)
     if (o.distillationWeight < 1) {
       const g = resolveGrpoOptions(where, o.grpo)
       const grpoBatch: GrpoBatch = { ...batch, advantages: batch.advantages! }
-      const Wg = aggregationWeights(where, g.lossType, batch.responseMask, d, g, batch.sampleWeights)
+      const Wg = aggregationWeights(where, g.lossType, batch.responseMask, d, g, batch.sampleWeights, batch.scope?.response)
       const policy = weightedSum(grpoPerToken(terms.picked, grpoBatch, d, g), Wg, d)
       loss = policy.mul(1 - o.distillationWeight).add(loss.mul(o.distillationWeight))
     }
     if (o.entropyCoef !== 0) {
-      const We = aggregationWeights(where, o.lossAggMode, batch.responseMask, d)
+      const We = aggregationWeights(where, o.lossAggMode, batch.responseMask, d, {}, undefined, batch.scope?.response)
       loss = loss.sub(weightedSum(entropyOf(terms.logp), We, d).mul(o.entropyCoef))
     }
     return loss

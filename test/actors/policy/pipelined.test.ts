@@ -17,7 +17,8 @@ import type { SampleRequest, UpdateRow } from "../../../src/protocol/policy.ts"
 
 const cfg: RunConfig = {
   ...tinyConfig, base: "scratch", teacher: { kind: "ema", emaRate: 0.3, interpolation: 0.5 },
-  async: { ...tinyConfig.async, staleness: 1, lagSchedule: "fixed", execution: "pipelined", rolloutWorkers: 2, injectDelayMs: 15 }
+  async: { ...tinyConfig.async, staleness: 1, lagSchedule: "fixed", execution: "pipelined", rolloutWorkers: 2, injectDelayMs: 15 },
+  optim: { ...tinyConfig.optim, microBatches: 3 }
 }
 const prompt = (i: number) => [Control.PROB, digitToken(i % 10), digitToken((i * 7) % 10), Control.ANS]
 const requests: Array<SampleRequest> = Array.from({ length: 11 }, (_, i) => ({ prompt: prompt(i), key: ["rollout", 1, `p${i}`, i % 3] }))
@@ -45,8 +46,9 @@ describe("the pipelined policy", () => {
     expect(bits(teacherBefore)).toBe(bits(inline.scoreTeacher(requests.map((r) => r.prompt), requests.map(() => [digitToken(1), Control.EOS]))))
     // the next step samples one update behind: version 0, which exists now
     pipelined.prefetch([{ requests, maxNewTokens: 6, version: 0, greedy: false }])
-    pipelined.model.update(rows, "grpo", false)
-    inline.update(rows, "grpo", false)
+    // the update's 3 micro-batches: one here, one on each worker, summed in order
+    expect(await pipelined.update(rows, "grpo", false)).toEqual(inline.update(rows, "grpo", false))
+    expect(pipelined.model.hash()).toBe(inline.hash())
     const taken = pipelined.prefetchTaken
     const got = await pipelined.sample(requests, 6, 1, false)
     expect(pipelined.prefetchTaken).toBe(taken + 1)
@@ -68,12 +70,17 @@ describe("the pipelined policy", () => {
     expect(pipelined.prefetchTaken).toBe(taken)
   }, 60_000)
 
-  it("rows of a worker that died are computed on the learner's thread, with the same bits", async () => {
+  it("rows and micro-batches of a worker that died are computed on the learner's thread, with the same bits", async () => {
     const pool = (pipelined as unknown as { pool: { slots: Array<{ worker: { terminate: () => Promise<number> } }>; alive: () => Array<number> } }).pool
     const pending = pipelined.sample(requests, 6, 0, false)
     await pool.slots[0]!.worker.terminate()
     expect(bits(await pending)).toBe(bits(inline.sample(requests, 6, 0, false)))
     expect(pool.alive()).toEqual([1])
     expect(bits(await pipelined.sample(requests, 6, 0, false))).toBe(bits(inline.sample(requests, 6, 0, false)))
+    // an update whose worker dies mid-way: its micro-batch is computed here
+    const updating = pipelined.update(rows, "grpo", true)
+    await pool.slots[1]!.worker.terminate()
+    expect(await updating).toEqual(inline.update(rows, "grpo", true))
+    expect(pipelined.model.hash()).toBe(inline.hash())
   }, 60_000)
 })

@@ -14,7 +14,7 @@
  * lengths aligned to 8). So a row yields the same tokens and log-probs alone or inside any batch
  * (tested on wasm; see README for the argument and its limits).
  *
- * Memory: rows are sampled in chunks of `batchSize` (default 128). By batch independence a chunk's rows
+ * Memory: rows are sampled in chunks of `batchSize` (default 32). By batch independence a chunk's rows
  * come out bit-identical to the whole batch's, and the peak of the wasm heaps (which never shrink: the
  * prefill's attention tensors and the decode caches grow with B) stays that of one chunk: a full-split
  * evaluation samples ~2,000 rows at once, which unchunked took the process to ~3 GB resident.
@@ -69,7 +69,7 @@ const decodeLayer = (
 const softmax: Softmax = (logits, C, L) => tf.softmax(tf.tensor3d(logits, [1, C, L])).dataSync() as Float32Array
 
 /** Rows per chunk when `opts.batchSize` is absent (see the module doc, "Memory"). */
-export const SAMPLE_BATCH_DEFAULT = 128
+export const SAMPLE_BATCH_DEFAULT = 32
 
 /** Samples up to maxNewTokens per row with a KV cache, in chunks of rows. See the module doc for guarantees. */
 export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions): Array<SampleResult> => {

@@ -142,6 +142,21 @@ const prefetchable = (cfg: RunConfig, domain: Domain<ProblemBase>, trainIds: Rea
     .filter((g) => versionThen - g.lag <= versionNow)
     .map((g) => ({ requests: g.requests, maxNewTokens: domain.maxResponseTokens, version: versionThen - g.lag, greedy: false }))
 
+const microBatched = (cfg: RunConfig): boolean => (cfg.optim.microBatches ?? 1) > 1
+
+/**
+ * Pipelined execution: the workers sample step t + 1's rollouts whose version exists already. When, in
+ * step t, changes only the time saved: with micro-batches the workers share the update, so they sample
+ * while this thread verifies, remembers and teaches (asked right after step t's sampling); otherwise while
+ * it updates (asked right before the update). Measured with the default preset, η = 1, 2 micro-batches:
+ * 1.39x inline this way, 1.18x sampling behind the workers' micro-batches. `updates`: whether step t is
+ * expected to update.
+ */
+const prefetchNext = (ports: Ports, cfg: RunConfig, domain: Domain<ProblemBase>, trainIds: ReadonlyArray<string>, t: number, version: number, updates: boolean) =>
+  cfg.async.execution === "pipelined" && t + 1 < cfg.steps
+    ? ports.prefetch(prefetchable(cfg, domain, trainIds, t + 1, version + (updates ? 1 : 0), version))
+    : Effect.void
+
 export const runStep = (
   ports: Ports,
   cfg: RunConfig,
@@ -166,6 +181,7 @@ export const runStep = (
       })
     }
     rollouts.sort((a, b) => (a.id < b.id ? -1 : 1))
+    if (microBatched(cfg)) yield* prefetchNext(ports, cfg, domain, trainIds, t, state.policyVersion, trainsPolicy(cfg, t))
 
     // 2. verification (train protocol: code uses half of each problem's tests)
     const results = yield* timed("verify", stageMs, ports.verify(rollouts.map((r) => ({ rolloutId: r.id, problemId: r.problemId, protocol: "train" as const, response: [...r.response] }))))
@@ -232,8 +248,7 @@ export const runStep = (
     for (const { replayOf: _, ...row } of replay) rows.push(row)
     let upd = { loss: 0, gradNorm: 0, policyVersion: state.policyVersion }
     const updates = trainsPolicy(cfg, t) && rows.length > 0
-    // pipelined execution: the workers sample the next step's rollouts whose version exists already
-    if (cfg.async.execution === "pipelined" && t + 1 < cfg.steps) yield* ports.prefetch(prefetchable(cfg, domain, trainIds, t + 1, state.policyVersion + (updates ? 1 : 0), state.policyVersion))
+    if (!microBatched(cfg)) yield* prefetchNext(ports, cfg, domain, trainIds, t, state.policyVersion, updates)
     if (updates) {
       upd = yield* timed("update", stageMs, ports.update({ rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0 }))
     }

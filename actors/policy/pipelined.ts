@@ -33,8 +33,6 @@ export interface PrefetchBatch {
 export class PipelinedPolicy {
   /** prefetched rollouts by key (requests + weight-set id); null when a worker failed (sampled here instead) */
   private readonly prefetched = new Map<string, Promise<Array<SampleResult> | null>>()
-  /** a prefetch waiting for the update's micro-batches to be handed out first */
-  private deferred: ReadonlyArray<PrefetchBatch> = []
   /** sample requests answered by a prefetch (reported by the bench and tests; never part of a result) */
   prefetchTaken = 0
 
@@ -66,7 +64,6 @@ export class PipelinedPolicy {
   }
 
   async sample(requests: ReadonlyArray<SampleRequest>, maxNewTokens: number, lag: number, greedy: boolean): Promise<{ results: Array<SampleResult>; version: number }> {
-    this.release()
     const source = this.model.samplingSource(lag)
     const key = prefetchKey(requests, maxNewTokens, greedy, source.id)
     const ahead = this.prefetched.get(key)
@@ -80,15 +77,21 @@ export class PipelinedPolicy {
   }
 
   /**
-   * Takes the next step's rollouts for the workers, to sample while the learner updates (which blocks this
-   * thread). Replaces what an earlier prefetch left unused. With micro-batches the workers first take their
-   * share of the update, so the batches are handed over by `update`, after those; otherwise now. A version
-   * this policy no longer has, or does not have yet, is skipped: that batch is sampled when asked for.
+   * Hands the next step's rollouts to the workers (the step asks while this thread is about to be busy).
+   * Replaces what an earlier prefetch left unused. A version this policy no longer has, or does not have
+   * yet, is skipped: that batch is sampled when it is asked for.
    */
   prefetch(batches: ReadonlyArray<PrefetchBatch>): void {
     this.prefetched.clear()
-    this.deferred = batches
-    if ((this.cfg.optim.microBatches ?? 1) <= 1) this.release()
+    for (const b of batches) {
+      const source = this.model.sourceAtVersion(b.version)
+      if (source === undefined || this.pool.alive().length === 0) continue
+      const options = this.model.sampleOptions(b.maxNewTokens, b.greedy)
+      const work = this.split(b.requests.length, false,
+        (w, lo, hi) => this.pool.sample(w, source, this.cfg.seed, b.requests.slice(lo, hi), options),
+        () => { throw new Error("no local shard") })
+      this.prefetched.set(prefetchKey(b.requests, b.maxNewTokens, b.greedy, source.id), work.catch(() => null))
+    }
   }
 
   /**
@@ -99,32 +102,13 @@ export class PipelinedPolicy {
   async update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): Promise<UpdateStats> {
     const plan = this.model.planUpdate(rows, kind, importance)
     const workers = this.pool.alive()
-    if (plan.micro === null || workers.length === 0) {
-      this.release()
-      return this.model.update(rows, kind, importance)
-    }
+    if (plan.micro === null || workers.length === 0) return this.model.update(rows, kind, importance)
     const student = this.model.studentSource()
     const turns = workers.length + 1
     const remote = plan.micro.map((m, i) => (i % turns === 0 ? null : this.pool.grads(workers[(i % turns) - 1]!, student, kind, importance, m).catch(() => null)))
-    this.release()
     const local = plan.micro.map((m, i) => (remote[i] === null ? this.model.microGrads(plan, m) : null))
     const parts = await Promise.all(plan.micro.map(async (m, i) => local[i] ?? (await remote[i]!) ?? this.model.microGrads(plan, m)))
     return this.model.applyUpdate(parts)
-  }
-
-  /** Posts the deferred prefetch (its weights resolved now, before any update changes them). */
-  private release(): void {
-    const batches = this.deferred
-    this.deferred = []
-    for (const b of batches) {
-      const source = this.model.sourceAtVersion(b.version)
-      if (source === undefined || this.pool.alive().length === 0) continue
-      const options = this.model.sampleOptions(b.maxNewTokens, b.greedy)
-      const work = this.split(b.requests.length, false,
-        (w, lo, hi) => this.pool.sample(w, source, this.cfg.seed, b.requests.slice(lo, hi), options),
-        () => { throw new Error("no local shard") })
-      this.prefetched.set(prefetchKey(b.requests, b.maxNewTokens, b.greedy, source.id), work.catch(() => null))
-    }
   }
 
   async scoreTeacher(contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Promise<Array<Float32Array>> {
@@ -152,13 +136,14 @@ export class PipelinedPolicy {
   }
 
   /**
-   * Rows [0, n) in shards: the first on this thread (when `here`), one per live worker; a worker's shard
-   * that fails is computed here. The workers' jobs are posted before this thread starts its own shard.
+   * Rows [0, n) in shards: the first on this thread (when `here`, sharing with idle workers only), one
+   * per worker; a worker's shard that fails is computed here. The workers' jobs are posted before this thread starts its own shard.
    */
   private async split<T>(
     n: number, here: boolean, remote: (w: number, lo: number, hi: number) => Promise<Array<T>>, local: (lo: number, hi: number) => Array<T>
   ): Promise<Array<T>> {
-    const workers = this.pool.alive()
+    // a worker still busy (with a prefetch) would make this thread wait: share only with idle ones
+    const workers = here ? this.pool.idle() : this.pool.alive()
     if (n === 0 || workers.length === 0) return local(0, n)
     const ranges = rowRanges(n, workers.length + (here ? 1 : 0))
     const theirs = workers.map((w, i) => {

@@ -65,6 +65,11 @@ export class RolloutPool {
     return this.slots.flatMap((s, i) => (s.dead ? [] : [i]))
   }
 
+  /** The live workers with no job in hand (which of them is only a question of time, never of result). */
+  idle(): Array<number> {
+    return this.slots.flatMap((s, i) => (s.dead || s.pending.size > 0 ? [] : [i]))
+  }
+
   sample(w: number, set: { id: string; weights: () => Weights }, seed: number, rows: ReadonlyArray<SampleRequest>, options: SampleOptionsData): Promise<Array<SampleResult>> {
     this.load(w, set)
     return this.ask(w, (job) => ({ _tag: "Sample", job, weights: set.id, seed, rows, options }), "Sampled").then((m) => m.results.map((r) => ({ ...r })))

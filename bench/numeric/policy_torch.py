@@ -115,6 +115,18 @@ def main():
         kv_diff = (torch.stack(got, 1) - full[:, P - 1:P + N - 1]).abs().max().item()
     if not kv_diff < 1e-4: raise SystemExit(f"kv cache check failed: max |logit difference| {kv_diff}")
 
+    # teacher scoring, as tfjs `scoreResponses` does it: one no-grad pass over (prompt ++ response), the
+    # log-probs of every response position over the whole vocabulary
+    def score():
+        seq = torch.randint(0, V, (SB, P + N))
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            lp = model(seq)[:, P - 1:P + N - 1].log_softmax(-1)
+        assert lp.shape == (SB, N, V)
+        return time.perf_counter() - t0
+    for _ in range(2): score()
+    score_ms = 1000 * sorted(score() for _ in range(5))[2]
+
     runs = c.get("sampleRuns", 7)
     for _ in range(2): sample_kv(torch.randint(0, V, (SB, P)))  # warm-up
     kv = []
@@ -124,7 +136,7 @@ def main():
         kv.append(dt)
     kv.sort()
     print(json.dumps({"params": sum(p.numel() for p in model.parameters()), "stepMs": 1000 * times[len(times) // 2],
-                      "sampleNaiveS": naive, "sampleKvS": kv[len(kv) // 2], "sampleKvRuns": runs, "kvCheckMaxDiff": kv_diff,
+                      "sampleNaiveS": naive, "sampleKvS": kv[len(kv) // 2], "scoreMs": score_ms, "sampleKvRuns": runs, "kvCheckMaxDiff": kv_diff,
                       "threads": torch.get_num_threads(), "version": torch.__version__}))
 
 main()

@@ -137,7 +137,8 @@ export class PipelinedPolicy {
 
   /**
    * Rows [0, n) in shards: the first on this thread (when `here`, sharing with idle workers only), one
-   * per worker; a worker's shard that fails is computed here. The workers' jobs are posted before this thread starts its own shard.
+   * per worker; a worker's shard that fails is computed here. The workers' jobs are posted before this
+   * thread starts its own shard, so both run at once.
    */
   private async split<T>(
     n: number, here: boolean, remote: (w: number, lo: number, hi: number) => Promise<Array<T>>, local: (lo: number, hi: number) => Array<T>

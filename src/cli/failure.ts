@@ -10,7 +10,9 @@ const BAD_INPUT = new Set([
   "ConfigError", "CheckpointCorrupt", "BaseCheckpointError", "RunConfigError", "MetricsLineError", "JournalFileError",
   "SnapshotFileCorrupt", "DomainConfigError", "NumericInputError", "CheckpointError", "SweepConfigError", "RunDirError",
   "SummaryFileError", "VersionNotFound", "EvalNoiseFileError", "StudyConfigError", "StudySummaryFileError",
-  "LineageFileError", "LineageItemError", "RolloutsFileError"
+  "LineageFileError", "LineageItemError", "RolloutsFileError",
+  // the cluster's (src/cluster/errors.ts): a bad flag, a cluster of another version, a sweep name taken
+  "ClusterInputError", "ClusterMismatch", "SweepNameTaken"
 ])
 const REFUSED = new Set(["RunDirRefused", "RunLocked", "SweepChanged"])
 /** Write failures that are the machine's state, not the user's input: a full disk is retried after freeing space. */

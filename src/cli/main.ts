@@ -1,15 +1,18 @@
 /**
  * The `pmdsim` command line (Effect's CLI module). The only place allowed to read wall time and set
- * exit codes. Subcommands: run, sweep, study, replay, fork, report, eval-noise, start, lineage, memory-replay.
+ * exit codes. Subcommands: run, sweep, study, replay, fork, report, eval-noise, start, lineage, memory-replay,
+ * and the cluster's runner, status and pull (src/cluster/, docs/cluster.md).
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
 import { NodeServices } from "@effect/platform-node"
+import { pullCommand, statusCommand } from "./commands/cluster.ts"
 import { evalNoiseCommand } from "./commands/evalNoise.ts"
 import { forkCommand } from "./commands/fork.ts"
 import { lineageCommand } from "./commands/lineage.ts"
 import { memoryReplayCommand } from "./commands/memoryReplay.ts"
 import { replayCommand } from "./commands/replay.ts"
+import { runnerCommand } from "./commands/runner.ts"
 import { reportCommand } from "./commands/report.ts"
 import { runCommand } from "./commands/run.ts"
 import { studyCommand } from "./commands/study.ts"
@@ -29,7 +32,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const pmdsim = Command.make("pmdsim").pipe(
   Command.withDescription("Procedural Memory Distillation, simulated for real: train, sweep, replay, fork and report"),
-  Command.withSubcommands([runCommand, sweepCommand, studyCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand, lineageCommand, memoryReplayCommand])
+  Command.withSubcommands([runCommand, sweepCommand, studyCommand, replayCommand, forkCommand, reportCommand, evalNoiseCommand, startCommand, lineageCommand, memoryReplayCommand, runnerCommand, statusCommand, pullCommand])
 )
 
 const program = Command.run(pmdsim, { version: "0.1.0" }).pipe(Effect.provide(Layer.mergeAll(NodeServices.layer)))

@@ -1,11 +1,14 @@
-/** `pmdsim sweep --config FILE --out DIR` and `pmdsim start` (the embedded default comparison). */
+/** `pmdsim sweep --config FILE --out DIR` (or `--cluster URL`: submit to a cluster, src/cluster/) and `pmdsim start` (the embedded default comparison). */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { availableParallelism } from "node:os"
+import { basename } from "node:path"
 import { makeDirDurable } from "../../core/durableFile.ts"
 import { requireDirOrAbsent } from "../../experiments/runDir.ts"
 import { withRunLock } from "../../experiments/runLock.ts"
-import { aggregate, executeSweep, formatTable, planSweep, readSweepSpec, sweepStatus, type SweepSpec, writeSweepSummary } from "../../experiments/sweep.ts"
+import { aggregate, executeSweep, formatTable, planSweep, readSweepSpec, SweepConfigError, sweepStatus, type SweepSpec, writeSweepSummary } from "../../experiments/sweep.ts"
+import { ClusterInputError } from "../../cluster/errors.ts"
+import { submitToCluster } from "./cluster.ts"
 import { writeReport } from "../../report/index.ts"
 import { formatPairedTable } from "../../report/paired.ts"
 import { EXIT } from "../failure.ts"
@@ -57,13 +60,27 @@ export const sweepCommand = Command.make("sweep", {
   config: Flag.String("config").pipe(Flag.withDescription("sweep file: { preset, set, methods, seeds, knobs, parallel }")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("redo the runs whose config changed since they ran (only those)")),
   plugin: pluginFlag,
-  out: Flag.String("out")
+  out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("sweep directory (a local sweep)")),
+  cluster: Flag.String("cluster").pipe(Flag.optional, Flag.withDescription("submit to the cluster in this PostgreSQL (postgres://...) instead; prints the sweep id and returns (docs/cluster.md)")),
+  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("the cluster sweep's name (default: the config file's name without .json)"))
 }, (f) => Effect.gen(function*() {
   const spec = readSweepSpec(f.config)
+  if (Option.isSome(f.cluster)) {
+    const url = f.cluster.value
+    return yield* (Effect.suspend(() => {
+      // runners load no plug-in files and write no local directory: refuse flags that would be ignored
+      if (f.plugin.length > 0 || Option.isSome(f.out) || f.force) {
+        throw new ClusterInputError({ field: f.plugin.length > 0 ? "--plugin" : Option.isSome(f.out) ? "--out" : "--force", problem: "cannot be combined with --cluster (use pmdsim pull to get the runs)" })
+      }
+      return submitToCluster(spec, Option.getOrElse(f.name, () => basename(f.config).replace(/\.json$/i, "")), url)
+    }))
+  }
+  if (Option.isNone(f.out)) throw new SweepConfigError({ message: "--out: missing (the sweep directory), or pass --cluster URL" })
+  if (Option.isSome(f.name)) throw new SweepConfigError({ message: "--name: only with --cluster" })
   // the runs are child processes: they load the same plug-in files (PMDSIM_PLUGINS); names are checked here first
   exportPluginFiles(yield* loadPluginFiles(f.plugin))
   checkPluginNames(planSweep(spec).map((r) => r.config as RunConfig))
-  process.exitCode = yield* runSweep(spec, f.out, f.force)
+  process.exitCode = yield* runSweep(spec, f.out.value, f.force)
 })).pipe(Command.withDescription("methods x seeds x knobs in parallel processes; means with 95% confidence intervals"))
 
 /** What `npm start` runs: GRPO vs SDPO vs PMD on the code domain, a few seeds. */

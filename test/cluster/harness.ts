@@ -2,7 +2,9 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { MAIN, tmp } from "../experiments/cliHelpers.ts"
+import { TABLE_PREFIX } from "../../src/cluster/identity.ts"
+import { cliAsync, MAIN, SETS, summaryOf, tmp } from "../experiments/cliHelpers.ts"
+import { freePort, type TestPostgres } from "./postgres.ts"
 
 export interface RunnerProcess {
   readonly name: string
@@ -55,3 +57,47 @@ export const writeSweepFile = (dir: string, file: string, spec: unknown): string
   writeFileSync(path, JSON.stringify(spec))
   return path
 }
+
+/** Two runners (r1, r2, capacity 1) on `pg`, resolved once both listen. */
+export const startTwoRunners = async (pg: TestPostgres): Promise<Array<RunnerProcess>> => {
+  const runners = [startRunner(pg.url, "r1", await freePort()), startRunner(pg.url, "r2", await freePort())]
+  await waitFor("both runners listening", 60_000, () => runners.every((r) => r.output().includes("Listening on")) || undefined)
+  return runners
+}
+
+/** Kills the runners (removing their working directories), stops PostgreSQL and removes `dir`. */
+export const tearDown = async (runners: ReadonlyArray<RunnerProcess>, pg: TestPostgres | undefined, dir: string): Promise<void> => {
+  await Promise.all(runners.map((r) => killRunner(r, true)))
+  pg?.stop()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+/** Every run in the cluster's runs table, with how many checkpoint files its stored snapshot holds. */
+export interface RunRow { readonly runId: string; readonly state: string; readonly step: number; readonly runner: string; readonly hash: string; readonly checkpoints: number }
+export const runRows = (pg: TestPostgres): Array<RunRow> =>
+  pg.psql(`SELECT r.run_id, r.state, r.step, COALESCE(r.runner, ''), COALESCE(r.final_hash, ''),
+      (SELECT count(*) FROM ${TABLE_PREFIX}_run_files f WHERE f.run_id = r.run_id AND f.path LIKE 'checkpoints/%')
+    FROM ${TABLE_PREFIX}_runs r ORDER BY r.run_id`).trim().split("\n").filter((l) => l !== "").map((l) => {
+    const [runId, state, step, runner, hash, checkpoints] = l.split("|") as [string, string, string, string, string, string]
+    return { runId, state, step: Number(step), runner, hash, checkpoints: Number(checkpoints) }
+  })
+
+/** The final state hashes of tiny grpo runs of `seeds` and `steps` steps made locally, one at a time (sorted). */
+export const localHashes = async (dir: string, seeds: ReadonlyArray<number>, steps: number): Promise<Array<string>> => {
+  const hashes: Array<string> = []
+  for (const seed of seeds) {
+    const out = join(dir, `local-s${seed}`)
+    const r = await cliAsync(["run", "--preset", "tiny", ...SETS, "--set", `steps=${steps}`, "--method", "grpo", "--seed", String(seed), "--out", out])
+    if (r.status !== 0) throw new Error(`local run s${seed} failed:\n${r.output}`)
+    hashes.push(summaryOf(out).finalStateHash)
+  }
+  return hashes.sort()
+}
+
+/** Waits until every one of `n` runs is done (failing fast on a failed one); `who` explains a failure. */
+export const allDone = (pg: TestPostgres, n: number, what: string, who: () => string, timeoutMs = 300_000) =>
+  waitFor(what, timeoutMs, () => {
+    const all = runRows(pg)
+    if (all.some((r) => r.state === "failed")) throw new Error(`a run failed:\n${who()}`)
+    return all.length === n && all.every((r) => r.state === "done") ? all : undefined
+  }, 1000)

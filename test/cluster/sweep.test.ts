@@ -8,7 +8,7 @@ import { existsSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cliAsync, SETS, summaryOf, tmp } from "../experiments/cliHelpers.ts"
-import { killRunner, type RunnerProcess, startRunner, TINY_SET, waitFor, writeSweepFile } from "./harness.ts"
+import { type RunnerProcess, startRunner, startTwoRunners, tearDown, TINY_SET, waitFor, writeSweepFile } from "./harness.ts"
 import { TABLE_PREFIX } from "../../src/cluster/identity.ts"
 import { freePort, startPostgres, type TestPostgres } from "./postgres.ts"
 
@@ -33,15 +33,10 @@ const runStates = (): Map<string, { state: string; hash: string; runner: string 
 
 beforeAll(async () => {
   pg = await startPostgres()
-  runners = [startRunner(pg.url, "r1", await freePort()), startRunner(pg.url, "r2", await freePort())]
-  await waitFor("both runners listening", 60_000, () => runners.every((r) => r.output().includes("Listening on")) || undefined)
+  runners = await startTwoRunners(pg)
 }, 90_000)
 
-afterAll(async () => {
-  await Promise.all(runners.map((r) => killRunner(r, true)))
-  pg?.stop()
-  rmSync(dir, { recursive: true, force: true })
-})
+afterAll(() => tearDown(runners, pg, dir))
 
 describe("a sweep on two runners", () => {
   it("runs every run with the local run's final hash, and shows it in status", async () => {

@@ -98,10 +98,12 @@ export const uploadRunDir = (runId: string, dir: string, stored: Set<string>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const files = readSnapshot(dir).map((f) => ({ ...f, sha256: sha256Hex(f.bytes) }))
-    for (const f of files) {
-      if (stored.has(f.sha256)) continue
-      yield* sql.unsafe(`INSERT INTO ${T.blobs} (sha256, bytes) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`, [f.sha256, f.bytes])
-      stored.add(f.sha256)
+    // one statement per snapshot for the new contents and one for the index (round trips are the cost)
+    const fresh = [...new Map(files.filter((f) => !stored.has(f.sha256)).map((f) => [f.sha256, f.bytes])).entries()]
+    if (fresh.length > 0) {
+      yield* sql.unsafe(`INSERT INTO ${T.blobs} (sha256, bytes) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (sha256) DO NOTHING`,
+        [fresh.map(([h]) => h), fresh.map(([, b]) => b)])
+      for (const [h] of fresh) stored.add(h)
     }
     const rank = snapshotRank(files.map((f) => f.path))
     const kept = yield* sql.withTransaction(Effect.gen(function*() {
@@ -110,7 +112,8 @@ export const uploadRunDir = (runId: string, dir: string, stored: Set<string>) =>
       const before = yield* sql.unsafe<{ path: string }>(`SELECT path FROM ${T.runFiles} WHERE run_id = $1`, [runId])
       if (snapshotRank(before.map((r) => r.path)) > rank) return false
       yield* sql.unsafe(`DELETE FROM ${T.runFiles} WHERE run_id = $1`, [runId])
-      for (const f of files) yield* sql.unsafe(`INSERT INTO ${T.runFiles} (run_id, path, sha256) VALUES ($1, $2, $3)`, [runId, f.path, f.sha256])
+      yield* sql.unsafe(`INSERT INTO ${T.runFiles} (run_id, path, sha256) SELECT $1, * FROM unnest($2::text[], $3::text[])`,
+        [runId, files.map((f) => f.path), files.map((f) => f.sha256)])
       return true
     }))
     const metrics = files.find((f) => f.path === FILES.metrics)

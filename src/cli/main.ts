@@ -5,7 +5,7 @@
  */
 import { Cause, Effect, Exit, Layer } from "effect"
 import { Command } from "effect/cli"
-import { NodeServices } from "@effect/platform-node"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { pullCommand, statusCommand } from "./commands/cluster.ts"
 import { evalNoiseCommand } from "./commands/evalNoise.ts"
 import { forkCommand } from "./commands/fork.ts"

@@ -4,7 +4,8 @@
  * (identity.ts: CLUSTER_PREFIX), which also separates the advisory-lock namespace per pmdsim version.
  * Both need a SqlClient (db.ts).
  */
-import { NodeClusterSocket, NodeCrypto } from "@effect/platform-node"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import * as NodeCrypto from "@effect/platform-node/NodeCrypto"
 import { Layer, Option } from "effect"
 import { ClusterWorkflowEngine, RunnerAddress, ShardingConfig, SqlMessageStorage, SqlRunnerStorage } from "effect/cluster"
 import { CLUSTER_PREFIX } from "./identity.ts"

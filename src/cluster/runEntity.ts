@@ -2,8 +2,9 @@
  * The Run entity's handler on a runner: hydrate a temp run directory from PostgreSQL (the files of an
  * earlier attempt, if any: that is how a run resumes on another runner), run `pmdsim run [--resume]` in a
  * child process, store a snapshot of the directory whenever a new checkpoint appears and at the end, and
- * answer with the final state hash. At most `capacity` runs at once per runner: the semaphore is built once
- * per runner, outside the entity builder, which runs once per entity activation.
+ * answer with the final state hash. At most `capacity` runs train at once per runner (the final upload runs
+ * after the slot is freed): the semaphore is built once per runner, outside the entity builder, which runs
+ * once per entity activation.
  */
 import { Effect, Fiber, Layer, Schedule, Semaphore } from "effect"
 import { SqlClient } from "effect/sql"
@@ -31,7 +32,11 @@ const readMetricsStep = (dir: string): number => {
   }
 }
 
-const execute = (runId: string, configJson: string, runner: string) =>
+/**
+ * One run: train under a slot (the child is what the capacity bounds), then store its final snapshot with
+ * the slot already free, so the next run's child starts while this one uploads.
+ */
+const execute = (runId: string, configJson: string, runner: string, slots: Semaphore.Semaphore) =>
   Effect.scoped(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const base = yield* Effect.acquireRelease(
@@ -39,6 +44,24 @@ const execute = (runId: string, configJson: string, runner: string) =>
       (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true }))
     )
     const dir = join(base, "run")
+    const stored = new Set<string>()
+    const { code, tail, resumedFrom } = yield* slots.withPermits(1)(train(runId, configJson, runner, base, dir, stored))
+    const step = yield* retryTransient(uploadRunDir(runId, dir, stored))
+    if (code !== 0 || !existsSync(join(dir, FILES.summary))) {
+      const message = `pmdsim run exited with code ${code}:\n${tail}`
+      yield* retryTransient(sql.unsafe(`UPDATE ${T.runs} SET state = 'failed', step = $2, error = $3, updated_at = NOW() WHERE run_id = $1`, [runId, step, message]))
+      return yield* new RunFailed({ runId, message })
+    }
+    const hash = (JSON.parse(readFileSync(join(dir, FILES.summary), "utf8")) as { finalStateHash: string }).finalStateHash
+    yield* retryTransient(sql.unsafe(`UPDATE ${T.runs} SET state = 'done', step = $2, final_hash = $3, updated_at = NOW() WHERE run_id = $1`, [runId, step, hash]))
+    yield* Effect.logInfo(`run ${runId.slice(0, 16)} done on ${runner}: ${hash}`)
+    return { hash, runner, resumedFrom }
+  }))
+
+/** Marks the run running, hydrates `dir` from its stored snapshot, and trains it in a child to its exit. */
+const train = (runId: string, configJson: string, runner: string, base: string, dir: string, stored: Set<string>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
     yield* retryTransient(sql.unsafe(`UPDATE ${T.runs} SET state = 'running', runner = $2, error = NULL, updated_at = NOW() WHERE run_id = $1`, [runId, runner]))
     const hydrated = yield* retryTransient(hydrateRunDir(runId, dir))
     const resume = hydrated > 0 && existsSync(join(dir, FILES.marker))
@@ -54,7 +77,6 @@ const execute = (runId: string, configJson: string, runner: string) =>
       args = ["run", "--config", cfgFile, "--out", dir]
     }
     const child = yield* spawnRun(args)
-    const stored = new Set<string>()
     // while the child trains: a snapshot per new checkpoint, the current step every poll. A failed poll
     // (PostgreSQL away) is logged, never fatal: the next one or the final upload catches up.
     let seen = resume ? newestCheckpoint(dir) : ""
@@ -71,16 +93,7 @@ const execute = (runId: string, configJson: string, runner: string) =>
     const poller = yield* Effect.forkScoped(Effect.repeat(Effect.delay(poll, POLL), Schedule.forever))
     const code = yield* child.exited
     yield* Fiber.interrupt(poller)
-    const step = yield* retryTransient(uploadRunDir(runId, dir, stored))
-    if (code !== 0 || !existsSync(join(dir, FILES.summary))) {
-      const message = `pmdsim run exited with code ${code}:\n${child.tail()}`
-      yield* retryTransient(sql.unsafe(`UPDATE ${T.runs} SET state = 'failed', step = $2, error = $3, updated_at = NOW() WHERE run_id = $1`, [runId, step, message]))
-      return yield* new RunFailed({ runId, message })
-    }
-    const hash = (JSON.parse(readFileSync(join(dir, FILES.summary), "utf8")) as { finalStateHash: string }).finalStateHash
-    yield* retryTransient(sql.unsafe(`UPDATE ${T.runs} SET state = 'done', step = $2, final_hash = $3, updated_at = NOW() WHERE run_id = $1`, [runId, step, hash]))
-    yield* Effect.logInfo(`run ${runId.slice(0, 16)} done on ${runner}: ${hash}`)
-    return { hash, runner, resumedFrom }
+    return { code, tail: child.tail(), resumedFrom }
   }))
 
 export const RunEntityLayer = (capacity: number, runner: string) =>
@@ -90,8 +103,7 @@ export const RunEntityLayer = (capacity: number, runner: string) =>
       const sql = yield* SqlClient.SqlClient
       return Run.of({
         Execute: ({ payload }) =>
-          execute(payload.runId, payload.configJson, runner).pipe(
-            slots.withPermits(1),
+          execute(payload.runId, payload.configJson, runner, slots).pipe(
             // a storage failure that outlived the retries fails the run (stored as its reply), not the runner
             Effect.catchTag("SqlError", (e) => Effect.fail(new RunFailed({ runId: payload.runId, message: `storage: ${e.message}` }))),
             Effect.provideService(SqlClient.SqlClient, sql)

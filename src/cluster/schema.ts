@@ -3,8 +3,9 @@
  *   pmdsim_cluster     one row: the version and base recipe hash this database's cluster runs (checked by every process)
  *   P_blobs            content-addressed file contents: sha256 -> bytea (a checkpoint shared by runs is stored once)
  *   P_run_files        each run's latest snapshot: (run id, relative path) -> sha256; what another runner resumes from
- *   P_runs             one row per run (id = its content hash): queued / running / done / failed, step, runner, final hash
- *   P_sweeps           name UNIQUE -> config hash and sweep id (the workflow's execution id)
+ *   P_runs             one row per run (id = its content hash): queued / running / done / failed, step, runner, final hash,
+ *                      attempt (1, then +1 for each `sweep --retry-failed` that queued it again)
+ *   P_sweeps           name UNIQUE -> config hash and sweep id (the workflow's execution id), retries (rounds of --retry-failed)
  *   P_sweep_runs       the runs of a sweep under their directory names (two sweeps may share a run)
  *   P_runners          address (host:port, the cluster's identity of a runner) -> name, version, recipe hash, capacity
  *   P_metrics          metrics.jsonl as rows: (run id, line number) -> step, kind, protocol, row jsonb
@@ -37,7 +38,10 @@ const DDL = [
   `CREATE TABLE IF NOT EXISTS ${T.sweeps} (name TEXT PRIMARY KEY, config_hash TEXT NOT NULL, sweep_id TEXT NOT NULL, spec JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT NOW())`,
   `CREATE TABLE IF NOT EXISTS ${T.sweepRuns} (sweep_id TEXT NOT NULL, name TEXT NOT NULL, run_id TEXT NOT NULL, PRIMARY KEY (sweep_id, name))`,
   `CREATE TABLE IF NOT EXISTS ${T.runners} (address TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, recipe_hash TEXT NOT NULL, capacity INT NOT NULL, started_at TIMESTAMPTZ NOT NULL DEFAULT NOW())`,
-  `CREATE TABLE IF NOT EXISTS ${T.metrics} (run_id TEXT NOT NULL, seq INT NOT NULL, step INT NOT NULL, kind TEXT NOT NULL, protocol TEXT, row JSONB NOT NULL, PRIMARY KEY (run_id, seq))`
+  `CREATE TABLE IF NOT EXISTS ${T.metrics} (run_id TEXT NOT NULL, seq INT NOT NULL, step INT NOT NULL, kind TEXT NOT NULL, protocol TEXT, row JSONB NOT NULL, PRIMARY KEY (run_id, seq))`,
+  // added after the first release of these tables: a database made before them gains them here
+  `ALTER TABLE ${T.runs} ADD COLUMN IF NOT EXISTS attempt INT NOT NULL DEFAULT 1`,
+  `ALTER TABLE ${T.sweeps} ADD COLUMN IF NOT EXISTS retries INT NOT NULL DEFAULT 0`
 ]
 
 /**

@@ -8,7 +8,7 @@ import { SqlClient } from "effect/sql"
 import { ClusterInputError } from "./errors.ts"
 import { T } from "./schema.ts"
 
-export interface RunStatusRow { readonly name: string; readonly run_id: string; readonly state: string; readonly step: number; readonly runner: string | null; readonly runner_name: string | null; readonly final_hash: string | null; readonly error: string | null }
+export interface RunStatusRow { readonly name: string; readonly run_id: string; readonly state: string; readonly step: number; readonly runner: string | null; readonly runner_name: string | null; readonly final_hash: string | null; readonly error: string | null; readonly attempt: number }
 export interface SweepRow { readonly name: string; readonly sweep_id: string; readonly config_hash: string }
 export interface RunnerRow { readonly address: string; readonly name: string; readonly capacity: number; readonly healthy: boolean | null; readonly heartbeat_age_s: number | null }
 
@@ -25,7 +25,7 @@ export const sweepRuns = (sweepId: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return yield* sql.unsafe<RunStatusRow>(
-      `SELECT s.name, s.run_id, r.state, r.step, r.runner, w.name AS runner_name, r.final_hash, r.error
+      `SELECT s.name, s.run_id, r.state, r.step, r.runner, w.name AS runner_name, r.final_hash, r.error, r.attempt
        FROM ${T.sweepRuns} s JOIN ${T.runs} r ON r.run_id = s.run_id LEFT JOIN ${T.runners} w ON w.address = r.runner
        WHERE s.sweep_id = $1 ORDER BY s.name`, [sweepId])
   })
@@ -48,7 +48,7 @@ export const listRunners = Effect.gen(function*() {
 })
 
 export const describeRun = (r: RunStatusRow): string => {
-  const on = r.runner === null ? "" : ` on runner ${r.runner_name ?? "?"} (${r.runner})`
+  const on = (r.runner === null ? "" : ` on runner ${r.runner_name ?? "?"} (${r.runner})`) + (r.attempt > 1 ? `, attempt ${r.attempt}` : "")
   switch (r.state) {
     case "running": return `running at step ${r.step}${on}`
     case "done": return `done, finalStateHash ${r.final_hash ?? "?"}${on}`

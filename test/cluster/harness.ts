@@ -16,11 +16,14 @@ export interface RunnerProcess {
   readonly tmp: string
 }
 
-/** `pmdsim runner` as a user starts it; its output is kept for assertions and failure messages. */
-export const startRunner = (db: string, name: string, port: number, capacity = 1): RunnerProcess => {
+/**
+ * `pmdsim runner` as a user starts it; its output is kept for assertions and failure messages. `env` reaches
+ * the runner and the training children it starts (e.g. PMDSIM_CRASH_AT_WRITE, to make its runs fail).
+ */
+export const startRunner = (db: string, name: string, port: number, capacity = 1, env: Record<string, string> = {}): RunnerProcess => {
   const tmpDir = tmp(`runner-${name}`)
   const child = spawn(process.execPath, [MAIN, "runner", "--db", db, "--name", name, "--port", String(port), "--capacity", String(capacity)],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PMDSIM_PLAIN: "1", TMPDIR: tmpDir } })
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env, PMDSIM_PLAIN: "1", TMPDIR: tmpDir } })
   let out = ""
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()))
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()))

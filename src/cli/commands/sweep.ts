@@ -62,7 +62,8 @@ export const sweepCommand = Command.make("sweep", {
   plugin: pluginFlag,
   out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("sweep directory (a local sweep)")),
   cluster: Flag.String("cluster").pipe(Flag.optional, Flag.withDescription("submit to the cluster in this PostgreSQL (postgres://...) instead; prints the sweep id and returns (docs/cluster.md)")),
-  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("the cluster sweep's name (default: the config file's name without .json)"))
+  name: Flag.String("name").pipe(Flag.optional, Flag.withDescription("the cluster sweep's name (default: the config file's name without .json)")),
+  retryFailed: Flag.Boolean("retry-failed").pipe(Flag.withDefault(false), Flag.withDescription("with --cluster: queue the sweep's failed runs again; they resume from their last stored checkpoint"))
 }, (f) => Effect.gen(function*() {
   const spec = readSweepSpec(f.config)
   if (Option.isSome(f.cluster)) {
@@ -72,11 +73,12 @@ export const sweepCommand = Command.make("sweep", {
       if (f.plugin.length > 0 || Option.isSome(f.out) || f.force) {
         throw new ClusterInputError({ field: f.plugin.length > 0 ? "--plugin" : Option.isSome(f.out) ? "--out" : "--force", problem: "cannot be combined with --cluster (use pmdsim pull to get the runs)" })
       }
-      return submitToCluster(spec, Option.getOrElse(f.name, () => basename(f.config).replace(/\.json$/i, "")), url)
+      return submitToCluster(spec, Option.getOrElse(f.name, () => basename(f.config).replace(/\.json$/i, "")), url, f.retryFailed)
     }))
   }
   if (Option.isNone(f.out)) throw new SweepConfigError({ message: "--out: missing (the sweep directory), or pass --cluster URL" })
   if (Option.isSome(f.name)) throw new SweepConfigError({ message: "--name: only with --cluster" })
+  if (f.retryFailed) throw new SweepConfigError({ message: "--retry-failed: only with --cluster (a local sweep reruns what is not done by itself)" })
   // the runs are child processes: they load the same plug-in files (PMDSIM_PLUGINS); names are checked here first
   exportPluginFiles(yield* loadPluginFiles(f.plugin))
   checkPluginNames(planSweep(spec).map((r) => r.config as RunConfig))

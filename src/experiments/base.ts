@@ -7,7 +7,7 @@ import { Schema } from "effect"
 import type { DomainName } from "../domains/Domain.ts"
 import type { DomainSpec } from "../domains/index.ts"
 import { disposeParams, getWeights, type ModelConfig, type Weights } from "../numeric/index.ts"
-import { loadBase } from "./warmup/base.ts"
+import { derivedBaseDir, derivedRecipe, loadBase } from "./warmup/base.ts"
 import { RECIPES } from "./warmup/recipe.ts"
 
 export { baseDir } from "./warmup/base.ts"
@@ -18,16 +18,29 @@ export class BaseCheckpointError extends Schema.TaggedError<BaseCheckpointError>
   }
 }
 
+const sameModel = (a: ModelConfig, b: ModelConfig): boolean => (Object.keys(b) as Array<keyof ModelConfig>).every((k) => a[k] === b[k])
+
+/**
+ * The run's base: the committed one when the run has its model shape, else the derived base of the run's
+ * shape (warmup/base.ts `derivedRecipe`: the same recipe with the run's model), which must have been built
+ * (the error says how).
+ */
 export const baseCheckpoint = (domain: DomainName, model: ModelConfig): { weights: Weights; recipeHash: string } => {
+  const committed = RECIPES[domain]
+  const derived = committed !== undefined && !sameModel(committed.model, model)
+  const recipe = derived ? derivedRecipe(domain, model)! : committed
   let base
   try {
-    base = loadBase(domain)
+    base = derived ? loadBase(domain, derivedBaseDir(domain, recipe!), recipe) : loadBase(domain)
   } catch (e) {
-    throw new BaseCheckpointError({ domain, problem: `${(e as Error).message} (or run with --set base=scratch)` })
+    const problem = derived
+      ? `the committed base has another model shape, and this run's shape ${JSON.stringify(model)} has no base built in ${derivedBaseDir(domain, recipe!)} ` +
+        `(${(e as Error).message}); build it with: node src/experiments/warmup/build.ts --domain ${domain} --model '${JSON.stringify(model)}' (or run with --set base=scratch)`
+      : `${(e as Error).message} (or run with --set base=scratch)`
+    throw new BaseCheckpointError({ domain, problem })
   }
   try {
-    const same = (Object.keys(model) as Array<keyof ModelConfig>).every((k) => base.config[k] === model[k])
-    if (!same) {
+    if (!sameModel(base.config, model)) {
       throw new BaseCheckpointError({ domain, problem: `its model ${JSON.stringify(base.config)} differs from the run's ${JSON.stringify(model)}; set model.* to match or use base=scratch` })
     }
     return { weights: getWeights(base.params), recipeHash: base.recipeHash }

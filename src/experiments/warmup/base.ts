@@ -7,6 +7,7 @@
  * code (recipe.ts), so a stale base is never used silently: change the recipe, rebuild with build.ts.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { homedir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { DomainName } from "../../domains/Domain.ts"
@@ -16,6 +17,24 @@ import { RECIPES, type WarmupRecipe, recipeHash } from "./recipe.ts"
 
 /** The directory of a domain's committed base. */
 export const baseDir = (domain: DomainName): string => fileURLToPath(new URL(`./base/${domain}/`, import.meta.url))
+
+/**
+ * A base for another model shape: the domain's recipe with the run's model in place of the committed one
+ * (everything else the same). It is not committed (a wider model's build takes tens of minutes); build.ts
+ * `--model` builds it into the derived-bases directory, named by the derived recipe's hash, where a run
+ * of that shape finds it. The build is deterministic, so the same hash means the same weights everywhere.
+ */
+export const derivedRecipe = (domain: DomainName, model: ModelConfig): WarmupRecipe | undefined => {
+  const recipe = RECIPES[domain]
+  return recipe === undefined ? undefined : { ...recipe, model }
+}
+
+/** Where derived bases live: $PMDSIM_BASES, else $XDG_CACHE_HOME/pmdsim/bases, else ~/.cache/pmdsim/bases. */
+export const derivedBasesRoot = (): string =>
+  process.env["PMDSIM_BASES"] ?? join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "pmdsim", "bases")
+
+export const derivedBaseDir = (domain: DomainName, recipe: WarmupRecipe): string =>
+  join(derivedBasesRoot(), `${domain}-${recipeHash(recipe).slice(0, 16)}`)
 
 export interface RecipeRecord {
   readonly recipe: WarmupRecipe
@@ -86,11 +105,11 @@ export const saveCalibration = (dir: string, record: CalibrationRecord): void =>
 }
 
 /**
- * Loads the committed base of `domain` as fresh variables (the caller disposes them). Throws BaseMissing,
- * BaseRecipeMismatch, or the numeric CheckpointError on damaged files; checks the weights hash too.
+ * Loads the committed base of `domain` (or, given `recipe` and `dir`, a base built from that recipe) as
+ * fresh variables (the caller disposes them). Throws BaseMissing, BaseRecipeMismatch, or the numeric
+ * CheckpointError on damaged files; checks the weights hash too.
  */
-export const loadBase = (domain: DomainName, dir: string = baseDir(domain)): Base => {
-  const recipe = RECIPES[domain]
+export const loadBase = (domain: DomainName, dir: string = baseDir(domain), recipe: WarmupRecipe | undefined = RECIPES[domain]): Base => {
   if (recipe === undefined) throw new BaseMissing(domain, "no recipe in src/experiments/warmup/recipe.ts")
   const expected = recipeHash(recipe)
   const record = readRecipeRecord(domain, dir)

@@ -7,6 +7,8 @@
  *   options: --out DIR (write elsewhere), --calibrate-every N (subset calibration during the build),
  *            --no-calibrate, --sampled (also sampled pass@1 at temperature 1, 4 samples),
  *            --recipe FILE (a candidate recipe as JSON, for tuning; needs --out),
+ *            --model JSON (the domain's recipe with these model fields changed, e.g. '{"nLayers":1}': the
+ *                         base runs of that shape start from, built into base.ts derivedBaseDir unless --out),
  *            --threads N (wasm XNNPACK threads; the bytes built are the same for every N)
  *
  * Wall time appears only in this script's log lines; it never reaches a result.
@@ -16,9 +18,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { DomainName } from "../../domains/Domain.ts"
 import { makeDomain } from "../../domains/index.ts"
-import { disposeParams, initBackend } from "../../numeric/index.ts"
+import { disposeParams, initBackend, type ModelConfig } from "../../numeric/index.ts"
 import { type CalibrateOptions, type Calibration, calibrate } from "./calibrate.ts"
-import { baseDir, saveBase, saveCalibration } from "./base.ts"
+import { baseDir, derivedBaseDir, derivedRecipe, saveBase, saveCalibration } from "./base.ts"
 import { RECIPES, type WarmupRecipe, recipeHash } from "./recipe.ts"
 import { buildBase } from "./train.ts"
 
@@ -32,7 +34,14 @@ const value = (name: string): string | undefined => {
 const domainName = (value("--domain") ?? "code") as DomainName
 // --recipe FILE: a candidate recipe (JSON) for tuning; it may only be built into --out, never into base/
 const recipeFile = value("--recipe")
-const recipe: WarmupRecipe | undefined = recipeFile === undefined ? RECIPES[domainName] : (JSON.parse(readFileSync(recipeFile, "utf8")) as WarmupRecipe)
+const modelJson = value("--model")
+const modelOverride = modelJson === undefined ? undefined : (JSON.parse(modelJson) as Partial<ModelConfig>)
+const committedRecipe = RECIPES[domainName]
+const recipe: WarmupRecipe | undefined = recipeFile !== undefined
+  ? (JSON.parse(readFileSync(recipeFile, "utf8")) as WarmupRecipe)
+  : modelOverride !== undefined && committedRecipe !== undefined
+  ? derivedRecipe(domainName, { ...committedRecipe.model, ...modelOverride })
+  : committedRecipe
 if (recipeFile !== undefined && value("--out") === undefined) {
   console.error("--recipe needs --out (a candidate recipe never overwrites the committed base)")
   process.exit(2)
@@ -42,7 +51,13 @@ if (recipe === undefined) {
   process.exit(2)
 }
 const verify = flag("--verify")
-const out = verify ? mkdtempSync(join(tmpdir(), "pmdsim-warmup-")) : (value("--out") ?? baseDir(domainName))
+if (modelOverride !== undefined && (recipeFile !== undefined || verify)) {
+  console.error("--model cannot be combined with --recipe or --verify")
+  process.exit(2)
+}
+const out = verify
+  ? mkdtempSync(join(tmpdir(), "pmdsim-warmup-"))
+  : (value("--out") ?? (modelOverride !== undefined ? derivedBaseDir(domainName, recipe) : baseDir(domainName)))
 const every = Number(value("--calibrate-every") ?? 0)
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`
 

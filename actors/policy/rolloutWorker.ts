@@ -71,7 +71,8 @@ const handle = async (m: ToRollout): Promise<void> => {
   }
 }
 
-let chain: Promise<void> = initBackend(init.backend).then(() => post({ _tag: "Ready", worker: init.index }))
+// the run's numeric mode too: a worker's rows must have the learner's bits (pipelined = inline)
+let chain: Promise<void> = initBackend(init.backend, { fma: init.cfg.numeric?.fma ?? false }).then(() => post({ _tag: "Ready", worker: init.index }))
 port.on("message", (m: ToRollout) => {
   chain = chain.then(() => handle(m))
 })

@@ -10,7 +10,12 @@
  * tfjs runs on --threads N XNNPACK threads (default: all cores); PyTorch is measured at 1 thread and
  * at N threads, so both ratios are printed.
  *
- *   node_modules/.bin/node bench/numeric/policy.bench.ts [--quick] [--threads N]
+ * The opt-in `numeric.fma` mode (src/numeric/fmaMode.ts) is measured in the same run: the train step
+ * (and sampling, teacher scoring) again with the fma kernels, printed as `train step fma vs exact` and
+ * `train step fma vs PyTorch (1 thread)` lines (issue #17 targets <= 2x PyTorch's time), and the speed
+ * of its GEMMs against XNNPACK's matMul for the model's shapes. `--no-fma` skips it.
+ *
+ *   node_modules/.bin/node bench/numeric/policy.bench.ts [--quick] [--threads N] [--no-fma]
  */
 import { spawnSync } from "node:child_process"
 import os from "node:os"
@@ -31,8 +36,12 @@ import {
   trainStep
 } from "../../src/numeric/index.ts"
 import { tf } from "../../src/numeric/tf.ts"
+import { heapView } from "../../src/numeric/wasm/heapView.ts"
+import { fmaProduct, fmaProductTransposed, fmaTransposedProduct } from "../../src/numeric/wasm/fmaKernels.ts"
+import { transposedProduct } from "../../src/numeric/wasm/gradKernels.ts"
 
 const quick = process.argv.includes("--quick")
+const withFma = !process.argv.includes("--no-fma")
 const threadsArg = process.argv.indexOf("--threads")
 const THREADS = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : os.availableParallelism()
 const STEPS = quick ? 3 : 8
@@ -87,7 +96,44 @@ interface Row {
   readonly scoreMs: number
 }
 
-const benchConfig = (name: string, cfg: ModelConfig): Row => {
+/**
+ * GFLOP/s (best of 5, operands and result copied as `mm` does) of a model's three matmul kinds: the
+ * forward x @ W, the input gradient dy @ W^T and the weight gradient x^T @ dy; XNNPACK (and, for x^T @ dy,
+ * the exact mode's gradKernels.wat) against the fma kernels.
+ */
+const gemmSpeeds = (rows: number, shapes: ReadonlyArray<readonly [number, number]>): Array<string> => {
+  const out: Array<string> = []
+  const best = (flops: number, f: () => void): number => {
+    f()
+    let ms = Infinity
+    for (let i = 0; i < 5; i++) {
+      const t0 = now()
+      f()
+      ms = Math.min(ms, now() - t0)
+    }
+    return flops / (ms / 1000) / 1e9
+  }
+  // a result tensor made and disposed, as in the train step (no readback: that is not part of a step)
+  const keep = (f: () => tf.Tensor) => () => tf.tidy(() => void f())
+  for (const [k, n] of shapes) {
+    const x = tf.randomNormal([rows, k], 0, 1, "float32", 1) as tf.Tensor2D
+    const w = tf.randomNormal([k, n], 0, 1, "float32", 2) as tf.Tensor2D
+    const dy = tf.randomNormal([rows, n], 0, 1, "float32", 3) as tf.Tensor2D
+    const flops = 2 * rows * k * n
+    const g = (v: number) => v.toFixed(1).padStart(5)
+    const xnnF = best(flops, keep(() => tf.matMul(x, w)))
+    const fmaF = best(flops, keep(() => tf.tensor2d(fmaProduct(heapView(x), heapView(w), rows, k, n), [rows, n])))
+    const xnnD = best(flops, keep(() => tf.matMul(dy, w.transpose())))
+    const fmaD = best(flops, keep(() => tf.tensor2d(fmaProductTransposed(heapView(dy), heapView(w), rows, n, k), [rows, k])))
+    const exW = best(flops, keep(() => tf.tensor2d(transposedProduct(heapView(x), heapView(dy), rows, k, n), [k, n])))
+    const fmaW = best(flops, keep(() => tf.tensor2d(fmaTransposedProduct(heapView(x), heapView(dy), rows, k, n), [k, n])))
+    out.push(`  [${rows}, ${k}] @ [${k}, ${n}]: x@W xnnpack ${g(xnnF)} fma ${g(fmaF)} | dy@W^T xnnpack ${g(xnnD)} fma ${g(fmaD)} | x^T@dy exact kernel ${g(exW)} fma ${g(fmaW)}  GFLOP/s`)
+    tf.dispose([x, w, dy])
+  }
+  return out
+}
+
+const benchConfig = (name: string, cfg: ModelConfig, fma = false): Row => {
   const params = initParams(cfg, Rng.root(1))
   const st = createAdamState(params)
   const r = Rng.root(2)
@@ -114,8 +160,8 @@ const benchConfig = (name: string, cfg: ModelConfig): Row => {
     kv.push(now() - t0)
   }
   const t0 = now()
-  sampleNaive(params, cfg, rows(), opts)
-  const naiveS = (now() - t0) / 1000
+  if (!fma) sampleNaive(params, cfg, rows(), opts) // the naive sampler's figure is the exact mode's only
+  const naiveS = fma ? Number.NaN : (now() - t0) / 1000
   const sampled = sample(params, cfg, rows(), opts)
   const contexts = rows().map((r) => r.prompt)
   const responses = sampled.map((x) => x.tokens)
@@ -172,6 +218,13 @@ console.log(`train: batch ${B} x ${T} tokens, ${STEPS} timed steps (median); sam
 const small: ModelConfig = { vocabSize: 48, contextLength: 48, dModel: 64, nLayers: 2, nHeads: 4, dMlp: 256 }
 const wide: ModelConfig = { ...small, dModel: 256, dMlp: 1024 }
 const rows = [benchConfig("ref d=64", small), benchConfig("4x width d=256", wide)]
+// the fma mode, in the same process and minutes apart (the VM drifts): the exact rows above are its baseline
+let fmaRows: Array<Row> = []
+if (withFma) {
+  await initBackend("wasm", { threads: THREADS, fma: true })
+  fmaRows = [benchConfig("fma d=64", small, true), benchConfig("fma d=256", wide, true)]
+  await initBackend("wasm", { threads: THREADS, fma: false })
+}
 const peakAfter = matmulPeak()
 if (peakAfter > peak) {
   console.log(`(matMul peak re-measured after the runs: ${peakAfter.toFixed(1)} GFLOP/s, used below)`)
@@ -179,18 +232,24 @@ if (peakAfter > peak) {
 }
 const pad = (s: string | number, n: number) => String(s).padStart(n)
 console.log(`${"config".padEnd(16)}${pad("params", 9)}${pad("step ms", 9)}${pad("GFLOP/s", 9)}${pad("of peak", 9)}${pad("kv s", 8)}${pad("naive s", 9)}${pad("kv tok/s", 10)}${pad("kv/naive", 10)}`)
-for (const r of rows) {
+for (const r of [...rows, ...fmaRows]) {
   console.log(
     `${r.name.padEnd(16)}${pad(r.params, 9)}${pad(r.stepMs.toFixed(0), 9)}${pad(r.gflops.toFixed(2), 9)}${pad(((100 * r.gflops) / peak).toFixed(0) + "%", 9)}` +
       `${pad(r.kvS.toFixed(2), 8)}${pad(r.naiveS.toFixed(2), 9)}${pad(((SB * NEW) / r.kvS).toFixed(0), 10)}${pad((r.naiveS / r.kvS).toFixed(1) + "x", 10)}`
   )
 }
 console.log("")
+if (withFma) {
+  console.log(`fma GEMMs against XNNPACK (1 process, ${info.threads} XNNPACK threads; the fma kernels use one), the models' shapes, ${B * T} rows:`)
+  for (const line of gemmSpeeds(B * T, [[64, 64], [64, 256], [256, 64], [256, 256], [256, 1024], [1024, 256]])) console.log(line)
+  for (let i = 0; i < rows.length; i++) console.log(`train step fma vs exact, ${rows[i]!.name}: ${(rows[i]!.stepMs / fmaRows[i]!.stepMs).toFixed(2)}x faster (${rows[i]!.stepMs.toFixed(0)} -> ${fmaRows[i]!.stepMs.toFixed(0)} ms)`)
+  console.log("")
+}
 /** A training step's compute as its measured parts: sampling (s), teacher scoring (ms), the update (ms). */
 const wholeMs = (sampleS: number, scoreMs: number, stepMs: number): number => 1000 * sampleS + scoreMs + stepMs
-const cfgs: Array<[string, ModelConfig, Row]> = [["ref d=64", small, rows[0]!], ["4x width d=256", wide, rows[1]!]]
+const cfgs: Array<[string, ModelConfig, Row, Row | undefined]> = [["ref d=64", small, rows[0]!, fmaRows[0]], ["4x width d=256", wide, rows[1]!, fmaRows[1]]]
 for (const threads of [...new Set([1, info.threads])]) {
-  for (const [name, cfg, ours] of cfgs) {
+  for (const [name, cfg, ours, fmaOurs] of cfgs) {
     const t = torch(cfg, threads)
     if (typeof t === "string") {
       console.log(`pytorch: skipped (${t})`)
@@ -207,6 +266,15 @@ for (const threads of [...new Set([1, info.threads])]) {
         `tfjs ${wholeMs(ours.kvS, ours.scoreMs, ours.stepMs).toFixed(0)} ms, torch ${wholeMs(t.sampleKvS, t.scoreMs, t.stepMs).toFixed(0)} ms: ` +
         `tfjs/torch ${(wholeMs(ours.kvS, ours.scoreMs, ours.stepMs) / wholeMs(t.sampleKvS, t.scoreMs, t.stepMs)).toFixed(2)}x time`
     )
+    if (fmaOurs !== undefined) {
+      const ratio = fmaOurs.stepMs / t.stepMs
+      console.log(
+        `    train step fma vs PyTorch (${t.threads} thread${t.threads === 1 ? "" : "s"}): ${ratio.toFixed(2)}x its time (${fmaOurs.stepMs.toFixed(0)} vs ${t.stepMs.toFixed(0)} ms; ` +
+          `target <= 2x at 1 thread: ${ratio <= 2 ? "met" : "not met"})\n` +
+          `    whole step fma: tfjs ${wholeMs(fmaOurs.kvS, fmaOurs.scoreMs, fmaOurs.stepMs).toFixed(0)} ms: tfjs/torch ` +
+          `${(wholeMs(fmaOurs.kvS, fmaOurs.scoreMs, fmaOurs.stepMs) / wholeMs(t.sampleKvS, t.scoreMs, t.stepMs)).toFixed(2)}x time`
+      )
+    }
   }
 }
 console.log(`load average at the end ${os.loadavg()[0]!.toFixed(1)} (shared machine: ratios from one run are noisy)`)

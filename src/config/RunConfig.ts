@@ -191,6 +191,14 @@ export const RunConfig = Schema.Struct({
      */
     seed: Schema.optionalKey(NonNegInt)
   }),
+  /**
+   * numeric modes (issue #17; absent = exact, so runs and hashes are unchanged). `fma: true`: the policy's
+   * matmuls (forward and both gradients) run in relaxed-SIMD fused multiply-add kernels on the wasm backend
+   * (src/numeric/fmaMode.ts), about 1.4-2x faster per train step. A result field: its bits differ from the
+   * exact mode's and are machine-specific (deterministic on one machine); checkpoints record the machine's
+   * fma fingerprint and a resume on a machine whose fingerprint differs is refused. Other backends ignore it.
+   */
+  numeric: Schema.optionalKey(Schema.Struct({ fma: Schema.Boolean })),
   /** tfjs backend: wasm (default, deterministic), cpu (deterministic, slow), tfjs-node(-gpu) when installed, auto */
   backend: Schema.Literals(["wasm", "cpu", "tfjs-node", "tfjs-node-gpu", "auto"]),
   /** verifier worker threads */

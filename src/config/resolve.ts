@@ -41,12 +41,19 @@ export const parseSet = (assignment: string): { path: ReadonlyArray<string>; val
 /** Optional config fields a preset may leave out (absent has a meaning): `--set` may still name them. */
 const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "memory.replaySolutions", "sdpo.teacherNeedsSolution", "memory.importFrom",
   "memory.consolidator", "memory.reflector", "memory.retriever", "memory.sharpen", "memory.problemKey", "async.lagSchedule",
-  "async.execution", "async.rolloutWorkers", "async.injectDelayMs", "optim.microBatches"])
+  "async.execution", "async.rolloutWorkers", "async.injectDelayMs", "optim.microBatches", "numeric.fma"])
+
+/** Optional config structs a preset may leave out: `--set numeric.fma=true` creates `numeric` when absent. */
+const OPTIONAL_STRUCTS = new Set(["numeric"])
 
 const setPath = (obj: unknown, path: ReadonlyArray<string>, value: Json, full: string): unknown => {
   if (path.length === 0) return value
   const [head, ...rest] = path as [string, ...Array<string>]
   if (rest.length === 0 && isObject(obj) && OPTIONAL_FIELDS.has(full)) return { ...obj, [head]: value }
+  // the struct's own path (the part of `full` up to head): only top-level structs are optional today
+  if (rest.length > 0 && isObject(obj) && !(head in obj) && full === [head, ...rest].join(".") && OPTIONAL_STRUCTS.has(head)) {
+    return { ...obj, [head]: setPath({}, rest, value, full) }
+  }
   if (!isObject(obj) || !(head in obj)) {
     // domainOptions is free-form: new keys are allowed there only
     if (isObject(obj) && full.startsWith("domainOptions.")) return { ...obj, [head]: setPath(undefined, rest, value, full) }

@@ -34,6 +34,11 @@ export interface RunState {
   readonly journal: ReadonlyArray<JournalEntry>
   /** resultHash of the config that wrote it: a resume with other result fields is refused */
   readonly resultHash: string
+  /**
+   * set when the run computes in the `numeric.fma` mode: the machine's fma fingerprint (src/numeric/fmaMode.ts),
+   * whose bits the checkpoint holds; a resume on a machine with another fingerprint is refused (restore.ts)
+   */
+  readonly fmaFingerprint?: string
 }
 
 const MAGIC = "pmdsim/checkpoint/v1"

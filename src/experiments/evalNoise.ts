@@ -49,7 +49,7 @@ const TRANSIENT_NOTE = "pmd-transient: memory-augmented accuracy is not measured
  */
 export const evaluateCheckpoint = (dir: string, cfg: RunConfig, step: number, evalSeeds: ReadonlyArray<number>) =>
   Effect.scoped(Effect.gen(function*() {
-    yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1 }))
+    yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1, fma: cfg.numeric?.fma ?? false }))
     // the memory store is opened, pointed at the checkpoint's head in this process only, and never saved
     const restored = restoreCheckpoint(dir, cfg, step)
     const vm = new VersionedMemory(restored.disk.store, restored.branch)

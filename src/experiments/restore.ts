@@ -9,6 +9,7 @@ import { join } from "node:path"
 import type { RunConfig } from "../config/RunConfig.ts"
 import { resultHash } from "../config/resolve.ts"
 import { DiskStore, INDEX_FILE } from "../memory/store/disk.ts"
+import { fmaFingerprint } from "../numeric/index.ts"
 import { readRunCheckpoint, type RunState } from "./checkpoint.ts"
 import { checkForkKeepsImport } from "./importMemory.ts"
 import { checkpointDir, FILES, hasMarker, readMarker, RunDirError } from "./runDir.ts"
@@ -31,6 +32,8 @@ export const restoreCheckpoint = (dir: string, cfg: RunConfig, step: number): Re
   if (forkPoint !== step && run.resultHash !== undefined && run.resultHash !== resultHash(cfg)) {
     throw new RunDirError({ dir: checkpointDir(dir, step), problem: "was written under another config (its result fields differ from config.json); change a run with pmdsim fork --set" })
   }
+  // a fork's first checkpoint is its source's data, whatever machine computed it; from there on it computes here
+  if (forkPoint !== step) checkFmaMachine(checkpointDir(dir, step), run)
   const disk = DiskStore.open(join(dir, FILES.memory))
   let branch = run.memoryBranch
   if (run.memoryHead === "empty") {
@@ -39,6 +42,24 @@ export const restoreCheckpoint = (dir: string, cfg: RunConfig, step: number): Re
     throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${run.memoryHead} named by checkpoint step ${step}` })
   } else disk.store.setHead(branch, run.memoryHead)
   return { policy, run, disk, branch }
+}
+
+/**
+ * `numeric.fma` bits are machine-specific (src/numeric/fmaMode.ts): a checkpoint written in that mode records
+ * the machine's fma fingerprint, and continuing it on a machine whose fingerprint differs would silently give
+ * other bits than the run straight through. Refused (RunDirError, exit 2) naming the field.
+ */
+export const checkFmaMachine = (checkpoint: string, run: Pick<RunState, "fmaFingerprint">): void => {
+  if (run.fmaFingerprint === undefined) return
+  const here = fmaFingerprint()
+  if (run.fmaFingerprint !== here) {
+    throw new RunDirError({
+      dir: checkpoint,
+      problem: `fmaFingerprint ${run.fmaFingerprint} was recorded under numeric.fma, and this machine's is ${here}: ` +
+        "numeric.fma bits are machine-specific, so this run cannot continue (or be replayed) here with the same bits; " +
+        "continue it on the machine that wrote it, or fork it (pmdsim fork) to continue with this machine's bits"
+    })
+  }
 }
 
 /**

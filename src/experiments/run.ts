@@ -13,7 +13,7 @@ import type { RunConfig } from "../config/RunConfig.ts"
 import { configHash, resultHash } from "../config/resolve.ts"
 import { writeFileDurable } from "../core/durableFile.ts"
 import { hashValue } from "../core/Hash.ts"
-import { initBackend } from "../numeric/index.ts"
+import { fmaFingerprint, initBackend } from "../numeric/index.ts"
 import * as ActorSystem from "../runtime/ActorSystem.ts"
 import { traced, TraceSink } from "../runtime/Trace.ts"
 import * as Journal from "../runtime/Journal.ts"
@@ -88,7 +88,7 @@ const startAfresh = (dir: string, cfg: RunConfig, resuming: boolean): ImportedMe
 export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonly halted: boolean }> =>
   Effect.scoped(Effect.gen(function*() {
     const { cfg, dir } = opts
-    yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1 }))
+    const backend = yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1, fma: cfg.numeric?.fma ?? false }))
     const ckSteps = opts.resume ? checkpointSteps(dir) : []
     const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
     const imported = resumeFrom === null ? startAfresh(dir, cfg, opts.resume) : null
@@ -143,7 +143,9 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
         const journal = yield* recorder.journal
         writeRunCheckpoint(dir, state.step, modelConfig(cfg), policy, {
           loop: state, memoryHead: cfg.method === "pmd-transient" ? "empty" : memory.newest.id, memoryBranch: branch,
-          memoryFrozen: memory.frozen, memp: memory.memp, journal: journal.entries, resultHash: resultHash(cfg)
+          memoryFrozen: memory.frozen, memp: memory.memp, journal: journal.entries, resultHash: resultHash(cfg),
+          // only in the fma mode (exact checkpoints keep their bytes): the machine these bits belong to
+          ...(backend.fma ? { fmaFingerprint: fmaFingerprint() } : {})
         })
         yield* Journal.save(join(dir, FILES.journal), journal).pipe(Effect.orDie)
       })

@@ -11,11 +11,17 @@
  *
  * Bit-identical replay needs the same backend on every run; `backendInfo().deterministic` says
  * whether the active one is known to give that.
+ *
+ * `fma` (fmaMode.ts, opt-in): on the wasm backend, `mm` and the attention's `cbmm` run in relaxed-SIMD
+ * fused multiply-add kernels: faster, deterministic on a given machine, but with machine-specific bits. Other backends
+ * ignore it (they use the tfjs ops, as with every kernel of ours); `backendInfo().fma` says whether
+ * it is in effect.
  */
 import { BackendError } from "./errors.ts"
 import { tf } from "./tf.ts"
 import { startWasm } from "./wasm/threads.ts"
 import { kernelMemoryBytes } from "./wasm/kernelModule.ts"
+import { fmaEnabled, setFmaMode } from "./fmaMode.ts"
 
 export type BackendName = "wasm" | "cpu" | "tfjs-node" | "tfjs-node-gpu"
 export type BackendRequest = BackendName | "auto"
@@ -29,11 +35,18 @@ export interface BackendInfo {
   readonly simd: boolean
   /** XNNPACK threads of the wasm backend (1 for every other backend). */
   readonly threads: number
+  /** whether the fma mode's kernels are in use (requested and the backend is wasm) */
+  readonly fma: boolean
 }
 
 export interface BackendOptions {
   /** wasm only: XNNPACK threads, fixed for the life of the process once the backend is up. Default 1. */
   readonly threads?: number
+  /**
+   * the opt-in fma mode (fmaMode.ts): true on, false off (the default), absent = keep the current
+   * setting. Process-wide; a run passes its `numeric.fma` at initialisation. Ignored off wasm.
+   */
+  readonly fma?: boolean
 }
 
 const DETERMINISTIC: Record<BackendName, boolean> = { wasm: true, cpu: true, "tfjs-node": false, "tfjs-node-gpu": false }
@@ -67,7 +80,7 @@ const activate = async (name: BackendName, threads: number): Promise<BackendInfo
   await tf.ready()
   const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false
   const actualThreads = name === "wasm" ? wasmThreadsCount() : 1
-  active = { name, tfBackend: tf.getBackend(), deterministic: DETERMINISTIC[name], simd, threads: actualThreads }
+  active = { name, tfBackend: tf.getBackend(), deterministic: DETERMINISTIC[name], simd, threads: actualThreads, fma: false }
   return active
 }
 
@@ -82,6 +95,13 @@ const wasmThreadsCount = (): number =>
 export const initBackend = async (request: BackendRequest = "wasm", options: BackendOptions = {}): Promise<BackendInfo> => {
   const threads = options.threads ?? 1
   if (!Number.isInteger(threads) || threads < 1) throw new BackendError("wasm", `threads must be a positive integer, got ${threads}`)
+  if (options.fma !== undefined) setFmaMode(options.fma)
+  const info = await select(request, threads)
+  active = { ...info, fma: info.name === "wasm" && fmaEnabled() }
+  return active
+}
+
+const select = async (request: BackendRequest, threads: number): Promise<BackendInfo> => {
   if (active !== undefined && request === active.name && tf.getBackend() === active.tfBackend) return active
   if (request !== "auto") return activate(request, threads)
   for (const name of ["tfjs-node-gpu", "tfjs-node"] as const) {

@@ -6,6 +6,7 @@
  */
 export { type BackendInfo, type BackendName, type BackendRequest, backendInfo, initBackend, numericMemory, type NumericMemory } from "./backend.ts"
 export { BackendError, CheckpointError, NumericInputError } from "./errors.ts"
+export { fmaEnabled, fmaFingerprint } from "./fmaMode.ts"
 export { readTidy } from "./read.ts"
 export { type ModelConfig, defaultModelConfig, headDim, validateConfig } from "./model/config.ts"
 export { causalBias, forward, hiddenStates } from "./model/forward.ts"

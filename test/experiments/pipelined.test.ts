@@ -26,7 +26,9 @@ describe("pipelined execution gives the inline bits", () => {
     ["SDPO, teacher interpolated with the base, 2 workers, delays", ["method=\"sdpo\"", "teacher.interpolation=0.5", "async.staleness=1", "async.lagSchedule=\"fixed\""], TWO_DELAYED],
     // the workers take micro-batches of the update too
     ["2 micro-batches, one update behind", ["optim.microBatches=2", "async.staleness=1", "async.lagSchedule=\"fixed\""], ONE],
-    ["3 micro-batches, on-policy, 2 workers, delays", ["optim.microBatches=3"], TWO_DELAYED]
+    ["3 micro-batches, on-policy, 2 workers, delays", ["optim.microBatches=3"], TWO_DELAYED],
+    // the workers compute in the run's numeric mode too (numeric.fma bits are the learner's)
+    ["numeric.fma, one update behind, 2 workers, delays", ["numeric.fma=true", "async.staleness=1", "async.lagSchedule=\"fixed\""], TWO_DELAYED]
   ]
   for (const [name, sets, execution] of schedules) {
     it(name, async () => {

@@ -3,12 +3,13 @@
  * big enough for XNNPACK to split its matmuls across threads) for a few AdamW steps on the wasm
  * backend with the thread count given as argv[2], then samples with the KV cache, and prints one
  * JSON line with the threads the backend really made and the hashes of weights and samples.
+ * argv[3] = "fma" runs in the fma mode (fma.test.ts); anything else or nothing, the exact mode.
  */
 import { Rng } from "../../src/core/Rng.ts"
 import { hashValue } from "../../src/core/Hash.ts"
 import { createAdamState, initBackend, initParams, nextTokenLoss, sample, trainStep, weightsHash } from "../../src/numeric/index.ts"
 
-const info = await initBackend("wasm", { threads: Number(process.argv[2]) })
+const info = await initBackend("wasm", { threads: Number(process.argv[2]), fma: process.argv[3] === "fma" })
 const cfg = { vocabSize: 48, contextLength: 64, dModel: 64, nLayers: 2, nHeads: 4, dMlp: 256 }
 const B = 32
 const T = 48

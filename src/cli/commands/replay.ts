@@ -15,7 +15,9 @@ import { runTraining } from "../../experiments/run.ts"
 import { firstLineageDifference } from "../../experiments/lineage.ts"
 import { readRunConfig } from "../../experiments/resume.ts"
 import { type LineageRecord, readLineageFile } from "../../report/lineageFile.ts"
-import { FILES } from "../../experiments/runDir.ts"
+import { checkpointDir, checkpointSteps, FILES } from "../../experiments/runDir.ts"
+import { readRunCheckpoint } from "../../experiments/checkpoint.ts"
+import { checkFmaMachine } from "../../experiments/restore.ts"
 import { hashValue } from "../../core/Hash.ts"
 import * as Journal from "../../runtime/Journal.ts"
 import { type Divergence, firstDivergence } from "../../runtime/Replay.ts"
@@ -37,6 +39,10 @@ const lineageDivergence = (expected: ReadonlyArray<LineageRecord> | null, scratc
 export const replayRun = (dir: string) =>
   Effect.gen(function*() {
     const cfg = readRunConfig(dir)
+    // numeric.fma bits are machine-specific: on a machine with another fma fingerprint than the one the run's
+    // checkpoints recorded, a replay is refused (exit 2) rather than reported as a divergence
+    const newest = cfg.numeric?.fma === true ? checkpointSteps(dir).at(-1) : undefined
+    if (newest !== undefined) checkFmaMachine(checkpointDir(dir, newest), readRunCheckpoint(dir, newest).run)
     const expected = yield* Journal.load(join(dir, FILES.journal))
     // read (and check) before the re-run: a damaged file fails in seconds, naming its line
     const expectedLineage = existsSync(join(dir, FILES.lineage)) ? readLineageFile(join(dir, FILES.lineage)) : null

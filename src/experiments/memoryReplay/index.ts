@@ -23,6 +23,6 @@ export const runMemoryReplay = (input: MemoryReplayInput & { readonly registry: 
     checkOutsideRun(input.out, input.run)
     makeDirDurable(input.out)
     // the base's hidden states key problems with memory.problemKey=base-hidden: the run's backend, its bits
-    const backend = (inputs.cfg.memory.problemKey ?? "ngrams") === "ngrams" ? Effect.void : Effect.promise(() => initBackend(inputs.cfg.backend, { threads: inputs.cfg.threads ?? 1 }))
+    const backend = (inputs.cfg.memory.problemKey ?? "ngrams") === "ngrams" ? Effect.void : Effect.promise(() => initBackend(inputs.cfg.backend, { threads: inputs.cfg.threads ?? 1, fma: inputs.cfg.numeric?.fma ?? false }))
     return Effect.andThen(backend, withRunLock(input.out, "memory-replay", Effect.sync(() => memoryReplayInto(inputs, input.out))))
   })

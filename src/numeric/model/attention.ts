@@ -15,17 +15,23 @@
  * output [Tq, C, dh]. The gradients below are written to need as few large transposes as possible
  * (transposes of [T, C, T] tensors cost about as much as the cbmm itself on wasm).
  */
+import { fmaEnabled } from "../fmaMode.ts"
 import { tf } from "../tf.ts"
 import { channelProduct, channelProductFits } from "../wasm/attentionKernels.ts"
+import { fmaChannelProduct, fmaChannelProductFits } from "../wasm/fmaKernels.ts"
 import { heapView } from "../wasm/heapView.ts"
 
 /**
  * Per-channel matmul, out[m, c, n] = sum_k a[m, k, c] * b[k, c, n]. On wasm, when the sizes allow,
- * our kernel (same bits, no packing of b); otherwise the depthwise convolution.
+ * our kernel (same bits, no packing of b), or in the fma mode (fmaMode.ts) its fused multiply-add
+ * counterpart; otherwise the depthwise convolution.
  */
 export const cbmm = (a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D => {
   const [M, K, C] = a.shape
   const N = b.shape[2]
+  if (tf.getBackend() === "wasm" && fmaEnabled() && fmaChannelProductFits(K, N)) {
+    return tf.tensor3d(fmaChannelProduct(heapView(a), heapView(b), M, K, C, N), [M, C, N])
+  }
   if (tf.getBackend() === "wasm" && channelProductFits(K, N)) return tf.tensor3d(channelProduct(heapView(a), heapView(b), M, K, C, N), [M, C, N])
   const out = tf.depthwiseConv2d(a.reshape([1, M, K, C]) as tf.Tensor4D, b.reshape([1, K, C, N]) as tf.Tensor4D, 1, "valid")
   return out.reshape([M, C, N]) as tf.Tensor3D

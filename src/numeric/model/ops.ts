@@ -11,8 +11,12 @@
  *   (wasm/gradKernels.wat): XNNPACK would transpose x and pack the fresh dy first, which costs more
  *   than the product. They sum in XNNPACK's order, so the bits are the same (tested).
  * All values are identical to the plain ops; only the gradient graphs differ.
+ * - In the opt-in fma mode (fmaMode.ts) on wasm, `mm`'s value and both gradients run in the
+ *   relaxed-SIMD GEMMs of wasm/fmaKernels.wat instead: other bits (machine-specific), same sums.
  */
+import { fmaEnabled } from "../fmaMode.ts"
 import { tf } from "../tf.ts"
+import { fmaProduct, fmaProductTransposed, fmaTransposedProduct } from "../wasm/fmaKernels.ts"
 import { columnSums, transposedProduct } from "../wasm/gradKernels.ts"
 import { heapView } from "../wasm/heapView.ts"
 
@@ -40,8 +44,29 @@ const mmImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   }
 })
 
+/** The fma mode's mm: a @ b, dy @ b^T and a^T @ dy in the fma kernels, operands read in place. */
+const mmFmaImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc]
+  save([a, b])
+  const [M, K] = a.shape
+  const N = b.shape[1]
+  return {
+    value: tf.tensor2d(fmaProduct(heapView(a), heapView(b), M, K, N), [M, N]),
+    gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D]
+      return [
+        tf.tensor2d(fmaProductTransposed(heapView(dy), heapView(sb), M, N, K), [M, K]),
+        tf.tensor2d(fmaTransposedProduct(heapView(sa), heapView(dy), M, K, N), [K, N])
+      ]
+    }
+  }
+})
+
+/** Whether `mm` takes the fma kernels: the mode is on, the backend is wasm, and no sum is empty. */
+const useFma = (a: tf.Tensor2D): boolean => fmaEnabled() && a.shape[1] > 0 && a.shape[0] > 0 && tf.getBackend() === "wasm"
+
 /** [M, K] @ [K, N] -> [M, N]. */
-export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => mmImpl(a, b) as tf.Tensor2D
+export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => (useFma(a) && b.shape[1] > 0 ? mmFmaImpl(a, b) : mmImpl(a, b)) as tf.Tensor2D
 
 const EPS = 1e-5
 

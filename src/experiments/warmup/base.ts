@@ -26,7 +26,10 @@ export const baseDir = (domain: DomainName): string => fileURLToPath(new URL(`./
  */
 export const derivedRecipe = (domain: DomainName, model: ModelConfig): WarmupRecipe | undefined => {
   const recipe = RECIPES[domain]
-  return recipe === undefined ? undefined : { ...recipe, model }
+  if (recipe === undefined) return undefined
+  // in the committed model's key order: the checkpoint records the model as JSON and compares it as such
+  const ordered = Object.fromEntries((Object.keys(recipe.model) as Array<keyof ModelConfig>).map((k) => [k, model[k]])) as unknown as ModelConfig
+  return { ...recipe, model: ordered }
 }
 
 /** Where derived bases live: $PMDSIM_BASES, else $XDG_CACHE_HOME/pmdsim/bases, else ~/.cache/pmdsim/bases. */

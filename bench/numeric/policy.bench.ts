@@ -37,7 +37,7 @@ import {
 } from "../../src/numeric/index.ts"
 import { tf } from "../../src/numeric/tf.ts"
 import { heapView } from "../../src/numeric/wasm/heapView.ts"
-import { fmaProduct, fmaProductTransposed, fmaTransposedProduct } from "../../src/numeric/wasm/fmaKernels.ts"
+import { fmaMatMul, fmaMatMulTransposed, fmaTransposedMatMul } from "../../src/numeric/wasm/fmaTensors.ts"
 import { transposedProduct } from "../../src/numeric/wasm/gradKernels.ts"
 
 const quick = process.argv.includes("--quick")
@@ -97,9 +97,10 @@ interface Row {
 }
 
 /**
- * GFLOP/s (best of 5, operands and result copied as `mm` does) of a model's three matmul kinds: the
- * forward x @ W, the input gradient dy @ W^T and the weight gradient x^T @ dy; XNNPACK (and, for x^T @ dy,
- * the exact mode's gradKernels.wat) against the fma kernels.
+ * GFLOP/s (best of 5, run as `mm` runs them: the exact kernel's operands and result copied, the fma
+ * kernels in the tfjs heap, wasm/fmaTensors.ts) of a model's three matmul kinds: the forward x @ W,
+ * the input gradient dy @ W^T and the weight gradient x^T @ dy; XNNPACK (and, for x^T @ dy, the
+ * exact mode's gradKernels.wat) against the fma kernels.
  */
 const gemmSpeeds = (rows: number, shapes: ReadonlyArray<readonly [number, number]>): Array<string> => {
   const out: Array<string> = []
@@ -122,11 +123,11 @@ const gemmSpeeds = (rows: number, shapes: ReadonlyArray<readonly [number, number
     const flops = 2 * rows * k * n
     const g = (v: number) => v.toFixed(1).padStart(5)
     const xnnF = best(flops, keep(() => tf.matMul(x, w)))
-    const fmaF = best(flops, keep(() => tf.tensor2d(fmaProduct(heapView(x), heapView(w), rows, k, n), [rows, n])))
+    const fmaF = best(flops, keep(() => fmaMatMul(x, w)))
     const xnnD = best(flops, keep(() => tf.matMul(dy, w.transpose())))
-    const fmaD = best(flops, keep(() => tf.tensor2d(fmaProductTransposed(heapView(dy), heapView(w), rows, n, k), [rows, k])))
+    const fmaD = best(flops, keep(() => fmaMatMulTransposed(dy, w)))
     const exW = best(flops, keep(() => tf.tensor2d(transposedProduct(heapView(x), heapView(dy), rows, k, n), [k, n])))
-    const fmaW = best(flops, keep(() => tf.tensor2d(fmaTransposedProduct(heapView(x), heapView(dy), rows, k, n), [k, n])))
+    const fmaW = best(flops, keep(() => fmaTransposedMatMul(x, dy)))
     out.push(`  [${rows}, ${k}] @ [${k}, ${n}]: x@W xnnpack ${g(xnnF)} fma ${g(fmaF)} | dy@W^T xnnpack ${g(xnnD)} fma ${g(fmaD)} | x^T@dy exact kernel ${g(exW)} fma ${g(fmaW)}  GFLOP/s`)
     tf.dispose([x, w, dy])
   }

@@ -12,7 +12,7 @@
  * Bit-identical replay needs the same backend on every run; `backendInfo().deterministic` says
  * whether the active one is known to give that.
  *
- * `fma` (fmaMode.ts, opt-in): on the wasm backend, `mm` and the attention's `cbmm` run in relaxed-SIMD
+ * `fma` (fmaMode.ts, opt-in): on the wasm backend, `mm` and the attention's products run in relaxed-SIMD
  * fused multiply-add kernels: faster, deterministic on a given machine, but with machine-specific bits. Other backends
  * ignore it (they use the tfjs ops, as with every kernel of ours); `backendInfo().fma` says whether
  * it is in effect.
@@ -22,6 +22,7 @@ import { tf } from "./tf.ts"
 import { startWasm } from "./wasm/threads.ts"
 import { kernelMemoryBytes } from "./wasm/kernelModule.ts"
 import { fmaEnabled, setFmaMode } from "./fmaMode.ts"
+import { shareIdentityOnWasm } from "./wasm/sharedIdentity.ts"
 
 export type BackendName = "wasm" | "cpu" | "tfjs-node" | "tfjs-node-gpu"
 export type BackendRequest = BackendName | "auto"
@@ -78,6 +79,8 @@ const activate = async (name: BackendName, threads: number): Promise<BackendInfo
   }
   if (!ok) throw new BackendError(name, "initialisation failed")
   await tf.ready()
+  // the tensors gradients keep share their data instead of copying it (same values, fewer copies)
+  if (name === "wasm") shareIdentityOnWasm()
   const simd = name === "wasm" ? Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) : false
   const actualThreads = name === "wasm" ? wasmThreadsCount() : 1
   active = { name, tfBackend: tf.getBackend(), deterministic: DETERMINISTIC[name], simd, threads: actualThreads, fma: false }

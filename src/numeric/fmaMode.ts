@@ -2,8 +2,9 @@
  * The opt-in `numeric.fma` mode (issue #17): a process-wide setting, like the XNNPACK thread count, set
  * at backend initialisation (`initBackend(kind, { fma })`) and read by the ops (model/ops.ts,
  * model/attention.ts). When it is on and the backend is wasm, `mm` (its value and both gradients) and
- * the attention's per-channel matmul `cbmm` run in the relaxed-SIMD kernels of wasm/fmaKernels.wat
- * instead of XNNPACK and our exact kernels. Off (the default), nothing changes.
+ * the attention's products (`selfAttention`'s row-layout products, or the channel-last `cbmm`) run in
+ * the relaxed-SIMD kernels of wasm/fmaKernels.wat instead of XNNPACK and our exact kernels. Off (the
+ * default), nothing changes.
  *
  * Its bits are machine-specific: `f32x4.relaxed_madd` is a fused multiply-add (one rounding) where
  * the engine finds FMA on the CPU, and a multiply then an add (two roundings) where it does not, and

@@ -20,9 +20,9 @@ const fillRandom = (a: Float32Array, r: Rng): void => {
   for (let i = 0; i < a.length; i++) a[i] = (r.float() - 0.5) * 2 ** (r.below(12) - 4)
 }
 
-test.each(KERNEL_MODULES)("the committed bytes of $name are its .wat compiled", async ({ name, constant, relaxedSimd }) => {
-  const committed = readFileSync(fileURLToPath(new URL(`../../src/numeric/wasm/${name}.bytes.ts`, import.meta.url)), "utf8")
-  expect(committed).toBe(renderBytesModule(name, constant, await compileWat(watPath(name), { relaxedSimd })))
+test.each(KERNEL_MODULES)("the committed bytes of $file are its .wat compiled", async ({ name, file, constant, relaxedSimd, importMemory }) => {
+  const committed = readFileSync(fileURLToPath(new URL(`../../src/numeric/wasm/${file}.bytes.ts`, import.meta.url)), "utf8")
+  expect(committed).toBe(renderBytesModule(name, constant, await compileWat(watPath(name), { relaxedSimd, importMemory })))
 })
 
 describe("decode attention kernels (wasm SIMD)", () => {

@@ -14,10 +14,15 @@
  * Layouts (C = B * H): Q [T, dh, C], K [dh, C, T], V [T, C, dh], scores/probs [Tq, C, Tk],
  * output [Tq, C, dh]. The gradients below are written to need as few large transposes as possible
  * (transposes of [T, C, T] tensors cost about as much as the cbmm itself on wasm).
+ *
+ * In the fma mode on wasm, `selfAttention` skips those layouts altogether: its products
+ * (wasm/fmaAttention.ts) read q, k, v and write the output as the rows [B*T, d] the projections
+ * have, with the same sums as `cbmm` (the same bits), and no transposes.
  */
 import { fmaEnabled } from "../fmaMode.ts"
 import { tf } from "../tf.ts"
 import { channelProduct, channelProductFits } from "../wasm/attentionKernels.ts"
+import { type HeadDims, fmaHeadsFit, headMixOf, headScoresOf } from "../wasm/fmaAttention.ts"
 import { fmaChannelProduct, fmaChannelProductFits } from "../wasm/fmaKernels.ts"
 import { heapView } from "../wasm/heapView.ts"
 
@@ -95,3 +100,59 @@ export const toHeads = (
 /** Attention output [T, C, dh] -> [B*T, d]. */
 export const fromHeads = (y: tf.Tensor3D, B: number, T: number, H: number, dh: number): tf.Tensor2D =>
   y.reshape([T, B, H, dh]).transpose([1, 0, 2, 3]).reshape([B * T, H * dh]) as tf.Tensor2D
+
+/** Scores of the fma mode: q, k rows [B*T, d] -> [C, T, T] (fmaAttention.ts), gradients back as rows. */
+const fmaScores = (g: HeadDims) =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [q, k, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc]
+    save([q, k])
+    return {
+      value: headScoresOf(q, k, g),
+      gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+        const [sq, sk] = saved as [tf.Tensor2D, tf.Tensor2D]
+        // dQ = dS k, dK = dS^T q
+        return [headMixOf(dy as tf.Tensor3D, sk, g, false), headMixOf(dy as tf.Tensor3D, sq, g, true)]
+      }
+    }
+  })
+
+/** Output of the fma mode: probabilities [C, T, T] and v rows [B*T, d] -> rows [B*T, d] (fmaAttention.ts). */
+const fmaMix = (g: HeadDims) =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [p, v, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.GradSaveFunc]
+    save([p, v])
+    return {
+      value: headMixOf(p, v, g, false),
+      gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+        const [sp, sv] = saved as [tf.Tensor3D, tf.Tensor2D]
+        // dP = dY v^T, dV = P^T dY
+        return [headScoresOf(dy as tf.Tensor2D, sv, g), headMixOf(sp, dy as tf.Tensor2D, g, true)]
+      }
+    }
+  })
+
+/**
+ * Causal self-attention: q (already scaled by 1/sqrt(dh)), k, v as rows [B*T, d] and the additive
+ * mask `bias` [T, 1, T] -> the heads' outputs as rows [B*T, d]. `kv`, when given, receives the keys
+ * [dh, C, T] and values [T, C, dh] (the sampler's cache layouts). In the fma mode on wasm, and when
+ * the sizes allow (`fmaHeadsFit`) and no keys are wanted, the products of fmaAttention.ts; otherwise
+ * the channel-last layouts above. Both give the fma mode the same bits.
+ */
+export const selfAttention = (
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  bias: tf.Tensor3D,
+  g: HeadDims,
+  kv?: Array<{ readonly k: tf.Tensor3D; readonly v: tf.Tensor3D }>
+): tf.Tensor2D => {
+  if (kv === undefined && tf.getBackend() === "wasm" && fmaEnabled() && fmaHeadsFit(g.T, g.dh)) {
+    // scores head-major [C, T, T]: the mask [T, 1, T] as [T, T], the same additions and row softmaxes
+    const att = tf.softmax(fmaScores(g)(q, k).add(bias.reshape([g.T, g.T]))) as tf.Tensor3D
+    return fmaMix(g)(att, v) as tf.Tensor2D
+  }
+  const heads = toHeads(q, k, v, g.B, g.T, g.H, g.dh) // [T, dh, C], [dh, C, T], [T, C, dh]
+  kv?.push({ k: heads.k, v: heads.v })
+  const att = tf.softmax(attnScores(heads.q, heads.k).add(bias)) as tf.Tensor3D // [T, C, T]
+  return fromHeads(attnMix(att, heads.v), g.B, g.T, g.H, g.dh)
+}

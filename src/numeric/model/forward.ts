@@ -13,7 +13,7 @@
 import { NumericInputError } from "../errors.ts"
 import { tf } from "../tf.ts"
 import { type ModelConfig, headDim } from "./config.ts"
-import { attnMix, attnScores, fromHeads, toHeads } from "./attention.ts"
+import { selfAttention } from "./attention.ts"
 import { addBias, embed, layerNorm, mm } from "./ops.ts"
 import type { Params } from "./params.ts"
 
@@ -62,10 +62,7 @@ const block = (
   const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
   const [q2, k2, v2] = projectQkv(x, p("attn.wqkv") as tf.Tensor2D, p("attn.bqkv") as tf.Tensor1D) // [B*T, d] each
   // scale q (small) rather than the [T, C, T] scores
-  const { q, k, v } = toHeads(q2.mul(1 / Math.sqrt(dh)), k2, v2, B, T, H, dh) // [T, dh, C], [dh, C, T], [T, C, dh]
-  kv?.push({ k, v })
-  const att = tf.softmax(attnScores(q, k).add(bias)) as tf.Tensor3D // [T, C, T]
-  const y = fromHeads(attnMix(att, v), B, T, H, dh) // [B*T, d]
+  const y = selfAttention(q2.mul(1 / Math.sqrt(dh)) as tf.Tensor2D, k2, v2, bias, { B, T, H, dh }, kv) // [B*T, d]
   h = h.add(addBias(mm(y, p("attn.wo") as tf.Tensor2D), p("attn.bo") as tf.Tensor1D))
   const x2 = layerNorm(h, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
   const u = tf.relu(addBias(mm(x2, p("mlp.w1") as tf.Tensor2D), p("mlp.b1") as tf.Tensor1D)) as tf.Tensor2D // [B*T, dMlp]

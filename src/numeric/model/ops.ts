@@ -12,13 +12,18 @@
  *   than the product. They sum in XNNPACK's order, so the bits are the same (tested).
  * All values are identical to the plain ops; only the gradient graphs differ.
  * - In the opt-in fma mode (fmaMode.ts) on wasm, `mm`'s value and both gradients run in the
- *   relaxed-SIMD GEMMs of wasm/fmaKernels.wat instead: other bits (machine-specific), same sums.
+ *   relaxed-SIMD GEMMs of wasm/fmaKernels.wat instead (wasm/fmaTensors.ts): other bits
+ *   (machine-specific), same sums.
+ * - On wasm, where the tfjs heap can be imported (wasm/tfjsHeap.ts), `layerNorm` and `layerNormValue`
+ *   run in our kernels (wasm/lnKernels.wat): the same operations in the same order as their ops, so
+ *   the same bits, in two launches instead of about 24.
  */
 import { fmaEnabled } from "../fmaMode.ts"
 import { tf } from "../tf.ts"
-import { fmaProduct, fmaProductTransposed, fmaTransposedProduct } from "../wasm/fmaKernels.ts"
+import { fmaMatMul, fmaMatMulTransposed, fmaTransposedMatMul } from "../wasm/fmaTensors.ts"
 import { columnSums, transposedProduct } from "../wasm/gradKernels.ts"
 import { heapView } from "../wasm/heapView.ts"
+import { layerNormBackward, layerNormForward, lnKernels } from "../wasm/lnKernels.ts"
 
 /** Swap the last two axes. */
 const tr = (x: tf.Tensor): tf.Tensor =>
@@ -44,20 +49,15 @@ const mmImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   }
 })
 
-/** The fma mode's mm: a @ b, dy @ b^T and a^T @ dy in the fma kernels, operands read in place. */
+/** The fma mode's mm: a @ b, dy @ b^T and a^T @ dy in the fma kernels (wasm/fmaTensors.ts), operands read in place. */
 const mmFmaImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc]
   save([a, b])
-  const [M, K] = a.shape
-  const N = b.shape[1]
   return {
-    value: tf.tensor2d(fmaProduct(heapView(a), heapView(b), M, K, N), [M, N]),
+    value: fmaMatMul(a, b),
     gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
       const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D]
-      return [
-        tf.tensor2d(fmaProductTransposed(heapView(dy), heapView(sb), M, N, K), [M, K]),
-        tf.tensor2d(fmaTransposedProduct(heapView(sa), heapView(dy), M, K, N), [K, N])
-      ]
+      return [fmaMatMulTransposed(dy as tf.Tensor2D, sb), fmaTransposedMatMul(sa, dy as tf.Tensor2D)]
     }
   }
 })
@@ -95,6 +95,22 @@ const normalise = (x: tf.Tensor2D): { xhat: tf.Tensor2D; rstd: tf.Tensor2D } => 
   return { xhat: xc.mul(rstd) as tf.Tensor2D, rstd }
 }
 
+/** LayerNorm in our kernels (wasm/lnKernels.ts: the same bits as lnImpl's ops, two launches instead of ~24). */
+const lnKernelImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc]
+  const k = lnKernels()!
+  const { y, xhat, rstd } = layerNormForward(k, x, g, b, EPS)
+  save([xhat, rstd, g])
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: Array<tf.Tensor>) => {
+      const [sxhat, srstd, sg] = saved as [tf.Tensor2D, tf.Tensor, tf.Tensor]
+      const { dx, dg, db } = layerNormBackward(lnKernels()!, dy as tf.Tensor2D, sxhat, srstd, sg)
+      return [dx, dg, db]
+    }
+  }
+})
+
 const lnImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, g, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc]
   const { xhat, rstd } = normalise(x)
@@ -114,11 +130,21 @@ const lnImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   }
 })
 
-/** LayerNorm over the last axis: x [N, d], gain [d], bias [d]. */
-export const layerNorm = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => lnImpl(x, g, b) as tf.Tensor2D
+/** LayerNorm over the last axis: x [N, d], gain [d], bias [d] (in our kernels where the tfjs heap takes them). */
+export const layerNorm = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D =>
+  (x.shape[0] > 0 && x.shape[1] > 0 && lnKernels() !== undefined ? lnKernelImpl(x, g, b) : lnImpl(x, g, b)) as tf.Tensor2D
+
+/** The same LayerNorm as tfjs ops only (where the kernels do not run; tests compare the two). */
+export const layerNormOps = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => lnImpl(x, g, b) as tf.Tensor2D
 
 /** The same values as `layerNorm` without a gradient (decoding): fewer engine records per call. */
-export const layerNormValue = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => normalise(x).xhat.mul(g).add(b) as tf.Tensor2D
+export const layerNormValue = (x: tf.Tensor2D, g: tf.Tensor1D, b: tf.Tensor1D): tf.Tensor2D => {
+  const k = x.shape[0] > 0 && x.shape[1] > 0 ? lnKernels() : undefined
+  if (k === undefined) return normalise(x).xhat.mul(g).add(b) as tf.Tensor2D
+  const { y, xhat, rstd } = layerNormForward(k, x, g, b, EPS)
+  tf.dispose([xhat, rstd])
+  return y
+}
 
 /** Embedding lookup as a one-hot matmul: ids int32 [N] -> [N, d]. Exact (one term per row is non-zero). */
 export const embed = (ids: tf.Tensor1D, table: tf.Tensor2D): tf.Tensor2D =>

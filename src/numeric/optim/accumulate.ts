@@ -58,11 +58,8 @@ export const applyGrads = (params: Params, state: AdamState, parts: ReadonlyArra
     const norms = Object.values(byName).map((g) => g.square().sum() as tf.Scalar)
     const gradNorm = Math.sqrt((norms.length === 0 ? tf.scalar(0) : tf.addN(norms)).dataSync()[0]!)
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm, lr, step: state.step, skipped: true }
-    if (opts.clipNorm !== undefined && gradNorm > opts.clipNorm) {
-      const scale = opts.clipNorm / (gradNorm + 1e-6)
-      for (const n of Object.keys(byName)) byName[n] = byName[n]!.mul(scale)
-    }
-    adamApply(params, state, byName, lr, opts.adam ?? defaultAdam)
+    const clipScale = opts.clipNorm !== undefined && gradNorm > opts.clipNorm ? opts.clipNorm / (gradNorm + 1e-6) : undefined
+    adamApply(params, state, byName, lr, opts.adam ?? defaultAdam, clipScale)
     return { loss, gradNorm, lr, step: state.step, skipped: false }
   })
 }

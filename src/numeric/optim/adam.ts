@@ -12,6 +12,7 @@
 import { NumericInputError } from "../errors.ts"
 import { type Params, newVariable } from "../model/params.ts"
 import { tf } from "../tf.ts"
+import { adamUpdateOf } from "../wasm/adamKernels.ts"
 
 export interface AdamConfig {
   readonly beta1: number
@@ -92,10 +93,42 @@ export const importAdamState = (params: Params, data: AdamStateData): AdamState 
 }
 
 /**
- * One update of every parameter from `grads` (already clipped), at learning rate `lr`. Increments
- * state.step. Missing gradients count as zero.
+ * The new p, m and v of one parameter, as a chain of tfjs ops (g: its gradient, already clipped;
+ * kd: lr * weightDecay when it decays). On the wasm backend `adamApply` computes the same bits in one
+ * kernel (wasm/adamKernels.ts); tests compare the two.
  */
-export const adamApply = (params: Params, state: AdamState, grads: Readonly<Record<string, tf.Tensor>>, lr: number, cfg: AdamConfig): void => {
+export const adamStepOps = (
+  p: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  g: tf.Tensor,
+  cfg: AdamConfig,
+  lrOverBc1: number,
+  bc2: number,
+  kd: number | undefined
+): { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor } => {
+  const m1 = m.mul(cfg.beta1).add(g.mul(1 - cfg.beta1))
+  const v1 = v.mul(cfg.beta2).add(g.square().mul(1 - cfg.beta2))
+  // lr folded into the bias corrections: step = (lr / bc1) * m / (sqrt(v / bc2) + eps)
+  let upd = m1.mul(lrOverBc1).div(v1.div(bc2).sqrt().add(cfg.eps))
+  if (kd !== undefined) upd = upd.add(p.mul(kd))
+  return { p: p.sub(upd), m: m1, v: v1 }
+}
+
+/**
+ * One update of every parameter from `grads`, at learning rate `lr`, each gradient first multiplied
+ * by `clipScale` when it is given (global-norm clipping). Increments state.step. Missing gradients
+ * count as zero. On the wasm backend each parameter's update runs in one kernel
+ * (wasm/adamKernels.ts: the same bits as `adamStepOps`, in one launch instead of about 14).
+ */
+export const adamApply = (
+  params: Params,
+  state: AdamState,
+  grads: Readonly<Record<string, tf.Tensor>>,
+  lr: number,
+  cfg: AdamConfig,
+  clipScale?: number
+): void => {
   const t = state.step + 1
   const bc1 = 1 - Math.pow(cfg.beta1, t)
   const bc2 = 1 - Math.pow(cfg.beta2, t)
@@ -103,15 +136,20 @@ export const adamApply = (params: Params, state: AdamState, grads: Readonly<Reco
     for (const [name, p] of Object.entries(params)) {
       const m = state.m[name]!
       const v = state.v[name]!
-      const g = grads[name] ?? tf.zerosLike(p)
-      const m1 = m.mul(cfg.beta1).add(g.mul(1 - cfg.beta1))
-      const v1 = v.mul(cfg.beta2).add(g.square().mul(1 - cfg.beta2))
-      // lr folded into the bias corrections: step = (lr / bc1) * m / (sqrt(v / bc2) + eps)
-      let upd = m1.mul(lr / bc1).div(v1.div(bc2).sqrt().add(cfg.eps))
-      if (cfg.weightDecay > 0 && state.decay.has(name)) upd = upd.add(p.mul(lr * cfg.weightDecay))
-      m.assign(m1)
-      v.assign(v1)
-      p.assign(p.sub(upd))
+      const kd = cfg.weightDecay > 0 && state.decay.has(name) ? lr * cfg.weightDecay : undefined
+      const g = grads[name]
+      let next: { p: tf.Tensor; m: tf.Tensor; v: tf.Tensor }
+      if (tf.getBackend() === "wasm") {
+        // a missing gradient is zeros, which the clipping scale leaves as they are
+        const c = { scale: clipScale ?? 1, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, lrOverBc1: lr / bc1, bc2, lrDecay: kd }
+        next = adamUpdateOf(p, m, v, g, c)
+      } else {
+        const gc = g === undefined ? tf.zerosLike(p) : clipScale === undefined ? g : g.mul(clipScale)
+        next = adamStepOps(p, m, v, gc, cfg, lr / bc1, bc2, kd)
+      }
+      m.assign(next.m)
+      v.assign(next.v)
+      p.assign(next.p)
     }
   })
   state.step = t

@@ -50,11 +50,9 @@ export const trainStep = (params: Params, state: AdamState, lossFn: () => tf.Sca
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       return { loss, gradNorm, lr, step: state.step, skipped: true }
     }
-    if (opts.clipNorm !== undefined && gradNorm > opts.clipNorm) {
-      const scale = opts.clipNorm / (gradNorm + 1e-6)
-      for (const n of Object.keys(byName)) byName[n] = byName[n]!.mul(scale)
-    }
-    adamApply(params, state, byName, lr, opts.adam ?? defaultAdam)
+    // clipping: every gradient times this scale, inside the update
+    const clipScale = opts.clipNorm !== undefined && gradNorm > opts.clipNorm ? opts.clipNorm / (gradNorm + 1e-6) : undefined
+    adamApply(params, state, byName, lr, opts.adam ?? defaultAdam, clipScale)
     return { loss, gradNorm, lr, step: state.step, skipped: false }
   })
 }

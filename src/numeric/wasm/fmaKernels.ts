@@ -12,7 +12,8 @@
 import { FMA_KERNELS_WASM } from "./fmaKernels.bytes.ts"
 import { Arena, type F32Region, type WasmMemory, lazyModule } from "./kernelModule.ts"
 
-interface FmaExports {
+/** The exports of fmaKernels.wat (fmaTensors.ts binds them to the tfjs heap too). */
+export interface FmaExports {
   readonly memory: WasmMemory
   readonly gemm: (k0: number, k1: number, M: number, N: number, a: number, ats: number, ars: number, aks: number, b: number, bps: number, c: number) => void
   readonly pack16: (R: number, C: number, src: number, dst: number) => void
@@ -20,6 +21,14 @@ interface FmaExports {
   readonly pack16t: (N: number, K: number, src: number, dst: number) => void
   readonly cbmm: (M: number, K: number, C: number, N: number, a: number, b: number, out: number) => void
   readonly regroup: (K: number, C: number, N: number, src: number, dst: number) => void
+  // the attention's per-head products in the model's row layouts (fmaAttention.ts)
+  readonly bmm: (
+    X: number, Y: number, M: number, N: number, K: number,
+    a: number, ax: number, ay: number, am: number, ak: number,
+    b: number, bx: number, by: number, bk: number,
+    o: number, ox: number, oy: number, om: number
+  ) => void
+  readonly packHeadsT: (X: number, Y: number, R: number, E: number, src: number, sx: number, sy: number, sr: number, dst: number) => void
 }
 
 /** The module's exports (compiled on first use; throws where the engine has no relaxed SIMD). */
@@ -46,8 +55,8 @@ const unpad = (c: Float32Array, M: number, N: number, Np: number): Float32Array 
   return out
 }
 
-/** Runs the GEMM over k blocks, in increasing k (c, zeroed, holds the partial sums between blocks). */
-const gemm = (k: FmaExports, K: number, Mp: number, Np: number, a: number, ats: number, ars: number, aks: number, bp: number, c: number): void => {
+/** Runs the GEMM over k blocks, in increasing k (c holds the partial sums between blocks; the first block starts from zero). */
+export const gemmBlocks = (k: Pick<FmaExports, "gemm">, K: number, Mp: number, Np: number, a: number, ats: number, ars: number, aks: number, bp: number, c: number): void => {
   for (let k0 = 0; k0 < K; k0 += K_BLOCK) k.gemm(k0, Math.min(K, k0 + K_BLOCK), Mp, Np, a, ats, ars, aks, bp, 64 * K, c)
 }
 
@@ -60,11 +69,11 @@ export const fmaProduct = (a: Float32Array, b: Float32Array, M: number, K: numbe
   const ra = arena.floats(Mp * K, Mp !== M) // a zero row pads an odd M; otherwise every value is overwritten
   const rb = arena.floats(K * Np, Np !== N)
   const bp = arena.floats(K * Np, false) // packed: every value is written
-  const rc = arena.floats(Mp * Np)
+  const rc = arena.floats(Mp * Np, false) // the first k block writes every entry
   ra.view.set(a.subarray(0, M * K))
   copyPadded(b, K, N, Np, rb)
   k.pack16(K, Np, rb.ptr, bp.ptr)
-  gemm(k, K, Mp, Np, ra.ptr, 8 * K, 4 * K, 4, bp.ptr, rc.ptr)
+  gemmBlocks(k, K, Mp, Np, ra.ptr, 8 * K, 4 * K, 4, bp.ptr, rc.ptr)
   return unpad(rc.view, M, N, Np)
 }
 
@@ -77,11 +86,11 @@ export const fmaProductTransposed = (a: Float32Array, w: Float32Array, M: number
   const ra = arena.floats(Mp * K, Mp !== M)
   const rw = arena.floats(Np * K, Np !== N) // zero rows of w are zero columns of w^T
   const bp = arena.floats(K * Np, false)
-  const rc = arena.floats(Mp * Np)
+  const rc = arena.floats(Mp * Np, false) // the first k block writes every entry
   ra.view.set(a.subarray(0, M * K))
   rw.view.set(w.subarray(0, N * K))
   k.pack16t(Np, K, rw.ptr, bp.ptr)
-  gemm(k, K, Mp, Np, ra.ptr, 8 * K, 4 * K, 4, bp.ptr, rc.ptr)
+  gemmBlocks(k, K, Mp, Np, ra.ptr, 8 * K, 4 * K, 4, bp.ptr, rc.ptr)
   return unpad(rc.view, M, N, Np)
 }
 
@@ -95,13 +104,13 @@ export const fmaTransposedProduct = (a: Float32Array, b: Float32Array, K: number
   const ap = arena.floats(K * Mp, false)
   const rb = arena.floats(K * Np, Np !== N)
   const bp = arena.floats(K * Np, false)
-  const rc = arena.floats(Mp * Np)
+  const rc = arena.floats(Mp * Np, false) // the first k block writes every entry
   copyPadded(a, K, M, Mp, ra)
   copyPadded(b, K, N, Np, rb)
   k.pack2(K, Mp, ra.ptr, ap.ptr)
   k.pack16(K, Np, rb.ptr, bp.ptr)
   // A(m, k) = a[k, m] lies in panel m / 2 (8K bytes each), 8 bytes per k, the pair's second 4 bytes on
-  gemm(k, K, Mp, Np, ap.ptr, 8 * K, 4, 8, bp.ptr, rc.ptr)
+  gemmBlocks(k, K, Mp, Np, ap.ptr, 8 * K, 4, 8, bp.ptr, rc.ptr)
   return unpad(rc.view, M, N, Np)
 }
 

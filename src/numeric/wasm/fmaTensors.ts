@@ -16,30 +16,35 @@ export const fmaHeapKernels = heapModule<Omit<FmaExports, "memory">>(FMA_KERNELS
 /** The heap kernels, when they take an output of M x N (rows in pairs, columns in 16-wide panels). */
 const inHeap = (M: number, N: number): Omit<FmaExports, "memory"> | undefined => (M % 2 === 0 && N % 16 === 0 ? fmaHeapKernels() : undefined)
 
+/**
+ * a @ B in the heap, for a [M, K] and a B [K, N] that `pack` writes at the offset it is given, in
+ * 16-column panels (from b itself, or from w for B = w^T); undefined when the sizes are off the tile.
+ */
+const heapProductPackedB = (a: tf.Tensor2D, N: number, pack: (k: Omit<FmaExports, "memory">, bp: number) => void): tf.Tensor2D | undefined => {
+  const [M, K] = a.shape
+  const k = inHeap(M, N)
+  if (k === undefined) return undefined
+  const bp = scratchOffset(4 * K * N)
+  const out = outputTensor<tf.Rank.R2>([M, N])
+  pack(k, bp)
+  gemmBlocks(k, K, M, N, offsetOf(a), 8 * K, 4 * K, 4, bp, out.offset)
+  return out.tensor
+}
+
 /** a @ b for a [M, K], b [K, N] (K >= 1) -> [M, N]. */
 export const fmaMatMul = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => {
   const [M, K] = a.shape
   const N = b.shape[1]
-  const k = inHeap(M, N)
-  if (k === undefined) return tf.tensor2d(fmaProduct(heapView(a), heapView(b), M, K, N), [M, N])
-  const bp = scratchOffset(4 * K * N) // b in 16-column panels
-  const out = outputTensor<tf.Rank.R2>([M, N])
-  k.pack16(K, N, offsetOf(b), bp)
-  gemmBlocks(k, K, M, N, offsetOf(a), 8 * K, 4 * K, 4, bp, out.offset)
-  return out.tensor
+  return heapProductPackedB(a, N, (k, bp) => k.pack16(K, N, offsetOf(b), bp)) ??
+    tf.tensor2d(fmaProduct(heapView(a), heapView(b), M, K, N), [M, N])
 }
 
 /** a @ w^T for a [M, K], w [N, K] (K >= 1) -> [M, N]: an input gradient dy @ W^T without a transpose. */
 export const fmaMatMulTransposed = (a: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D => {
   const [M, K] = a.shape
   const N = w.shape[0]
-  const k = inHeap(M, N)
-  if (k === undefined) return tf.tensor2d(fmaProductTransposed(heapView(a), heapView(w), M, K, N), [M, N])
-  const bp = scratchOffset(4 * K * N) // w^T in 16-column panels
-  const out = outputTensor<tf.Rank.R2>([M, N])
-  k.pack16t(N, K, offsetOf(w), bp)
-  gemmBlocks(k, K, M, N, offsetOf(a), 8 * K, 4 * K, 4, bp, out.offset)
-  return out.tensor
+  return heapProductPackedB(a, N, (k, bp) => k.pack16t(N, K, offsetOf(w), bp)) ??
+    tf.tensor2d(fmaProductTransposed(heapView(a), heapView(w), M, K, N), [M, N])
 }
 
 /** a^T @ b for a [K, M], b [K, N] (K >= 1) -> [M, N]: a weight gradient x^T @ dy without a transpose. */

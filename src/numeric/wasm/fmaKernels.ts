@@ -60,8 +60,18 @@ export const gemmBlocks = (k: Pick<FmaExports, "gemm">, K: number, Mp: number, N
   for (let k0 = 0; k0 < K; k0 += K_BLOCK) k.gemm(k0, Math.min(K, k0 + K_BLOCK), Mp, Np, a, ats, ars, aks, bp, 64 * K, c)
 }
 
-/** a @ b for a [M, K], b [K, N] (row-major, K >= 1) -> [M, N]. */
-export const fmaProduct = (a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array => {
+/**
+ * a @ B for a [M, K] and a B [K, N] that `stage` copies into the module (as b, or as w for B = w^T, in a
+ * region of K * Np floats, zeroed when Np > N) and `pack` packs into 16-column panels.
+ */
+const productPackedB = (
+  a: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  stage: (region: F32Region, Np: number) => void,
+  pack: (k: FmaExports, staged: number, bp: number, Np: number) => void
+): Float32Array => {
   const Mp = roundUp(M, TILE_M)
   const Np = roundUp(N, TILE_N)
   const k = fmaKernels()
@@ -71,28 +81,20 @@ export const fmaProduct = (a: Float32Array, b: Float32Array, M: number, K: numbe
   const bp = arena.floats(K * Np, false) // packed: every value is written
   const rc = arena.floats(Mp * Np, false) // the first k block writes every entry
   ra.view.set(a.subarray(0, M * K))
-  copyPadded(b, K, N, Np, rb)
-  k.pack16(K, Np, rb.ptr, bp.ptr)
+  stage(rb, Np)
+  pack(k, rb.ptr, bp.ptr, Np)
   gemmBlocks(k, K, Mp, Np, ra.ptr, 8 * K, 4 * K, 4, bp.ptr, rc.ptr)
   return unpad(rc.view, M, N, Np)
 }
 
+/** a @ b for a [M, K], b [K, N] (row-major, K >= 1) -> [M, N]. */
+export const fmaProduct = (a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array =>
+  productPackedB(a, M, K, N, (rb, Np) => copyPadded(b, K, N, Np, rb), (k, rb, bp, Np) => k.pack16(K, Np, rb, bp))
+
 /** a @ w^T for a [M, K], w [N, K] (row-major, K >= 1) -> [M, N]: an input gradient dy @ W^T without a transpose. */
-export const fmaProductTransposed = (a: Float32Array, w: Float32Array, M: number, K: number, N: number): Float32Array => {
-  const Mp = roundUp(M, TILE_M)
-  const Np = roundUp(N, TILE_N)
-  const k = fmaKernels()
-  const arena = Arena.reserve(k.memory, 4 * (Mp * K + 2 * Np * K + Mp * Np), 4)
-  const ra = arena.floats(Mp * K, Mp !== M)
-  const rw = arena.floats(Np * K, Np !== N) // zero rows of w are zero columns of w^T
-  const bp = arena.floats(K * Np, false)
-  const rc = arena.floats(Mp * Np, false) // the first k block writes every entry
-  ra.view.set(a.subarray(0, M * K))
-  rw.view.set(w.subarray(0, N * K))
-  k.pack16t(Np, K, rw.ptr, bp.ptr)
-  gemmBlocks(k, K, Mp, Np, ra.ptr, 8 * K, 4 * K, 4, bp.ptr, rc.ptr)
-  return unpad(rc.view, M, N, Np)
-}
+export const fmaProductTransposed = (a: Float32Array, w: Float32Array, M: number, K: number, N: number): Float32Array =>
+  // w's rows past N stay zero: zero rows of w are zero columns of w^T
+  productPackedB(a, M, K, N, (rw) => rw.view.set(w.subarray(0, N * K)), (k, rw, bp, Np) => k.pack16t(Np, K, rw, bp))
 
 /** a^T @ b for a [K, M], b [K, N] (row-major, K >= 1) -> [M, N]: a weight gradient x^T @ dy without a transpose. */
 export const fmaTransposedProduct = (a: Float32Array, b: Float32Array, K: number, M: number, N: number): Float32Array => {

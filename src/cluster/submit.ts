@@ -57,7 +57,9 @@ export const submitSweep = (spec: SweepSpec, name: string, retryFailed = false) 
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const payload = sweepPayload(spec)
-    const sweepId = yield* Sweep.executionId({ ...payload, round: 0, runs: payload.runs.map((r) => ({ ...r, attempt: 1 })) })
+    // round 0 always asks for attempt 1: a resubmission joins the first execution, whatever was retried since
+    const firstRound = { ...payload, round: 0, runs: payload.runs.map((r) => ({ ...r, attempt: 1 })) }
+    const sweepId = yield* Sweep.executionId(firstRound)
     yield* retryTransient(ensureSchema)
     yield* retryTransient(checkName(name, payload.configHash))
     if (retryFailed) return yield* retryFailedRuns(payload, name, sweepId)
@@ -71,8 +73,7 @@ export const submitSweep = (spec: SweepSpec, name: string, retryFailed = false) 
       }
     })))
     yield* retryTransient(checkName(name, payload.configHash)) // lost a race for the name to another config
-    // round 0 always asks for attempt 1: a resubmission joins the first execution, whatever was retried since
-    const started = yield* retryTransient(Sweep.execute({ ...payload, round: 0, runs: payload.runs.map((r) => ({ ...r, attempt: 1 })) }, { discard: true })).pipe(Effect.provide(clientLayer()))
+    const started = yield* retryTransient(Sweep.execute(firstRound, { discard: true })).pipe(Effect.provide(clientLayer()))
     if (started !== sweepId) return yield* Effect.die(new Error(`workflow id ${started} differs from the computed ${sweepId}`))
     const failed = (yield* retryTransient(storedRuns(sweepId))).filter((r) => r.state === "failed").map((r) => r.name)
     return { sweepId, runs: payload.runs, failed } satisfies Submitted

@@ -62,11 +62,12 @@ const mmFmaImpl = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) =>
   }
 })
 
-/** Whether `mm` takes the fma kernels: the mode is on, the backend is wasm, and no sum is empty. */
-const useFma = (a: tf.Tensor2D): boolean => fmaEnabled() && a.shape[1] > 0 && a.shape[0] > 0 && tf.getBackend() === "wasm"
+/** Whether `mm` takes the fma kernels: the mode is on, the backend is wasm, and no dimension is empty. */
+const useFma = (a: tf.Tensor2D, b: tf.Tensor2D): boolean =>
+  fmaEnabled() && a.shape[0] > 0 && a.shape[1] > 0 && b.shape[1] > 0 && tf.getBackend() === "wasm"
 
 /** [M, K] @ [K, N] -> [M, N]. */
-export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => (useFma(a) && b.shape[1] > 0 ? mmFmaImpl(a, b) : mmImpl(a, b)) as tf.Tensor2D
+export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => (useFma(a, b) ? mmFmaImpl(a, b) : mmImpl(a, b)) as tf.Tensor2D
 
 const EPS = 1e-5
 

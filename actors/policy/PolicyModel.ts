@@ -37,8 +37,8 @@ import {
 import type { PolicyState, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
 import { Control } from "../../src/domains/control.ts"
 import { groupAdvantages } from "../../src/numeric/losses/index.ts"
-import { type AlignedBatch, alignBatch, batchScopes, type MicroContext, rowRanges, sliceBatch, type UpdateRow } from "./batch.ts"
-import { type LossKind, policyLoss } from "./loss.ts"
+import { type AlignedBatch, alignBatch, batchScopes, type MicroContext, rowRanges, sliceBatch, type UpdateRow, withReferenceLogp } from "./batch.ts"
+import { type LossKind, needsReferenceLogp, policyLoss } from "./loss.ts"
 
 /** The policy's request and reply records are its protocol's (src/protocol/policy.ts): data only. */
 export type { PolicyState, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
@@ -114,8 +114,12 @@ export class PolicyModel {
 
   /** log pi_ref(response | prompt) per row (CPPO retention). */
   referenceSeqLogp(prompts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Float32Array {
-    const scored = scoreResponses(this.reference, this.model, prompts, responses)
-    return Float32Array.from(scored, (r) => r.tokenLogProbs.reduce((a, b) => a + b, 0))
+    return Float32Array.from(this.referenceTokenLogp(prompts, responses), (r) => r.reduce((a, b) => a + b, 0))
+  }
+
+  /** log pi_ref of each response token, per row (the GRPO part's KL to the base, `grpo.beta`). */
+  referenceTokenLogp(prompts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Array<Float32Array> {
+    return scoreResponses(this.reference, this.model, prompts, responses).map((r) => r.tokenLogProbs)
   }
 
   /**
@@ -123,9 +127,13 @@ export class PolicyModel {
    * rows go in micro-batches whose gradients are summed in order (`planUpdate`, `microGrads`, `applyUpdate`).
    */
   update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): UpdateStats {
-    const plan = this.planUpdate(rows, kind, importance)
+    return this.updateWith(this.planUpdate(rows, kind, importance), rows)
+  }
+
+  /** `update` on a plan already made from these rows. */
+  updateWith(plan: UpdatePlan, rows: ReadonlyArray<UpdateRow>): UpdateStats {
     if (plan.micro !== null) return this.applyUpdate(plan.micro.map((m) => this.microGrads(plan, m)))
-    const { batch } = plan
+    const { batch, kind, importance } = plan
     const refSeqLogp = this.cfg.cppo.enabled ? this.referenceSeqLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)) : null
     this.remember()
     const r = trainStep(this.student, this.adam, () => policyLoss(this.student, this.model, this.cfg, kind, { batch, importance, refSeqLogp }), this.trainOptions())
@@ -134,7 +142,10 @@ export class PolicyModel {
 
   /** The update's aligned batch and, with `optim.microBatches` > 1, its micro-batches (contiguous rows). */
   planUpdate(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): UpdatePlan {
-    const batch = alignBatch(rows, this.model.vocabSize, Control.PAD)
+    const aligned = alignBatch(rows, this.model.vocabSize, Control.PAD)
+    const batch = needsReferenceLogp(this.cfg, kind)
+      ? withReferenceLogp(aligned, rows, this.referenceTokenLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)))
+      : aligned
     const k = Math.min(this.cfg.optim.microBatches ?? 1, batch.B)
     if (k <= 1) return { kind, importance, batch, micro: null }
     const advantages = groupAdvantages(batch.rewards, batch.groups, { scaleRewards: this.cfg.grpo.scaleRewards })

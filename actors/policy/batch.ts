@@ -28,6 +28,8 @@ export interface AlignedBatch {
   /** dense [B*T*V]; zero rows where no teacher */
   readonly teacherLogp: Float32Array
   readonly teacherMask: Float32Array
+  /** log pi_ref of each target [B*T] (0 off the response), for the KL to the base; present when `grpo.beta` > 0 */
+  readonly refLogp?: Float32Array
   readonly rewards: Float32Array
   readonly groups: Int32Array
   /** number of response tokens in the batch */
@@ -73,6 +75,17 @@ export const alignBatch = (rows: ReadonlyArray<UpdateRow>, V: number, pad = 0): 
   return { B, T, V, tokens, targets, responseMask, oldLogp, teacherLogp, teacherMask, rewards, groups, responseTokens }
 }
 
+/** The batch with the reference's log-prob of each response token (`perRow[b]`: row b's, one per token). */
+export const withReferenceLogp = (batch: AlignedBatch, rows: ReadonlyArray<UpdateRow>, perRow: ReadonlyArray<Float32Array>): AlignedBatch => {
+  const refLogp = new Float32Array(batch.B * batch.T)
+  rows.forEach((r, b) => {
+    const row = perRow[b]!
+    if (row.length !== r.response.length) throw new RangeError(`withReferenceLogp: row ${b} has ${r.response.length} tokens but ${row.length} reference log-probs`)
+    refLogp.set(row, b * batch.T + r.prompt.length - 1)
+  })
+  return { ...batch, refLogp }
+}
+
 /** What a micro-batch carries from its whole batch: the group advantages and the aggregation scopes. */
 export interface MicroContext {
   readonly advantages: Float32Array
@@ -102,6 +115,7 @@ export const sliceBatch = (batch: AlignedBatch, lo: number, hi: number): Aligned
     oldLogp: batch.oldLogp.slice(lo * T, hi * T),
     teacherLogp: batch.teacherLogp.slice(lo * T * V, hi * T * V),
     teacherMask: batch.teacherMask.slice(lo, hi),
+    ...(batch.refLogp === undefined ? {} : { refLogp: batch.refLogp.slice(lo * T, hi * T) }),
     rewards: batch.rewards.slice(lo, hi),
     groups: batch.groups.slice(lo, hi),
     responseTokens: responseMask.reduce((a, m) => a + m, 0)

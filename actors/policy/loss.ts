@@ -57,6 +57,13 @@ export const sdpoOptions = (cfg: RunConfig, T: number): SdpoOptions => ({
   grpo: grpoOptions(cfg, T)
 })
 
+/**
+ * Whether this update's loss has a GRPO part whose KL to the reference (the base) is on: then the
+ * batch needs the reference's log-probs (`withReferenceLogp`).
+ */
+export const needsReferenceLogp = (cfg: RunConfig, kind: LossKind): boolean =>
+  cfg.grpo.beta > 0 && (kind === "grpo" || cfg.sdpo.distillationWeight < 1)
+
 /** The scalar to minimise; call inside trainStep's gradient scope. */
 export const policyLoss = (params: Params, model: ModelConfig, cfg: RunConfig, kind: LossKind, inputs: LossInputs): tf.Scalar => {
   const { batch } = inputs
@@ -70,6 +77,7 @@ export const policyLoss = (params: Params, model: ModelConfig, cfg: RunConfig, k
       responseMask: batch.responseMask,
       advantages,
       ...(oldLogp === undefined ? {} : { oldLogp }),
+      ...(batch.refLogp === undefined ? {} : { refLogp: batch.refLogp }),
       ...(sampleWeights === undefined ? {} : { sampleWeights }),
       ...(inputs.micro === undefined ? {} : { scope: inputs.micro.scope })
     }

@@ -102,7 +102,7 @@ export class PipelinedPolicy {
   async update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): Promise<UpdateStats> {
     const plan = this.model.planUpdate(rows, kind, importance)
     const workers = this.pool.alive()
-    if (plan.micro === null || workers.length === 0) return this.model.update(rows, kind, importance)
+    if (plan.micro === null || workers.length === 0) return this.model.updateWith(plan, rows)
     const student = this.model.studentSource()
     const turns = workers.length + 1
     const remote = plan.micro.map((m, i) => (i % turns === 0 ? null : this.pool.grads(workers[(i % turns) - 1]!, student, kind, importance, m).catch(() => null)))

@@ -13,7 +13,8 @@ const Scope = Schema.Struct({ rows: NonNegativeInt, activeTokens: Schema.Number 
 export const MicroBatchSchema = Schema.Struct({
   batch: Schema.Struct({
     B: NonNegativeInt, T: NonNegativeInt, V: NonNegativeInt, tokens: Int32, targets: Int32, responseMask: Float32, oldLogp: Float32,
-    teacherLogp: Float32, teacherMask: Float32, rewards: Float32, groups: Int32, responseTokens: Schema.Number
+    teacherLogp: Float32, teacherMask: Float32, refLogp: Schema.optionalKey(Float32), rewards: Float32, groups: Int32,
+    responseTokens: Schema.Number
   }),
   context: Schema.Struct({ advantages: Float32, scope: Schema.Struct({ response: Scope, distill: Scope }) })
 })

@@ -68,7 +68,7 @@ export const needsReferenceLogp = (cfg: RunConfig, kind: LossKind): boolean =>
 export const policyLoss = (params: Params, model: ModelConfig, cfg: RunConfig, kind: LossKind, inputs: LossInputs): tf.Scalar => {
   const { batch } = inputs
   const { B, T } = batch
-  const logits = forward(params, model, tf.tensor2d(batch.tokens, [B, T], "int32")) // [B, T, V], aligned to targets
+  const logits = forward(params, model, tf.tensor2d(batch.tokens, [B, T], "int32"), { recompute: cfg.optim.recompute === true }) // [B, T, V], aligned to targets
   const advantages = inputs.micro?.advantages ?? groupAdvantages(batch.rewards, batch.groups, { scaleRewards: cfg.grpo.scaleRewards })
   const oldLogp = inputs.importance ? batch.oldLogp : undefined
   const lossWith = (sampleWeights: Float32Array | undefined): tf.Scalar => {

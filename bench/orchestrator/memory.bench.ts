@@ -6,9 +6,10 @@
  * after the floor. Prints the peak against the floor and against the 400 MB target.
  *
  * With a micro-batch count the update runs in that many micro-batches (`optim.microBatches`: the update's
- * activations, which grow the wasm heap, shrink with it).
+ * activations, which grow the wasm heap, shrink with it). With `recompute` the blocks' activations are
+ * recomputed in the backward pass instead of kept (`optim.recompute`: the same bits).
  *
- *   node bench/orchestrator/memory.bench.ts [steps=6] [microBatches=1]
+ *   node bench/orchestrator/memory.bench.ts [steps=6] [microBatches=1] [recompute]
  */
 import { Effect } from "effect"
 import { existsSync, mkdtempSync } from "node:fs"
@@ -23,6 +24,7 @@ import { initBackend, numericMemory, type NumericMemory } from "../../src/numeri
 const TARGET_MB = 400
 const steps = Number(process.argv[2] ?? 6)
 const microBatches = Number(process.argv[3] ?? 1)
+const recompute = process.argv[4] === "recompute"
 const MB = (bytes: number) => bytes / 2 ** 20
 const peakMB = () => process.resourceUsage().maxRSS / 1024
 
@@ -30,7 +32,7 @@ await initBackend("wasm")
 const floor = peakMB()
 
 const base = existsSync(join(baseDir("code"), "model.json")) ? "warmup" : "scratch"
-const cfg = resolveConfig({ preset: "default", sets: [`steps=${steps}`, `eval.every=${Math.max(1, Math.floor(steps / 2))}`, `checkpointEvery=${steps}`, `base=${base}`, ...(microBatches > 1 ? [`optim.microBatches=${microBatches}`] : [])], overrides: { method: "pmd" } })
+const cfg = resolveConfig({ preset: "default", sets: [`steps=${steps}`, `eval.every=${Math.max(1, Math.floor(steps / 2))}`, `checkpointEvery=${steps}`, `base=${base}`, ...(microBatches > 1 ? [`optim.microBatches=${microBatches}`] : []), ...(recompute ? ["optim.recompute=true"] : [])], overrides: { method: "pmd" } })
 const dir = join(mkdtempSync(join(tmpdir(), "pmdsim-bench-")), "run")
 prepareNewRun(dir, false)
 let largest: { numeric: NumericMemory; heap: number; external: number } = { numeric: numericMemory(), heap: 0, external: 0 }
@@ -44,7 +46,7 @@ await Effect.runPromise(runTraining({
 }))
 const peak = peakMB()
 
-console.log(`memory bench: default preset, pmd, ${steps} steps, optim.microBatches ${microBatches}, evaluation on the full splits (${base} base), one process`)
+console.log(`memory bench: default preset, pmd, ${steps} steps, optim.microBatches ${microBatches}${recompute ? ", optim.recompute" : ""}, evaluation on the full splits (${base} base), one process`)
 console.log("| what | MB | ratio |")
 console.log("|---|---|---|")
 console.log(`| floor: Node + tfjs wasm backend, no run | ${floor.toFixed(0)} | 1.00 |`)

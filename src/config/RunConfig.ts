@@ -52,7 +52,13 @@ export const RunConfig = Schema.Struct({
      * `async.execution: "pipelined"` the rollout workers compute micro-batches beside the learner, with
      * the same bits as inline. Not with CPPO (its selection spans the whole batch).
      */
-    microBatches: Schema.optionalKey(PosInt)
+    microBatches: Schema.optionalKey(PosInt),
+    /**
+     * recompute each transformer block's activations in the backward pass instead of keeping them
+     * (gradient checkpointing, src/numeric/model/recompute.ts; absent = false): the same bits, a lower
+     * wasm-heap high-water mark (a run's resident memory), one more forward of the blocks per update
+     */
+    recompute: Schema.optionalKey(Schema.Boolean)
   }),
   grpo: Schema.Struct({
     scaleRewards: Schema.Literals(["group", "batch", "none"]),

@@ -15,6 +15,7 @@ import { tf } from "../tf.ts"
 import { type ModelConfig, headDim } from "./config.ts"
 import { selfAttention } from "./attention.ts"
 import { addBias, embed, layerNorm, mm } from "./ops.ts"
+import { recomputed } from "./recompute.ts"
 import type { Params } from "./params.ts"
 
 const NEG = -1e9
@@ -45,18 +46,20 @@ export const projectQkv = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): [tf.
   return [part(0), part(1), part(2)]
 }
 
+/** The parameters of block i, by their name within the block (`l<i>.` + name). */
+const BLOCK_PARAMS = ["ln1.g", "ln1.b", "attn.wqkv", "attn.bqkv", "attn.wo", "attn.bo", "ln2.g", "ln2.b", "mlp.w1", "mlp.b1", "mlp.w2", "mlp.b2"] as const
+type BlockParam = (typeof BLOCK_PARAMS)[number]
+
 /** One transformer block on the flattened residual stream h [B*T, d]; `kv` collects its keys/values. */
 const block = (
-  params: Params,
+  p: (name: BlockParam) => tf.Tensor,
   cfg: ModelConfig,
-  i: number,
   h: tf.Tensor2D,
   B: number,
   T: number,
   bias: tf.Tensor3D,
   kv?: Array<LayerKV>
 ): tf.Tensor2D => {
-  const p = (s: string) => param(params, `l${i}.${s}`)
   const H = cfg.nHeads
   const dh = headDim(cfg)
   const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
@@ -69,6 +72,19 @@ const block = (
   return h.add(addBias(mm(u, p("mlp.w2") as tf.Tensor2D), p("mlp.b2") as tf.Tensor1D))
 }
 
+/** Block i as a function of its input and its weights (in BLOCK_PARAMS order), activations recomputed in the backward. */
+const recomputedBlock = (cfg: ModelConfig, B: number, T: number, bias: tf.Tensor3D) =>
+  recomputed((h: tf.Tensor2D, weights: ReadonlyArray<tf.Tensor>) => block((name) => weights[BLOCK_PARAMS.indexOf(name)]!, cfg, h, B, T, bias))
+
+/** Forward options. */
+export interface ForwardOptions {
+  /**
+   * Keep no block's activations for the backward pass: recompute them there (recompute.ts). Same bits,
+   * less memory (the update's wasm heap high-water mark), one more forward of the blocks per update.
+   */
+  readonly recompute?: boolean
+}
+
 const checkTokens = (cfg: ModelConfig, tokens: tf.Tensor2D): void => {
   if (tokens.rank !== 2) throw new NumericInputError("forward", `tokens must be [B, T], got rank ${tokens.rank}`)
   if (tokens.dtype !== "int32") throw new NumericInputError("forward", `tokens must be int32, got ${tokens.dtype}`)
@@ -77,20 +93,24 @@ const checkTokens = (cfg: ModelConfig, tokens: tf.Tensor2D): void => {
 }
 
 /** Final hidden state after LNf, flattened: [B*T, d]. `kv`, when given, receives each layer's keys/values. */
-export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D, kv?: Array<LayerKV>): tf.Tensor2D => {
+export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D, kv?: Array<LayerKV>, options: ForwardOptions = {}): tf.Tensor2D => {
   checkTokens(cfg, tokens)
   const [B, T] = tokens.shape
   const tok = embed(tokens.reshape([B * T]) as tf.Tensor1D, param(params, "tokEmb") as tf.Tensor2D) // [B*T, d]
   const pos = param(params, "posEmb").slice([0, 0], [T, cfg.dModel]) // [T, d]
   let h = tok.reshape([B, T, cfg.dModel]).add(pos).reshape([B * T, cfg.dModel]) as tf.Tensor2D
   const bias = causalBias(T)
-  for (let i = 0; i < cfg.nLayers; i++) h = block(params, cfg, i, h, B, T, bias, kv)
+  const again = options.recompute === true && kv === undefined ? recomputedBlock(cfg, B, T, bias) : null
+  for (let i = 0; i < cfg.nLayers; i++) {
+    const p = (name: BlockParam) => param(params, `l${i}.${name}`)
+    h = again === null ? block(p, cfg, h, B, T, bias, kv) : again(h, BLOCK_PARAMS.map(p))
+  }
   return layerNorm(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
 }
 
 /** Logits [B, T, V] for int32 tokens [B, T]. Use inside the caller's tf.tidy or gradient function. */
-export const forward = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D): tf.Tensor3D => {
+export const forward = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D => {
   const [B, T] = tokens.shape
-  const h = hiddenStates(params, cfg, tokens)
+  const h = hiddenStates(params, cfg, tokens, undefined, options)
   return addBias(mm(h, param(params, "head.w") as tf.Tensor2D), param(params, "head.b") as tf.Tensor1D).reshape([B, T, cfg.vocabSize]) as tf.Tensor3D
 }

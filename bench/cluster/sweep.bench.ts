@@ -6,8 +6,7 @@
  * before the clock starts (warm); the clock runs from submitting to the last run stored as done.
  * Target: cluster overhead per run ≤ 10% of the local sweep's time per run (1 runner, capacity 1, against the
  * local sweep one run at a time). Each of the four is measured `rounds` times, interleaved, and the best
- * time is kept: on a shared or cold machine a single round can be 2x off (one idle round measured 23%,
- * the next two 8-9%).
+ * time is kept: single rounds on an idle machine measured anywhere from −4% to 25% (2026-12-05).
  *
  *   node bench/cluster/sweep.bench.ts [runs=8] [rounds=2]
  */

@@ -74,7 +74,8 @@ const block = (
 
 /** Block i as a function of its input and its weights (in BLOCK_PARAMS order), activations recomputed in the backward. */
 const recomputedBlock = (cfg: ModelConfig, B: number, T: number, bias: tf.Tensor3D) =>
-  recomputed((h: tf.Tensor2D, weights: ReadonlyArray<tf.Tensor>) => block((name) => weights[BLOCK_PARAMS.indexOf(name)]!, cfg, h, B, T, bias))
+  recomputed((h: tf.Tensor2D, weights: ReadonlyArray<tf.Tensor>, [mask]: ReadonlyArray<tf.Tensor>) =>
+    block((name) => weights[BLOCK_PARAMS.indexOf(name)]!, cfg, h, B, T, mask as tf.Tensor3D), [bias])
 
 /** Forward options. */
 export interface ForwardOptions {

@@ -15,8 +15,8 @@
  * on the order. test/numeric/recompute.test.ts compares the gradients bit for bit.
  *
  * Mechanism: `tf.customGrad` runs its forward in a tidy, untaped, and keeps only what `save` names (the
- * block's input; the weights are variables, which live anyway). The backward calls `tf.grads` on the
- * same function. tfjs's gradients() are not re-entrant from a backward pass (the inner call replaces
+ * block's input and its constants, the causal mask; the weights are variables, which live anyway). The
+ * backward calls `tf.grads` on the same function. tfjs's gradients() are not re-entrant from a backward pass (the inner call replaces
  * the engine's active tape and clears it at its end, and the outer one then fails to free its tape's
  * saved tensors), so the outer tape is put back after the inner call.
  */
@@ -40,21 +40,26 @@ const innerGrads = (f: (...xs: Array<tf.Tensor>) => tf.Tensor, xs: Array<tf.Tens
 }
 
 /**
- * `fn(x, weights)` with its activations recomputed in the backward pass. `weights` are the tensors it
- * reads that need gradients (its variables), passed so the gradient reaches them; anything else it reads
- * (constants) it may capture. Returns x's gradient and the weights', like the plain tape.
+ * `fn(x, weights, constants)` with its activations recomputed in the backward pass. `weights` are the
+ * tensors it reads that need gradients (its variables), passed so the gradient reaches them; `constants`
+ * are the other tensors it reads (a mask), kept for the backward pass with x: a tensor made in the
+ * gradient's forward scope and only captured would be disposed when that scope ends, before the backward
+ * pass reads it again. Returns x's gradient and the weights', like the plain tape.
  */
 export const recomputed = <X extends tf.Tensor, Y extends tf.Tensor>(
-  fn: (x: X, weights: ReadonlyArray<tf.Tensor>) => Y
+  fn: (x: X, weights: ReadonlyArray<tf.Tensor>, constants: ReadonlyArray<tf.Tensor>) => Y,
+  constants: ReadonlyArray<tf.Tensor>
 ): ((x: X, weights: ReadonlyArray<tf.Tensor>) => Y) => {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc
     const [x, ...weights] = args.slice(0, -1) as [X, ...Array<tf.Tensor>]
-    save([x])
+    save([x, ...constants])
     return {
-      value: fn(x, weights),
-      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) =>
-        innerGrads((xi, ...ws) => fn(xi as X, ws), [saved[0]!, ...weights], dy as tf.Tensor)
+      value: fn(x, weights, constants),
+      gradFunc: (dy: tf.Tensor | Array<tf.Tensor>, saved: Array<tf.Tensor>) => {
+        const [savedX, ...savedConstants] = saved as [X, ...Array<tf.Tensor>]
+        return innerGrads((xi, ...ws) => fn(xi as X, ws, savedConstants), [savedX, ...weights], dy as tf.Tensor)
+      }
     }
   })
   return (x, weights) => op(x, ...weights) as Y

@@ -18,7 +18,7 @@ import { type KeyPart, Rng } from "../../src/core/Rng.ts"
 import type { Domain, ProblemBase, Split } from "../../src/domains/Domain.ts"
 import { Control } from "../../src/domains/control.ts"
 import type { AccuracyAtK, EvalRow } from "../../src/protocol/metrics.ts"
-import { compose } from "../../src/memory/retrieval/compose.ts"
+import { memoryPrompt } from "./memoryPrompt.ts"
 import type { MemoryRead, Ports } from "./ports.ts"
 import { usesMemory } from "./step.ts"
 
@@ -122,12 +122,7 @@ export const evaluate = (ports: Ports, cfg: RunConfig, domain: Domain<ProblemBas
       const views = memory === null ? null : new Map((yield* ports.views(memory, ids.map((id) => ({
         problemId: id, stream: { seed: evalSeedOf(cfg), key: ["eval-retrieval", id] }
       })))).map((v) => [v.problemId, v.view]))
-      const memoryAugmented = views === null ? null : yield* run(ports, cfg, domain, protocol, ids, (id, prompt) => {
-        const view = views.get(id)!
-        // as for the teacher: stored feedback only when no stored solution is shown
-        const feedback = (view.experience?.successes.length ?? 0) > 0 ? { feedback: [] } : {}
-        return compose(view, { prompt }, { levels: cfg.memory.levels, budget: cfg.memory.contextTokensMax, ...feedback }).tokens
-      }, "mem")
+      const memoryAugmented = views === null ? null : yield* run(ports, cfg, domain, protocol, ids, (id, prompt) => memoryPrompt(cfg, views.get(id)!, prompt).tokens, "mem")
       rows.push({ kind: "eval", step, protocol, problems: ids.length, memoryFree, memoryAugmented })
     }
     return rows

@@ -9,7 +9,7 @@
  */
 import type { Effect } from "effect"
 import type { MemoryRestore, MemorySnapshot, MemoryStatus, ProblemView, RememberRequest, ViewQuery } from "../../src/protocol/memory.ts"
-import type { LossKind, PolicyIn, PolicyState, SampleRequest, SampleResult, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
+import type { LossKind, PolicyIn, PolicyState, Rehearsal, SampleRequest, SampleResult, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
 import type { VersionRef } from "../../src/protocol/records.ts"
 import type { TeachReply, TeachRequest } from "../../src/protocol/teacher.ts"
 import type { VerifyRequest, VerifyResult } from "../../src/protocol/verifier.ts"
@@ -39,6 +39,8 @@ export interface UpdateRequest {
   readonly rows: ReadonlyArray<UpdateRow>
   readonly kind: LossKind
   readonly importance: boolean
+  /** memory-conditioned sequences rehearsed by next-token loss (`memory.rehearsal`); absent = none */
+  readonly rehearsal?: Rehearsal
 }
 
 export interface Ports {

@@ -19,6 +19,7 @@ import type { ContextKind, TeachItem } from "../../src/protocol/teacher.ts"
 import type { VerifyResult } from "../../src/protocol/verifier.ts"
 import { batchAt } from "./batches.ts"
 import { teacherDiagnostics } from "./diagnostics.ts"
+import { rehearsalRows } from "./rehearsal.ts"
 import { replayRows } from "./replay.ts"
 import type { MemoryRead, Ports, PrefetchBatch } from "./ports.ts"
 
@@ -246,11 +247,22 @@ export const runStep = (
       })))
       : []
     for (const { replayOf: _, ...row } of replay) rows.push(row)
+    // memory.rehearsal: this step's solutions, learned under their memory-augmented prompts too (rehearsal.ts)
+    const rehearsalWeight = cfg.memory.rehearsal ?? 0
+    const rehearsed = rehearsalWeight > 0 && memory !== null
+      ? rehearsalRows(cfg, (yield* ports.views(memory, ids.map((id) => ({ problemId: id, stream: { seed: cfg.seed, key: ["rehearsal", t, id] } })))).map((v) => ({
+        prompt: prompts.get(v.problemId)!, view: v.view,
+        solutions: rollouts.filter((r) => r.problemId === v.problemId && solved(r.id)).map((r) => r.response)
+      })))
+      : null
     let upd = { loss: 0, gradNorm: 0, policyVersion: state.policyVersion }
     const updates = trainsPolicy(cfg, t) && rows.length > 0
     if (!microBatched(cfg)) yield* prefetchNext(ports, cfg, domain, trainIds, t, state.policyVersion, updates)
     if (updates) {
-      upd = yield* timed("update", stageMs, ports.update({ rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0 }))
+      upd = yield* timed("update", stageMs, ports.update({
+        rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0,
+        ...(rehearsed === null ? {} : { rehearsal: { rows: rehearsed, weight: rehearsalWeight } })
+      }))
     }
     const sub = rollouts.slice(0, 32)
     const entropy = yield* timed("entropy", stageMs, ports.entropy(sub.map((r) => r.prompt), sub.map((r) => r.response)))
@@ -284,7 +296,13 @@ export const runStep = (
         verifyFailed: results.filter((v) => v._tag === "VerifyFailed").length
       },
       stageMs,
-      ...(diagnostics === undefined ? {} : { diagnostics: cfg.memory.replaySolutions === true ? { ...diagnostics, replayRows: replay.length } : diagnostics }),
+      ...(diagnostics === undefined ? {} : {
+        diagnostics: {
+          ...diagnostics,
+          ...(cfg.memory.replaySolutions === true ? { replayRows: replay.length } : {}),
+          ...(rehearsed === null ? {} : { rehearsalRows: rehearsed.length })
+        }
+      }),
       digests: {
         policy: hashValue(rollouts.map((r) => [r.id, r.response, r.oldLogp, r.policyVersion])),
         verifier: hashValue(results),

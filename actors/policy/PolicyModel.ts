@@ -34,11 +34,11 @@ import {
   type Weights,
   weightsHash
 } from "../../src/numeric/index.ts"
-import type { PolicyState, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
+import type { PolicyState, Rehearsal, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
 import { Control } from "../../src/domains/control.ts"
 import { groupAdvantages } from "../../src/numeric/losses/index.ts"
 import { type AlignedBatch, alignBatch, batchScopes, type MicroContext, rowRanges, sliceBatch, type UpdateRow, withReferenceLogp } from "./batch.ts"
-import { type LossKind, needsReferenceLogp, policyLoss } from "./loss.ts"
+import { type LossKind, needsReferenceLogp, policyLoss, type RehearsalBatch, rehearsalLoss } from "./loss.ts"
 
 /** The policy's request and reply records are its protocol's (src/protocol/policy.ts): data only. */
 export type { PolicyState, SampleRequest, UpdateStats } from "../../src/protocol/policy.ts"
@@ -125,33 +125,38 @@ export class PolicyModel {
   /**
    * One optimiser step on the rows; moves an EMA teacher afterwards. With `optim.microBatches` > 1 the
    * rows go in micro-batches whose gradients are summed in order (`planUpdate`, `microGrads`, `applyUpdate`).
+   * `rehearsal` (`memory.rehearsal`): sequences whose next-token loss joins the update's.
    */
-  update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): UpdateStats {
-    return this.updateWith(this.planUpdate(rows, kind, importance), rows)
+  update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal): UpdateStats {
+    return this.updateWith(this.planUpdate(rows, kind, importance, rehearsal), rows)
   }
 
   /** `update` on a plan already made from these rows. */
   updateWith(plan: UpdatePlan, rows: ReadonlyArray<UpdateRow>): UpdateStats {
-    if (plan.micro !== null) return this.applyUpdate(plan.micro.map((m) => this.microGrads(plan, m)))
-    const { batch, kind, importance } = plan
+    if (plan.micro !== null) return this.applyUpdate(plan, plan.micro.map((m) => this.microGrads(plan, m)))
+    const { batch, kind, importance, rehearsal } = plan
     const refSeqLogp = this.cfg.cppo.enabled ? this.referenceSeqLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)) : null
     this.remember()
-    const r = trainStep(this.student, this.adam, () => policyLoss(this.student, this.model, this.cfg, kind, { batch, importance, refSeqLogp }), this.trainOptions())
-    return this.afterStep(r)
+    const loss = () => {
+      const policy = policyLoss(this.student, this.model, this.cfg, kind, { batch, importance, refSeqLogp })
+      return rehearsal === null ? policy : policy.add(rehearsalLoss(this.student, this.model, this.cfg, rehearsal)) as typeof policy
+    }
+    return this.afterStep(trainStep(this.student, this.adam, loss, this.trainOptions()))
   }
 
   /** The update's aligned batch and, with `optim.microBatches` > 1, its micro-batches (contiguous rows). */
-  planUpdate(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): UpdatePlan {
+  planUpdate(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal): UpdatePlan {
     const aligned = alignBatch(rows, this.model.vocabSize, Control.PAD)
     const batch = needsReferenceLogp(this.cfg, kind)
       ? withReferenceLogp(aligned, rows, this.referenceTokenLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)))
       : aligned
+    const rehearsed = rehearsal === undefined || rehearsal.rows.length === 0 || rehearsal.weight === 0 ? null : { batch: alignRehearsal(rehearsal, this.model.vocabSize), weight: rehearsal.weight }
     const k = Math.min(this.cfg.optim.microBatches ?? 1, batch.B)
-    if (k <= 1) return { kind, importance, batch, micro: null }
+    if (k <= 1) return { kind, importance, batch, micro: null, rehearsal: rehearsed }
     const advantages = groupAdvantages(batch.rewards, batch.groups, { scaleRewards: this.cfg.grpo.scaleRewards })
     const scope = batchScopes(batch)
     return {
-      kind, importance, batch,
+      kind, importance, batch, rehearsal: rehearsed,
       micro: rowRanges(batch.B, k).map(([lo, hi]) => ({ batch: sliceBatch(batch, lo, hi), context: { advantages: advantages.slice(lo, hi), scope } }))
     }
   }
@@ -162,10 +167,15 @@ export class PolicyModel {
       policyLoss(this.student, this.model, this.cfg, plan.kind, { batch: micro.batch, importance: plan.importance, refSeqLogp: null, micro: micro.context }))
   }
 
-  /** Sums the micro-batches' gradients in order and applies them as one update. */
-  applyUpdate(parts: ReadonlyArray<HostGrads>): UpdateStats {
+  /**
+   * Sums the micro-batches' gradients in order, then the rehearsal's (computed here, on the learner, so
+   * which thread did a micro-batch never matters), and applies them as one update.
+   */
+  applyUpdate(plan: UpdatePlan, parts: ReadonlyArray<HostGrads>): UpdateStats {
+    const { rehearsal } = plan
+    const all = rehearsal === null ? parts : [...parts, lossGrads(this.student, () => rehearsalLoss(this.student, this.model, this.cfg, rehearsal))]
     this.remember()
-    return this.afterStep(applyGrads(this.student, this.adam, parts, this.trainOptions()))
+    return this.afterStep(applyGrads(this.student, this.adam, all, this.trainOptions()))
   }
 
   private trainOptions(): TrainOptions {
@@ -271,7 +281,13 @@ export interface UpdatePlan {
   readonly importance: boolean
   readonly batch: AlignedBatch
   readonly micro: ReadonlyArray<MicroBatch> | null
+  /** the rehearsal's sequences laid out (null: none this update) */
+  readonly rehearsal: RehearsalBatch | null
 }
+
+/** Rehearsal sequences laid out like update rows (their log-probs, reward and group are unused). */
+const alignRehearsal = (r: Rehearsal, V: number): AlignedBatch =>
+  alignBatch(r.rows.map((x) => ({ prompt: x.prompt, response: x.response, oldLogp: new Array<number>(x.response.length).fill(0), reward: 0, group: 0, teacherLogp: null })), V, Control.PAD)
 
 /** Rows of the update's batch, with what they carry from the whole batch. */
 export interface MicroBatch {

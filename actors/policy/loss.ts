@@ -17,6 +17,7 @@ import {
   grpoLoss,
   type GrpoOptions,
   groupAdvantages,
+  nextTokenLoss,
   sdpoLoss,
   type SdpoOptions,
   sequenceLogp
@@ -94,4 +95,21 @@ export const policyLoss = (params: Params, model: ModelConfig, cfg: RunConfig, k
     (w) => lossWith(w),
     { k: cfg.cppo.k, ub: cfg.cppo.ub, lb: cfg.cppo.lb, retentionCoef: cfg.cppo.retentionBeta }
   )
+}
+
+/** A rehearsal batch (`memory.rehearsal`) and the weight of its token-mean next-token loss. */
+export interface RehearsalBatch {
+  readonly batch: AlignedBatch
+  readonly weight: number
+}
+
+/**
+ * The rehearsal term: `weight` x the next-token loss of the rehearsed responses under their
+ * memory-conditioned prompts (prompt positions carry mask 0). Added to the policy loss in one pass, or
+ * as one more gradient part after the micro-batches.
+ */
+export const rehearsalLoss = (params: Params, model: ModelConfig, cfg: RunConfig, r: RehearsalBatch): tf.Scalar => {
+  const { B, T } = r.batch
+  const logits = forward(params, model, tf.tensor2d(r.batch.tokens, [B, T], "int32"), { recompute: cfg.optim.recompute === true })
+  return nextTokenLoss(logits, { targets: r.batch.targets, responseMask: r.batch.responseMask }).mul(r.weight) as tf.Scalar
 }

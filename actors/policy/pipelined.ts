@@ -15,7 +15,7 @@ import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { hashValue } from "../../src/core/Hash.ts"
 import { Rng } from "../../src/core/Rng.ts"
 import type { SampleResult } from "../../src/numeric/index.ts"
-import type { SampleRequest, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
+import type { Rehearsal, SampleRequest, UpdateRow, UpdateStats } from "../../src/protocol/policy.ts"
 import { TraceSink } from "../../src/runtime/Trace.ts"
 import { interpolateTeacher, meanEntropy, type PolicyModel, type WeightSource } from "./PolicyModel.ts"
 import { rowRanges } from "./batch.ts"
@@ -99,8 +99,8 @@ export class PipelinedPolicy {
    * first) and the workers, summed in micro-batch order: the inline bits. A worker's micro-batch that
    * fails is computed here, on the same weights (nothing changes them before the sum is applied).
    */
-  async update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean): Promise<UpdateStats> {
-    const plan = this.model.planUpdate(rows, kind, importance)
+  async update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal): Promise<UpdateStats> {
+    const plan = this.model.planUpdate(rows, kind, importance, rehearsal)
     const workers = this.pool.alive()
     if (plan.micro === null || workers.length === 0) return this.model.updateWith(plan, rows)
     const student = this.model.studentSource()
@@ -108,7 +108,7 @@ export class PipelinedPolicy {
     const remote = plan.micro.map((m, i) => (i % turns === 0 ? null : this.pool.grads(workers[(i % turns) - 1]!, student, kind, importance, m).catch(() => null)))
     const local = plan.micro.map((m, i) => (remote[i] === null ? this.model.microGrads(plan, m) : null))
     const parts = await Promise.all(plan.micro.map(async (m, i) => local[i] ?? (await remote[i]!) ?? this.model.microGrads(plan, m)))
-    return this.model.applyUpdate(parts)
+    return this.model.applyUpdate(plan, parts)
   }
 
   async scoreTeacher(contexts: ReadonlyArray<ReadonlyArray<number>>, responses: ReadonlyArray<ReadonlyArray<number>>): Promise<Array<Float32Array>> {

@@ -143,6 +143,12 @@ export const RunConfig = Schema.Struct({
      */
     replaySolutions: Schema.optionalKey(Schema.Boolean),
     /**
+     * rehearsal (actors/orchestrator/rehearsal.ts): the weight of a next-token loss on this step's solving
+     * responses under their problems' memory-augmented prompts, added to the update's loss, so the network
+     * keeps reading memory; absent or 0 = none. No effect for methods without memory (GRPO, SDPO).
+     */
+    rehearsal: Schema.optionalKey(NonNeg),
+    /**
      * memory plug-ins by registered name (src/plugins; absent = "pmd", the built-in): the consolidator
      * (behavior bank), the reflector (insights) and the retriever (behaviors shown to the teacher). The
      * name is hashed with the config; the plug-in's code is not (README, "Use pmdsim as a library").

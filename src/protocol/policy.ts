@@ -21,6 +21,16 @@ export const UpdateRow = Schema.Struct({
 })
 export type UpdateRow = typeof UpdateRow.Type
 
+/**
+ * Rehearsal (`memory.rehearsal`): sequences the student also learns by next-token loss, each a successful
+ * response under its problem's memory-conditioned prompt, so the network keeps the skill of reading memory
+ * it serves the teacher with (actors/orchestrator/rehearsal.ts). `weight` scales their token-mean loss.
+ */
+export const RehearsalRow = Schema.Struct({ prompt: Tokens, response: Tokens })
+export type RehearsalRow = typeof RehearsalRow.Type
+export const Rehearsal = Schema.Struct({ rows: Schema.Array(RehearsalRow), weight: Schema.Number })
+export type Rehearsal = typeof Rehearsal.Type
+
 export const LossKind = Schema.Literals(["grpo", "distill"])
 export type LossKind = typeof LossKind.Type
 
@@ -52,7 +62,7 @@ export const PolicyIn = Schema.Union([
   /** Teacher log-prob vectors [n * V] of each response under its context. */
   Schema.TaggedStruct("ScoreTeacher", { contexts: Schema.Array(Tokens), responses: Schema.Array(Tokens) }),
   Schema.TaggedStruct("Entropy", { prompts: Schema.Array(Tokens), responses: Schema.Array(Tokens) }),
-  Schema.TaggedStruct("Update", { rows: Schema.Array(UpdateRow), kind: LossKind, importance: Schema.Boolean }),
+  Schema.TaggedStruct("Update", { rows: Schema.Array(UpdateRow), kind: LossKind, importance: Schema.Boolean, rehearsal: Schema.optionalKey(Rehearsal) }),
   Schema.TaggedStruct("Hash", {}),
   Schema.TaggedStruct("Export", {}),
   Schema.TaggedStruct("Import", { state: PolicyState })

@@ -18,6 +18,7 @@ export {
   sequenceLogp
 } from "./cppo.ts"
 export { divergence, supportDivergence, topkIndices } from "./divergence.ts"
+export { type NextTokenBatch, nextTokenLoss } from "./nextToken.ts"
 export { type GrpoBatch, grpoDefaults, grpoLoss, type GrpoOptions, resolveGrpoOptions } from "./grpo.ts"
 export { type GrpoDiagnostics, grpoDiagnostics } from "./grpoDiagnostics.ts"
 export { resolveSdpoOptions, type SdpoBatch, sdpoDefaults, sdpoLoss, type SdpoOptions } from "./sdpo.ts"

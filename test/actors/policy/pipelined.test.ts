@@ -62,6 +62,12 @@ describe("the pipelined policy", () => {
     expect(await pipelined.entropy(contexts, responses)).toBe(inline.entropy(contexts, responses))
   }, 60_000)
 
+  it("a rehearsal (memory.rehearsal) joins the update on the learner's thread, with the inline bits", async () => {
+    const rehearsal = { rows: [{ prompt: [...prompt(9), Control.SOL], response: [digitToken(4), Control.EOS] }], weight: 0.5 }
+    expect(await pipelined.update(rows, "distill", false, rehearsal)).toEqual(inline.update(rows, "distill", false, rehearsal))
+    expect(pipelined.model.hash()).toBe(inline.hash())
+  }, 60_000)
+
   it("a prefetch is not taken by another request, nor for weights the policy does not have; the results stay inline's", async () => {
     pipelined.prefetch([{ requests: requests.slice(1), maxNewTokens: 6, version: pipelined.model.version, greedy: false }, { requests, maxNewTokens: 6, version: 99, greedy: false }])
     const taken = pipelined.prefetchTaken

@@ -62,14 +62,21 @@ const block = (
 ): tf.Tensor2D => {
   const H = cfg.nHeads
   const dh = headDim(cfg)
-  const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
-  const [q2, k2, v2] = projectQkv(x, p("attn.wqkv") as tf.Tensor2D, p("attn.bqkv") as tf.Tensor1D) // [B*T, d] each
-  // scale q (small) rather than the [T, C, T] scores
-  const y = selfAttention(q2.mul(1 / Math.sqrt(dh)) as tf.Tensor2D, k2, v2, bias, { B, T, H, dh }, kv) // [B*T, d]
-  h = h.add(addBias(mm(y, p("attn.wo") as tf.Tensor2D), p("attn.bo") as tf.Tensor1D))
-  const x2 = layerNorm(h, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)
-  const u = tf.relu(addBias(mm(x2, p("mlp.w1") as tf.Tensor2D), p("mlp.b1") as tf.Tensor1D)) as tf.Tensor2D // [B*T, dMlp]
-  return h.add(addBias(mm(u, p("mlp.w2") as tf.Tensor2D), p("mlp.b2") as tf.Tensor1D))
+  const attention = (): tf.Tensor2D => {
+    const x = layerNorm(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
+    const [q2, k2, v2] = projectQkv(x, p("attn.wqkv") as tf.Tensor2D, p("attn.bqkv") as tf.Tensor1D) // [B*T, d] each
+    // scale q (small) rather than the [T, C, T] scores
+    const y = selfAttention(q2.mul(1 / Math.sqrt(dh)) as tf.Tensor2D, k2, v2, bias, { B, T, H, dh }, kv) // [B*T, d]
+    return addBias(mm(y, p("attn.wo") as tf.Tensor2D), p("attn.bo") as tf.Tensor1D)
+  }
+  const mlp = (x2: tf.Tensor2D): tf.Tensor2D => {
+    const u = tf.relu(addBias(mm(x2, p("mlp.w1") as tf.Tensor2D), p("mlp.b1") as tf.Tensor1D)) as tf.Tensor2D // [B*T, dMlp]
+    return addBias(mm(u, p("mlp.w2") as tf.Tensor2D), p("mlp.b2") as tf.Tensor1D)
+  }
+  // Attention and MLP each in a tidy: what their gradients do not keep (the [T, C, T] scores, the [B*T, dMlp]
+  // product) is freed before the other runs, which lowers the update's high-water mark. `kv`'s tensors must outlive it.
+  const h1 = h.add(kv === undefined ? tf.tidy(attention) : attention()) as tf.Tensor2D
+  return h1.add(tf.tidy(() => mlp(layerNorm(h1, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D))))
 }
 
 /** Block i as a function of its input and its weights (in BLOCK_PARAMS order), activations recomputed in the backward. */
@@ -97,14 +104,22 @@ const checkTokens = (cfg: ModelConfig, tokens: tf.Tensor2D): void => {
 export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D, kv?: Array<LayerKV>, options: ForwardOptions = {}): tf.Tensor2D => {
   checkTokens(cfg, tokens)
   const [B, T] = tokens.shape
-  const tok = embed(tokens.reshape([B * T]) as tf.Tensor1D, param(params, "tokEmb") as tf.Tensor2D) // [B*T, d]
-  const pos = param(params, "posEmb").slice([0, 0], [T, cfg.dModel]) // [T, d]
-  let h = tok.reshape([B, T, cfg.dModel]).add(pos).reshape([B * T, cfg.dModel]) as tf.Tensor2D
+  // The embedding, each block and the head in a tidy of their own: what a gradient needs is kept by the tape
+  // (its saved tensors), the rest (the one-hot rows, pre-bias products, a block's residual sums) is freed when
+  // the stage ends instead of when the caller's scope does, which lowers the update's high-water mark.
+  let h = tf.tidy(() => {
+    const tok = embed(tokens.reshape([B * T]) as tf.Tensor1D, param(params, "tokEmb") as tf.Tensor2D) // [B*T, d]
+    const pos = param(params, "posEmb").slice([0, 0], [T, cfg.dModel]) // [T, d]
+    return tok.reshape([B, T, cfg.dModel]).add(pos).reshape([B * T, cfg.dModel]) as tf.Tensor2D
+  })
   const bias = causalBias(T)
   const again = options.recompute === true && kv === undefined ? recomputedBlock(cfg, B, T, bias) : null
   for (let i = 0; i < cfg.nLayers; i++) {
     const p = (name: BlockParam) => param(params, `l${i}.${name}`)
-    h = again === null ? block(p, cfg, h, B, T, bias, kv) : again(h, BLOCK_PARAMS.map(p))
+    const x = h
+    if (again !== null) h = again(x, BLOCK_PARAMS.map(p))
+    else if (kv !== undefined) h = block(p, cfg, x, B, T, bias, kv) // `kv`'s tensors must outlive the block
+    else h = tf.tidy(() => block(p, cfg, x, B, T, bias))
   }
   return layerNorm(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
 }
@@ -113,5 +128,5 @@ export const hiddenStates = (params: Params, cfg: ModelConfig, tokens: tf.Tensor
 export const forward = (params: Params, cfg: ModelConfig, tokens: tf.Tensor2D, options: ForwardOptions = {}): tf.Tensor3D => {
   const [B, T] = tokens.shape
   const h = hiddenStates(params, cfg, tokens, undefined, options)
-  return addBias(mm(h, param(params, "head.w") as tf.Tensor2D), param(params, "head.b") as tf.Tensor1D).reshape([B, T, cfg.vocabSize]) as tf.Tensor3D
+  return tf.tidy(() => addBias(mm(h, param(params, "head.w") as tf.Tensor2D), param(params, "head.b") as tf.Tensor1D).reshape([B, T, cfg.vocabSize]) as tf.Tensor3D)
 }

@@ -12,6 +12,7 @@ import { NumericInputError } from "../errors.ts"
 import type { Params } from "../model/params.ts"
 import { tf } from "../tf.ts"
 import { type AdamState, adamApply, defaultAdam } from "./adam.ts"
+import { releasingTape } from "./releasingTape.ts"
 import { learningRate } from "./schedule.ts"
 import type { TrainOptions, TrainStepResult } from "./trainStep.ts"
 
@@ -25,7 +26,7 @@ export interface HostGrads {
 export const lossGrads = (params: Params, lossFn: () => tf.Scalar): HostGrads => {
   const nameOf = new Map(Object.entries(params).map(([n, v]) => [v.name, n]))
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(lossFn, Object.values(params))
+    const { value, grads } = releasingTape(() => tf.variableGrads(lossFn, Object.values(params)))
     if (value.rank !== 0) throw new NumericInputError("lossGrads", `loss must be a scalar, got shape [${value.shape}]`)
     const byName = new Map<string, Float32Array>()
     for (const [vn, g] of Object.entries(grads)) {

@@ -3,11 +3,13 @@
  *
  * Deterministic on a deterministic backend: the same params, state and loss give bit-identical
  * results. The loss and gradient norm are read back to JS (one sync per step). A step whose loss or
- * gradient norm is not finite changes nothing and is reported as `skipped`.
+ * gradient norm is not finite changes nothing and is reported as `skipped`. The backward pass frees what
+ * it has read as it goes (releasingTape.ts: the same bits, a much lower memory high-water mark).
  */
 import { NumericInputError } from "../errors.ts"
 import type { Params } from "../model/params.ts"
 import { tf } from "../tf.ts"
+import { releasingTape } from "./releasingTape.ts"
 import { type AdamConfig, type AdamState, adamApply, defaultAdam } from "./adam.ts"
 import { type LrSchedule, learningRate } from "./schedule.ts"
 
@@ -33,7 +35,7 @@ export const trainStep = (params: Params, state: AdamState, lossFn: () => tf.Sca
   const nameOf = new Map(Object.entries(params).map(([n, v]) => [v.name, n]))
   const lr = learningRate(opts.schedule, state.step + 1)
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(lossFn, vars)
+    const { value, grads } = releasingTape(() => tf.variableGrads(lossFn, vars))
     if (value.rank !== 0) throw new NumericInputError("trainStep", `loss must be a scalar, got shape [${value.shape}]`)
     const byName: Record<string, tf.Tensor> = {}
     const sq: Array<tf.Scalar> = []

@@ -35,6 +35,13 @@ export const expectLength = (where: string, name: string, arr: ArrayLike<number>
   if (arr.length !== n) throw new NumericInputError(where, `${name} must have length ${n}, got ${arr.length}`)
 }
 
+/** Throws unless `targets` are B*R tokens in [0, V) and `responseMask` is B*R zeros and ones. */
+export const expectResponse = (where: string, d: Dims, targets: Int32Array, responseMask: Float32Array): void => {
+  expectTokens(where, targets, d.B * d.R, d.V)
+  expectLength(where, "responseMask", responseMask, d.B * d.R)
+  expectBinary(where, "responseMask", responseMask)
+}
+
 /** Throws unless every entry is finite. */
 export const expectFinite = (where: string, name: string, arr: ArrayLike<number>): void => {
   for (let i = 0; i < arr.length; i++) {

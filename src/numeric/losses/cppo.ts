@@ -22,7 +22,7 @@
  */
 import { NumericInputError } from "../errors.ts"
 import { tf } from "../tf.ts"
-import { dimsOf, expectBinary, expectFinite, expectLength, expectRange, expectTokens, mat, pick, targetMask } from "./common.ts"
+import { dimsOf, expectFinite, expectLength, expectRange, expectResponse, mat, pick, targetMask } from "./common.ts"
 
 export type RolloutType = "high-performance" | "overfitting" | "high-variance" | "noisy" | "normal"
 
@@ -140,9 +140,7 @@ export interface RetentionBatch {
 export const retentionLoss = (logits: tf.Tensor3D, batch: RetentionBatch): tf.Scalar => {
   const where = "retentionLoss"
   const d = dimsOf(where, logits)
-  expectTokens(where, batch.targets, d.B * d.R, d.V)
-  expectLength(where, "responseMask", batch.responseMask, d.B * d.R)
-  expectBinary(where, "responseMask", batch.responseMask)
+  expectResponse(where, d, batch.targets, batch.responseMask)
   expectLength(where, "refSeqLogp", batch.refSeqLogp, d.B)
   expectFinite(where, "refSeqLogp", batch.refSeqLogp)
   expectLength(where, "beta", batch.beta, d.B)

@@ -21,12 +21,11 @@ import {
   type Dims,
   dimsOf,
   entropyOf,
-  expectBinary,
   expectFinite,
   expectLength,
   expectPositive,
   expectRange,
-  expectTokens,
+  expectResponse,
   mat,
   pick,
   targetMask,
@@ -100,9 +99,7 @@ export const resolveGrpoOptions = (where: string, o: GrpoOptions = {}): Resolved
 /** Checks the batch against the logits' dims. */
 export const validateGrpoBatch = (where: string, batch: GrpoBatch, d: Dims, o: ResolvedGrpoOptions): void => {
   const n = d.B * d.R
-  expectTokens(where, batch.targets, n, d.V)
-  expectLength(where, "responseMask", batch.responseMask, n)
-  expectBinary(where, "responseMask", batch.responseMask)
+  expectResponse(where, d, batch.targets, batch.responseMask)
   expectLength(where, "advantages", batch.advantages, d.B)
   expectFinite(where, "advantages", batch.advantages)
   if (batch.oldLogp !== undefined) {

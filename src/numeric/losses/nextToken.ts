@@ -8,7 +8,7 @@
  * picked with one-hot masks (no tf.gather on the gradient path, common.ts).
  */
 import { tf } from "../tf.ts"
-import { dimsOf, expectBinary, expectLength, expectTokens, pick, targetMask, weightedSum } from "./common.ts"
+import { dimsOf, expectResponse, pick, targetMask, weightedSum } from "./common.ts"
 import { NumericInputError } from "../errors.ts"
 
 export interface NextTokenBatch {
@@ -20,9 +20,7 @@ export interface NextTokenBatch {
 export const nextTokenLoss = (logits: tf.Tensor3D, batch: NextTokenBatch): tf.Scalar => {
   const where = "nextTokenLoss"
   const d = dimsOf(where, logits)
-  expectTokens(where, batch.targets, d.B * d.R, d.V)
-  expectLength(where, "responseMask", batch.responseMask, d.B * d.R)
-  expectBinary(where, "responseMask", batch.responseMask)
+  expectResponse(where, d, batch.targets, batch.responseMask)
   const n = batch.responseMask.reduce((a, m) => a + m, 0)
   if (n === 0) throw new NumericInputError(where, "responseMask selects no token")
   const weights = Float32Array.from(batch.responseMask, (m) => -m / n)

@@ -150,7 +150,8 @@ export class PolicyModel {
     const batch = needsReferenceLogp(this.cfg, kind)
       ? withReferenceLogp(aligned, rows, this.referenceTokenLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)))
       : aligned
-    const rehearsed = rehearsal === undefined || rehearsal.rows.length === 0 || rehearsal.weight === 0 ? null : { batch: alignRehearsal(rehearsal, this.model.vocabSize), weight: rehearsal.weight }
+    const rehearses = rehearsal !== undefined && rehearsal.rows.length > 0 && rehearsal.weight > 0
+    const rehearsed = rehearses ? { batch: alignRehearsal(rehearsal, this.model.vocabSize), weight: rehearsal.weight } : null
     const k = Math.min(this.cfg.optim.microBatches ?? 1, batch.B)
     if (k <= 1) return { kind, importance, batch, micro: null, rehearsal: rehearsed }
     const advantages = groupAdvantages(batch.rewards, batch.groups, { scaleRewards: this.cfg.grpo.scaleRewards })

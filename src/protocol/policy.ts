@@ -28,7 +28,7 @@ export type UpdateRow = typeof UpdateRow.Type
  */
 export const RehearsalRow = Schema.Struct({ prompt: Tokens, response: Tokens })
 export type RehearsalRow = typeof RehearsalRow.Type
-export const Rehearsal = Schema.Struct({ rows: Schema.Array(RehearsalRow), weight: Schema.Number })
+export const Rehearsal = Schema.Struct({ rows: Schema.Array(RehearsalRow), weight: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)) })
 export type Rehearsal = typeof Rehearsal.Type
 
 export const LossKind = Schema.Literals(["grpo", "distill"])

@@ -4,26 +4,24 @@
  * next-token loss is the token-mean NLL of the response; the update's loss gains exactly weight x that
  * loss, and weight 0 is no rehearsal. And a tiny run: absent and 0 give the same run, > 0 another.
  */
-import { Effect, Exit, Scope } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { memoryPrompt } from "../../actors/orchestrator/memoryPrompt.ts"
 import { rehearsalRows } from "../../actors/orchestrator/rehearsal.ts"
-import { makePolicy } from "../../actors/policy/index.ts"
-import type { PolicyModel } from "../../actors/policy/PolicyModel.ts"
 import { rehearsalLoss } from "../../actors/policy/loss.ts"
 import { tinyConfig } from "../../src/config/presets.ts"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { Control } from "../../src/domains/control.ts"
-import { digitToken, VOCAB_SIZE } from "../../src/domains/vocab.ts"
+import { digitToken } from "../../src/domains/vocab.ts"
 import type { ExperienceItem } from "../../src/memory/experience/experience.ts"
 import type { MemoryView } from "../../src/memory/retrieval/compose.ts"
-import { initBackend, lossGrads } from "../../src/numeric/index.ts"
+import { lossGrads } from "../../src/numeric/index.ts"
 import { nextTokenLoss } from "../../src/numeric/losses/index.ts"
 import { tf } from "../../src/numeric/tf.ts"
 import type { UpdateRow } from "../../src/protocol/policy.ts"
 import { cli, SETS, summaryOf, tmp } from "../experiments/cliHelpers.ts"
+import { scopedPolicies } from "./policy/scopedPolicies.ts"
 
 const cfg: RunConfig = { ...tinyConfig, base: "scratch", memory: { ...tinyConfig.memory, levels: "E" } }
 const prompt = (i: number) => [Control.PROB, digitToken(i % 10), Control.ANS]
@@ -32,15 +30,8 @@ const stored = (response: Array<number>): ExperienceItem => ({
 } as unknown as ExperienceItem)
 const withSolution: MemoryView = { experience: { successes: [stored([digitToken(7), Control.EOS])], failures: [] } as never }
 
-let scope: Scope.Closeable
-beforeAll(async () => {
-  await initBackend("wasm")
-  scope = Effect.runSync(Scope.make())
-})
-afterAll(() => Effect.runSync(Scope.close(scope, Exit.void)))
+const policy = scopedPolicies()
 
-const policy = (c: RunConfig): PolicyModel =>
-  Effect.runSync(makePolicy(c, { model: { vocabSize: VOCAB_SIZE, ...c.model }, weights: null }).pipe(Scope.provide(scope)))
 
 describe("rehearsal rows", () => {
   it("one row per solving response, under the memory-augmented prompt; none without a solution or a block", () => {

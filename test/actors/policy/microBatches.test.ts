@@ -3,28 +3,19 @@
  * (advantages and aggregation normalisers of the whole batch), add up to the whole batch's, for each loss
  * kind and aggregation; and one micro-batch keeps the one-pass path.
  */
-import { Effect, Exit, Scope } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makePolicy } from "../../../actors/policy/index.ts"
-import type { PolicyModel } from "../../../actors/policy/PolicyModel.ts"
+import { describe, expect, it } from "vitest"
 import { batchScopes } from "../../../actors/policy/batch.ts"
 import { tinyConfig } from "../../../src/config/presets.ts"
 import type { RunConfig } from "../../../src/config/RunConfig.ts"
 import { Control } from "../../../src/domains/control.ts"
 import { digitToken, VOCAB_SIZE } from "../../../src/domains/vocab.ts"
-import { type HostGrads, initBackend } from "../../../src/numeric/index.ts"
+import type { HostGrads } from "../../../src/numeric/index.ts"
 import { groupAdvantages } from "../../../src/numeric/losses/index.ts"
 import type { UpdateRow } from "../../../src/protocol/policy.ts"
+import { scopedPolicies } from "./scopedPolicies.ts"
 
-let scope: Scope.Closeable
-beforeAll(async () => {
-  await initBackend("wasm")
-  scope = Effect.runSync(Scope.make())
-})
-afterAll(() => Effect.runSync(Scope.close(scope, Exit.void)))
+const policy = scopedPolicies()
 
-const policy = (cfg: RunConfig): PolicyModel =>
-  Effect.runSync(makePolicy(cfg, { model: { vocabSize: VOCAB_SIZE, ...cfg.model }, weights: null }).pipe(Scope.provide(scope)))
 
 /** 10 rows in 3 groups, responses of 1-5 tokens, a teacher on some rows (a few with none at all). */
 const rows: Array<UpdateRow> = Array.from({ length: 10 }, (_, i) => {

@@ -4,31 +4,23 @@
  * while the student is the base and positive once it has moved. (Before, a run with `grpo.beta` > 0
  * crashed its policy actor at the first update: the loss had no reference log-probs.)
  */
-import { Effect, Exit, Schema, Scope } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { makePolicy } from "../../../actors/policy/index.ts"
+import { Schema } from "effect"
+import { describe, expect, it } from "vitest"
 import type { PolicyModel, UpdatePlan } from "../../../actors/policy/PolicyModel.ts"
 import { batchScopes } from "../../../actors/policy/batch.ts"
 import { MicroBatchSchema } from "../../../actors/policy/rolloutProtocol.ts"
 import { tinyConfig } from "../../../src/config/presets.ts"
 import type { RunConfig } from "../../../src/config/RunConfig.ts"
 import { Control } from "../../../src/domains/control.ts"
-import { digitToken, VOCAB_SIZE } from "../../../src/domains/vocab.ts"
-import { initBackend } from "../../../src/numeric/index.ts"
+import { digitToken } from "../../../src/domains/vocab.ts"
 import { groupAdvantages } from "../../../src/numeric/losses/index.ts"
 import type { UpdateRow } from "../../../src/protocol/policy.ts"
+import { scopedPolicies } from "./scopedPolicies.ts"
 
-let scope: Scope.Closeable
-beforeAll(async () => {
-  await initBackend("wasm")
-  scope = Effect.runSync(Scope.make())
-})
-afterAll(() => Effect.runSync(Scope.close(scope, Exit.void)))
+const policy = scopedPolicies()
 
 const withBeta = (beta: number, over: Partial<RunConfig> = {}): RunConfig =>
   ({ ...tinyConfig, base: "scratch", grpo: { ...tinyConfig.grpo, beta }, ...over })
-const policy = (cfg: RunConfig): PolicyModel =>
-  Effect.runSync(makePolicy(cfg, { model: { vocabSize: VOCAB_SIZE, ...cfg.model }, weights: null }).pipe(Scope.provide(scope)))
 
 /** 6 rows in 3 groups of a success and a failure, prompts of 3-4 tokens, responses of 2-4 tokens. */
 const rows: Array<UpdateRow> = Array.from({ length: 6 }, (_, i) => {

@@ -249,7 +249,7 @@ export const runStep = (
     for (const { replayOf: _, ...row } of replay) rows.push(row)
     // memory.rehearsal: this step's solutions, learned under their memory-augmented prompts too (rehearsal.ts)
     const rehearsalWeight = cfg.memory.rehearsal ?? 0
-    const rehearsed = rehearsalWeight > 0 && memory !== null
+    const rehearsed = rehearsalWeight > 0 && memory !== null && trainsPolicy(cfg, t)
       ? rehearsalRows(cfg, (yield* ports.views(memory, ids.map((id) => ({ problemId: id, stream: { seed: cfg.seed, key: ["rehearsal", t, id] } })))).map((v) => ({
         prompt: prompts.get(v.problemId)!, view: v.view,
         solutions: rollouts.filter((r) => r.problemId === v.problemId && solved(r.id)).map((r) => r.response)

@@ -17,7 +17,7 @@ import { VersionedMemory } from "../memory/versioned.ts"
 import { initBackend } from "../numeric/index.ts"
 import { EVAL_NOISE_FILE, EVAL_NOISE_FORMAT, type EvalNoise, type EvalNoiseEntry, noiseSummary } from "../report/load.ts"
 import { directPorts, evaluate } from "../../actors/orchestrator/index.ts"
-import { applyCheckpoint, restoreCheckpoint } from "./restore.ts"
+import { applyCheckpoint, restoreCheckpoint, withMemoryOf } from "./restore.ts"
 import { readRunConfig } from "./resume.ts"
 import { checkpointSteps, RunDirError } from "./runDir.ts"
 import { buildParts } from "./setup.ts"
@@ -46,12 +46,15 @@ const TRANSIENT_NOTE = "pmd-transient: memory-augmented accuracy is not measured
 /**
  * Evaluates the checkpoint at `step` of the run in `dir` once per evaluation seed, in the order given.
  * Each evaluation depends on its seed alone (not on the others or their order). Writes nothing.
+ * With `memoryStep`, the policy of `step` reads the memory of checkpoint `memoryStep` instead of its own:
+ * memory-augmented figures then measure that reader on that memory (memory-free ones do not read memory).
  */
-export const evaluateCheckpoint = (dir: string, cfg: RunConfig, step: number, evalSeeds: ReadonlyArray<number>) =>
+export const evaluateCheckpoint = (dir: string, cfg: RunConfig, step: number, evalSeeds: ReadonlyArray<number>, memoryStep?: number) =>
   Effect.scoped(Effect.gen(function*() {
     yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1, fma: cfg.numeric?.fma ?? false }))
-    // the memory store is opened, pointed at the checkpoint's head in this process only, and never saved
-    const restored = restoreCheckpoint(dir, cfg, step)
+    // the memory store is opened, pointed at the checkpoint's head (or memoryStep's) in this process only, and never saved
+    const own = restoreCheckpoint(dir, cfg, step)
+    const restored = memoryStep === undefined || memoryStep === step ? own : withMemoryOf(dir, own, memoryStep)
     const vm = new VersionedMemory(restored.disk.store, restored.branch)
     const parts = buildParts(cfg, vm)
     // the actors run in place; their state is released when this scope closes
@@ -70,18 +73,30 @@ export const evaluateCheckpoint = (dir: string, cfg: RunConfig, step: number, ev
 export const evalNoiseSeeds = (k: number): Array<number> => Array.from({ length: k }, (_, i) => EVAL_SEED_BASE + i)
 
 /**
- * `pmdsim eval-noise` without the CLI: evaluates the checkpoint at `step` (default the newest) under K
- * evaluation seeds and writes eval-noise.json. The caller holds the run's lock.
+ * Where a measurement is written: eval-noise.json for a checkpoint with its own memory (the report's
+ * "Evaluation noise" reads it), eval-noise-step-S-memory-M.json for a cross evaluation, so one never
+ * replaces or passes for the other.
  */
-export const measureEvalNoise = (dir: string, options: { readonly step?: number | undefined; readonly seeds: number }) =>
+export const evalNoiseFile = (step: number, memoryStep: number | undefined): string =>
+  memoryStep === undefined || memoryStep === step ? EVAL_NOISE_FILE : `eval-noise-step-${step}-memory-${memoryStep}.json`
+
+/**
+ * `pmdsim eval-noise` without the CLI: evaluates the checkpoint at `step` (default the newest) under K
+ * evaluation seeds, reading the memory of checkpoint `memoryStep` when given, and writes the result
+ * (evalNoiseFile). Returns it with the file's name. The caller holds the run's lock.
+ */
+export const measureEvalNoise = (dir: string, options: { readonly step?: number | undefined; readonly memoryStep?: number | undefined; readonly seeds: number }) =>
   Effect.gen(function*() {
     const cfg = readRunConfig(dir)
     const step = pickCheckpoint(dir, options.step)
-    const { entries, notes } = yield* evaluateCheckpoint(dir, cfg, step, evalNoiseSeeds(options.seeds))
+    const memoryStep = options.memoryStep === undefined || options.memoryStep === step ? undefined : pickCheckpoint(dir, options.memoryStep)
+    if (memoryStep !== undefined && cfg.method === "pmd-transient") throw new RunDirError({ dir, problem: "is a pmd-transient run, whose memory is rebuilt from each step's batch and never stored: --memory-step has no memory to read" })
+    const { entries, notes } = yield* evaluateCheckpoint(dir, cfg, step, evalNoiseSeeds(options.seeds), memoryStep)
     const out: EvalNoise = {
-      format: EVAL_NOISE_FORMAT, step, method: cfg.method, seed: cfg.seed, resultHash: resultHash(cfg),
+      format: EVAL_NOISE_FORMAT, step, ...(memoryStep === undefined ? {} : { memoryStep }), method: cfg.method, seed: cfg.seed, resultHash: resultHash(cfg),
       entries, summary: noiseSummary(entries), notes
     }
-    writeFileDurable(join(dir, EVAL_NOISE_FILE), `${JSON.stringify(out, null, 2)}\n`)
-    return out
+    const file = evalNoiseFile(step, memoryStep)
+    writeFileDurable(join(dir, file), `${JSON.stringify(out, null, 2)}\n`)
+    return { noise: out, file }
   })

@@ -45,6 +45,24 @@ export const restoreCheckpoint = (dir: string, cfg: RunConfig, step: number): Re
 }
 
 /**
+ * `restored` (the checkpoint at some step) with its memory replaced by the memory as it stood at checkpoint
+ * `memoryStep` of the same run: the head version, the frozen flag and the Memp store. In this process only
+ * (the store is never saved): a reader x memory cross evaluation (`pmdsim eval-noise --memory-step`). The
+ * store keeps every version the run committed, so any checkpoint's memory is there unless it was empty.
+ */
+export const withMemoryOf = (dir: string, restored: Restored, memoryStep: number): Restored => {
+  const { run } = readRunCheckpoint(dir, memoryStep)
+  if (run.memoryHead === "empty") {
+    throw new RunDirError({ dir: checkpointDir(dir, memoryStep), problem: "holds no stored memory (its memory was empty or rebuilt each step, as PMD-Transient's): there is none to read" })
+  }
+  if (!restored.disk.store.hasVersion(run.memoryHead)) {
+    throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${run.memoryHead} named by checkpoint step ${memoryStep}` })
+  }
+  restored.disk.store.setHead(restored.branch, run.memoryHead)
+  return { ...restored, run: { ...restored.run, memoryHead: run.memoryHead, memoryFrozen: run.memoryFrozen, memp: run.memp } }
+}
+
+/**
  * `numeric.fma` bits are machine-specific (src/numeric/fmaMode.ts): a checkpoint written in that mode records
  * the machine's fma fingerprint, and continuing it on a machine whose fingerprint differs would silently give
  * other bits than the run straight through. Refused (RunDirError, exit 2) naming the field.

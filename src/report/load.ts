@@ -226,6 +226,8 @@ export interface EvalNoise {
   readonly format: typeof EVAL_NOISE_FORMAT
   /** the checkpoint evaluated */
   readonly step: number
+  /** a cross evaluation's memory: the policy of `step` read the memory of this checkpoint (absent: its own) */
+  readonly memoryStep?: number
   readonly method: string
   readonly seed: number
   /** result hash of the run's config (its marker's): a run redone under another config makes the file stale */
@@ -288,6 +290,7 @@ export const parseEvalNoise = (text: string, file: string): EvalNoise => {
   }
   const str = (v: unknown, path: string): string => (typeof v === "string" && v !== "" ? v : fail(`${path} must be a non-empty string, got ${describeValue(v)}`))
   const step = num(o["step"], "step", Rules.count)
+  const memoryStep = o["memoryStep"] === undefined ? undefined : num(o["memoryStep"], "memoryStep", Rules.count)
   const method = str(o["method"], "method")
   const seed = num(o["seed"], "seed", Rules.count)
   const resultHash = str(o["resultHash"], "resultHash")
@@ -341,7 +344,7 @@ export const parseEvalNoise = (text: string, file: string): EvalNoise => {
   })
   const notes = o["notes"] === undefined ? [] : o["notes"]
   if (!Array.isArray(notes) || notes.some((x) => typeof x !== "string")) fail(`notes must be an array of strings, got ${describeValue(notes)}`)
-  return { format: EVAL_NOISE_FORMAT, step, method, seed, resultHash, entries, summary, notes: notes as Array<string> }
+  return { format: EVAL_NOISE_FORMAT, step, ...(memoryStep === undefined ? {} : { memoryStep }), method, seed, resultHash, entries, summary, notes: notes as Array<string> }
 }
 
 /** A run directory's eval-noise.json, checked; undefined when it has none. */

@@ -16,7 +16,7 @@ import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { evaluateCheckpoint } from "../../src/experiments/evalNoise.ts"
 import { readRunConfig } from "../../src/experiments/resume.ts"
 import type { EvalRow, MetricsRow } from "../../src/protocol/metrics.ts"
-import { readEvalNoise } from "../../src/report/load.ts"
+import { parseEvalNoise, readEvalNoise } from "../../src/report/load.ts"
 import { cli, tmp } from "./cliHelpers.ts"
 import { train } from "./helpers.ts"
 
@@ -117,3 +117,49 @@ describe("pmdsim eval-noise", () => {
     expect(afterAll).toEqual(before)
   })
 })
+
+describe("pmdsim eval-noise --memory-step (a reader x memory cross evaluation)", () => {
+  it("evaluates one checkpoint's policy on another checkpoint's memory, into its own file, and reproduces the run's rows where the reader is the same", async () => {
+    // a frozen policy: the reader is the same network at steps 1 and 2, so the policy of step 2 reading the
+    // memory of step 1 must give exactly the rows the run wrote at step 1, and only the memory explains a change
+    const dir = join(tmp("eval-cross"), "run")
+    const r = cli(["run", "--preset", "tiny", "--method", "frozen-policy", "--set", "steps=2", "--set", "checkpointEvery=1", "--set", "eval.every=1",
+      // one training problem per cluster: the evaluated problems are the ones the memory fills up with
+      "--set", "domainOptions.trainPerCluster=1", "--out", dir])
+    expect(r.status, r.stderr).toBe(0)
+    const before = hashTree(dir)
+    const cfg = readRunConfig(dir)
+    const metrics = readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as MetricsRow)
+    const atStep = (step: number) => evalRowsAt(metrics, step).map(figures).map((f) => ({ ...f, step: 0 }))
+    // not vacuous: the memory grew between the two steps and changed what the reader solves
+    expect(atStep(1).map((f) => f.memoryAugmented)).not.toEqual(atStep(2).map((f) => f.memoryAugmented))
+
+    const cross = await Effect.runPromise(evaluateCheckpoint(dir, cfg, 2, [cfg.seed], 1))
+    expect(cross.entries[0]!.rows.map(figures).map((f) => ({ ...f, step: 0 }))).toEqual(atStep(1))
+    const own = await Effect.runPromise(evaluateCheckpoint(dir, cfg, 1, [cfg.seed], 2))
+    expect(own.entries[0]!.rows.map(figures).map((f) => ({ ...f, step: 0 }))).toEqual(atStep(2))
+
+    const out = cli(["eval-noise", dir, "--step", "2", "--memory-step", "1", "--seeds", "2"])
+    expect(out.status, out.stderr).toBe(0)
+    expect(out.stdout).toMatch(/at step 2 reading the memory of step 1: 2 evaluation seeds/)
+    expect(out.stdout).toMatch(/written: .*eval-noise-step-2-memory-1\.json/)
+    const { "eval-noise-step-2-memory-1.json": written, ...after } = hashTree(dir)
+    expect(written).toBeDefined()
+    // the run's own eval-noise.json (the report's) is neither written nor replaced by a cross evaluation
+    expect(after).toEqual(before)
+    const file = parseEvalNoise(readFileSync(join(dir, "eval-noise-step-2-memory-1.json"), "utf8"), "cross")
+    expect([file.step, file.memoryStep]).toEqual([2, 1])
+
+    expect(cli(["eval-noise", dir, "--step", "2", "--memory-step", "3"]).stderr).toMatch(/no checkpoint at step 3 \(available: 1, 2\)/)
+    expect(cli(["eval-noise", dir, "--memory-step", "-1"]).status).toBe(2)
+  })
+
+  it("refuses a PMD-Transient run, whose memory is never stored (exit 2)", () => {
+    const dir = join(tmp("eval-cross-transient"), "run")
+    expect(cli(["run", "--preset", "tiny", "--method", "pmd-transient", "--set", "steps=2", "--set", "checkpointEvery=1", "--out", dir]).status).toBe(0)
+    const r = cli(["eval-noise", dir, "--step", "2", "--memory-step", "1"])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/pmd-transient run, whose memory is rebuilt from each step's batch and never stored/)
+  })
+})
+

@@ -26,14 +26,14 @@ import { buildParts } from "./setup.ts"
 export const EVAL_SEED_BASE = 1000
 export const DEFAULT_EVAL_NOISE_SEEDS = 5
 
-/** The checkpoint step to evaluate: `requested`, or the newest; RunDirError (exit 2) naming the ones there are. */
-export const pickCheckpoint = (dir: string, requested: number | undefined): number => {
+/** The checkpoint step to evaluate: `requested`, or the newest; RunDirError (exit 2) naming the ones there are (and `purpose`). */
+export const pickCheckpoint = (dir: string, requested: number | undefined, purpose = ""): number => {
   const steps = checkpointSteps(dir)
   if (requested === undefined) {
     if (steps.length === 0) throw new RunDirError({ dir, problem: "has no checkpoint to evaluate" })
     return steps[steps.length - 1]!
   }
-  if (!steps.includes(requested)) throw new RunDirError({ dir, problem: `has no checkpoint at step ${requested} (available: ${steps.join(", ") || "none"})` })
+  if (!steps.includes(requested)) throw new RunDirError({ dir, problem: `has no checkpoint at step ${requested}${purpose} (available: ${steps.join(", ") || "none"})` })
   return requested
 }
 
@@ -89,7 +89,7 @@ export const measureEvalNoise = (dir: string, options: { readonly step?: number 
   Effect.gen(function*() {
     const cfg = readRunConfig(dir)
     const step = pickCheckpoint(dir, options.step)
-    const memoryStep = options.memoryStep === undefined || options.memoryStep === step ? undefined : pickCheckpoint(dir, options.memoryStep)
+    const memoryStep = options.memoryStep === undefined || options.memoryStep === step ? undefined : pickCheckpoint(dir, options.memoryStep, " to read the memory of (--memory-step)")
     if (memoryStep !== undefined && cfg.method === "pmd-transient") throw new RunDirError({ dir, problem: "is a pmd-transient run, whose memory is rebuilt from each step's batch and never stored: --memory-step has no memory to read" })
     const { entries, notes } = yield* evaluateCheckpoint(dir, cfg, step, evalNoiseSeeds(options.seeds), memoryStep)
     const out: EvalNoise = {

@@ -150,7 +150,9 @@ describe("pmdsim eval-noise --memory-step (a reader x memory cross evaluation)",
     const file = parseEvalNoise(readFileSync(join(dir, "eval-noise-step-2-memory-1.json"), "utf8"), "cross")
     expect([file.step, file.memoryStep]).toEqual([2, 1])
 
-    expect(cli(["eval-noise", dir, "--step", "2", "--memory-step", "3"]).stderr).toMatch(/no checkpoint at step 3 \(available: 1, 2\)/)
+    const missing = cli(["eval-noise", dir, "--step", "2", "--memory-step", "3"])
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toMatch(/no checkpoint at step 3 to read the memory of \(--memory-step\) \(available: 1, 2\)/)
     expect(cli(["eval-noise", dir, "--memory-step", "-1"]).status).toBe(2)
   })
 

@@ -54,4 +54,4 @@ export const evalNoiseCommand = Command.make("eval-noise", {
     // eval-noise.json is written into the run: one writer at a time (a running run holds the lock)
     const { noise, file } = yield* withRunLock(f.dir, "eval-noise", measureEvalNoise(f.dir, { step: Option.getOrUndefined(f.step), memoryStep: Option.getOrUndefined(f.memoryStep), seeds: f.seeds }))
     console.log(f.json ? JSON.stringify(noise, null, 2) : `${formatEvalNoise(f.dir, noise)}\nwritten: ${join(f.dir, file)}`)
-  })).pipe(Command.withDescription("evaluate one checkpoint under several evaluation seeds: the noise evaluation adds to every number (writes eval-noise.json)"))
+  })).pipe(Command.withDescription("evaluate one checkpoint under several evaluation seeds: the noise evaluation adds to every number (writes eval-noise.json); with --memory-step, reading another checkpoint's memory"))

@@ -65,6 +65,17 @@ describe("shipped studies", () => {
     expect(s.plan.every((r) => { const c = r.config as RunConfig; return c.steps === 500 && c.eval.every === 100 })).toBe(true)
     expect(s.claims.map((c) => c.id)).toEqual(["pmd>grpo", "pmd>sdpo", "pmd>transient", "pmd>frozen-memory", "pmd>grpo transfer"])
   })
+
+  it("paper-levels plans PMD at memory levels E / EI / EIB in the `paper` regime on 10 seeds, each claim naming one level", () => {
+    const s = readStudyFile(resolveStudyFile("paper-levels"))
+    expect(s.plan).toHaveLength(30)
+    expect(s.plan.every((r) => { const c = r.config as RunConfig; return c.method === "pmd" && c.steps === 500 && c.eval.every === 100 })).toBe(true)
+    expect(s.plan.slice(0, 3).map((r) => (r.config as RunConfig).memory.levels)).toEqual(["E", "EI", "EIB"])
+    expect(s.claims.map((c) => [c.betterSetting, c.worseSetting])).toEqual([
+      ["pmd memory.levels=EI", "pmd memory.levels=E"], ["pmd memory.levels=EIB", "pmd memory.levels=EI"],
+      ["pmd memory.levels=EI", "pmd memory.levels=E"], ["pmd memory.levels=EIB", "pmd memory.levels=EI"]
+    ])
+  })
 })
 
 const claim = (over: Partial<ResolvedClaim> = {}): ResolvedClaim =>

@@ -33,12 +33,34 @@ const readMetricsStep = (dir: string): number => {
 }
 
 /**
+ * The stored outcome of a run that already finished, or undefined. An Execute can be delivered again after
+ * its run is done: when PostgreSQL went away before the reply was saved, the message is still unprocessed
+ * when it comes back (seen in CI: test/cluster/pgRestart.test.ts). Running it again would mark a done run
+ * `running` for as long as the resume takes and redo work; its files were stored before it was marked done,
+ * so the stored hash is the answer.
+ */
+const finishedOutcome = (runId: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const rows = yield* retryTransient(sql.unsafe<{ runner: string | null; step: number; final_hash: string }>(
+      `SELECT runner, step, final_hash FROM ${T.runs} WHERE run_id = $1 AND state = 'done' AND final_hash IS NOT NULL`, [runId]))
+    const row = rows[0]
+    return row === undefined ? undefined : { hash: row.final_hash, runner: row.runner ?? "", resumedFrom: Number(row.step) }
+  })
+
+/**
  * One run: train under a slot (the child is what the capacity bounds), then store its final snapshot with
- * the slot already free, so the next run's child starts while this one uploads.
+ * the slot already free, so the next run's child starts while this one uploads. A run already done answers
+ * with its stored outcome (finishedOutcome).
  */
 const execute = (runId: string, configJson: string, runner: string, slots: Semaphore.Semaphore) =>
   Effect.scoped(Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    const finished = yield* finishedOutcome(runId)
+    if (finished !== undefined) {
+      yield* Effect.logInfo(`run ${runId.slice(0, 16)} is already done (${finished.hash}): its stored outcome answers the repeated request`)
+      return finished
+    }
     const base = yield* Effect.acquireRelease(
       Effect.sync(() => mkdtempSync(join(tmpdir(), "pmdsim-runner-"))),
       (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true }))

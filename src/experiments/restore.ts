@@ -38,10 +38,18 @@ export const restoreCheckpoint = (dir: string, cfg: RunConfig, step: number): Re
   let branch = run.memoryBranch
   if (run.memoryHead === "empty") {
     if (disk.store.head(branch) !== undefined) branch = `${branch}-r${step}`
-  } else if (!disk.store.hasVersion(run.memoryHead)) {
-    throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${run.memoryHead} named by checkpoint step ${step}` })
-  } else disk.store.setHead(branch, run.memoryHead)
+  } else {
+    requireVersion(dir, disk, run.memoryHead, step)
+    disk.store.setHead(branch, run.memoryHead)
+  }
   return { policy, run, disk, branch }
+}
+
+/** The memory store holds the version a checkpoint names, or RunDirError (exit 2) naming the index file. */
+const requireVersion = (dir: string, disk: DiskStore, version: string, step: number): void => {
+  if (!disk.store.hasVersion(version)) {
+    throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${version} named by checkpoint step ${step}` })
+  }
 }
 
 /**
@@ -55,9 +63,7 @@ export const withMemoryOf = (dir: string, restored: Restored, memoryStep: number
   if (run.memoryHead === "empty") {
     throw new RunDirError({ dir: checkpointDir(dir, memoryStep), problem: "holds no stored memory (its memory was empty or rebuilt each step, as PMD-Transient's): there is none to read" })
   }
-  if (!restored.disk.store.hasVersion(run.memoryHead)) {
-    throw new RunDirError({ dir: join(dir, FILES.memory, INDEX_FILE), problem: `missing or damaged: it lacks memory version ${run.memoryHead} named by checkpoint step ${memoryStep}` })
-  }
+  requireVersion(dir, restored.disk, run.memoryHead, memoryStep)
   restored.disk.store.setHead(restored.branch, run.memoryHead)
   return { ...restored, run: { ...restored.run, memoryHead: run.memoryHead, memoryFrozen: run.memoryFrozen, memp: run.memp } }
 }

@@ -36,8 +36,12 @@ export const RunConfig = Schema.Struct({
   groupSize: PosInt,
   sampling: Schema.Struct({ temperature: Positive, topK: NonNegInt, topP: Unit }),
   model: Schema.Struct({ dModel: PosInt, nLayers: PosInt, nHeads: PosInt, dMlp: PosInt, contextLength: PosInt }),
-  /** "warmup": start from the committed base checkpoint (§9 calibration); "scratch": seeded random init */
-  base: Schema.Literals(["warmup", "scratch"]),
+  /**
+   * "warmup": start from the committed base checkpoint (§9 calibration); "scratch": seeded random init;
+   * "bootstrapped": the warm-up continued on memory the real pipeline wrote from the base's own rollouts
+   * (src/experiments/warmup/bootstrap.ts; built once with `node src/experiments/warmup/build.ts --bootstrapped`)
+   */
+  base: Schema.Literals(["warmup", "scratch", "bootstrapped"]),
   optim: Schema.Struct({
     lr: Positive,
     weightDecay: NonNeg,

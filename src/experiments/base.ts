@@ -7,7 +7,7 @@ import { Schema } from "effect"
 import type { DomainName } from "../domains/Domain.ts"
 import type { DomainSpec } from "../domains/index.ts"
 import { disposeParams, getWeights, type ModelConfig, type Weights } from "../numeric/index.ts"
-import { derivedBaseDir, derivedRecipe, loadBase } from "./warmup/base.ts"
+import { bootstrappedRecipe, derivedBaseDir, derivedRecipe, loadBase } from "./warmup/base.ts"
 import { RECIPES } from "./warmup/recipe.ts"
 
 export { baseDir } from "./warmup/base.ts"
@@ -20,22 +20,27 @@ export class BaseCheckpointError extends Schema.TaggedError<BaseCheckpointError>
 
 const sameModel = (a: ModelConfig, b: ModelConfig): boolean => (Object.keys(b) as Array<keyof ModelConfig>).every((k) => a[k] === b[k])
 
+export type BaseKind = "warmup" | "bootstrapped"
+
 /**
  * The run's base: the committed one when the run has its model shape, else the derived base of the run's
- * shape (warmup/base.ts `derivedRecipe`: the same recipe with the run's model), which must have been built
- * (the error says how).
+ * shape (warmup/base.ts `derivedRecipe`: the same recipe with the run's model); for `bootstrapped`, the
+ * bootstrapped base of the run's shape (warmup/base.ts `bootstrappedRecipe`). A derived or bootstrapped
+ * base must have been built (the error says how).
  */
-export const baseCheckpoint = (domain: DomainName, model: ModelConfig): { weights: Weights; recipeHash: string } => {
+export const baseCheckpoint = (domain: DomainName, model: ModelConfig, kind: BaseKind = "warmup"): { weights: Weights; recipeHash: string } => {
   const committed = RECIPES[domain]
-  const derived = committed !== undefined && !sameModel(committed.model, model)
-  const recipe = derived ? derivedRecipe(domain, model)! : committed
+  const derived = committed !== undefined && (kind === "bootstrapped" || !sameModel(committed.model, model))
+  const recipe = !derived ? committed : kind === "bootstrapped" ? bootstrappedRecipe(domain, model)! : derivedRecipe(domain, model)!
   let base
   try {
     base = derived ? loadBase(domain, derivedBaseDir(domain, recipe!), recipe) : loadBase(domain)
   } catch (e) {
+    const flags = `${kind === "bootstrapped" ? " --bootstrapped" : ""}${sameModel(committed!.model, model) ? "" : ` --model '${JSON.stringify(model)}'`}`
     const problem = derived
-      ? `the committed base has another model shape, and this run's shape ${JSON.stringify(model)} has no base built in ${derivedBaseDir(domain, recipe!)} ` +
-        `(${(e as Error).message}); build it with: node src/experiments/warmup/build.ts --domain ${domain} --model '${JSON.stringify(model)}' (or run with --set base=scratch)`
+      ? `${kind === "bootstrapped" ? "the bootstrapped base" : "the committed base has another model shape, and this run's shape " + JSON.stringify(model)} ` +
+        `has no base built in ${derivedBaseDir(domain, recipe!)} (${(e as Error).message}); build it with: ` +
+        `node src/experiments/warmup/build.ts --domain ${domain}${flags} (or run with --set base=scratch)`
       : `${(e as Error).message} (or run with --set base=scratch)`
     throw new BaseCheckpointError({ domain, problem })
   }

@@ -43,7 +43,7 @@ export const problemEmbedder = (
   cfg: RunConfig, model: ModelConfig, content: Embedder, prompts: ReadonlyArray<ReadonlyArray<number>>, base?: Weights | null
 ): Embedder => {
   if ((cfg.memory.problemKey ?? "ngrams") === "ngrams") return content
-  const weights = base !== undefined ? base : cfg.base === "warmup" ? baseCheckpoint(cfg.domain, model).weights : null
+  const weights = base !== undefined ? base : cfg.base !== "scratch" ? baseCheckpoint(cfg.domain, model, cfg.base).weights : null
   const params = weights !== null
     ? paramsFromWeights(model, weights)
     : initParams(model, Rng.root(cfg.seed).fork("policy", "init")) // the policy's own init (actors/policy/PolicyModel.ts)

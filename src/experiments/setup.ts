@@ -46,8 +46,8 @@ export const buildParts = (cfg: RunConfig, vm?: VersionedMemory, registry: Plugi
   const model = modelConfig(cfg)
   let weights: Weights | null = null
   let baseHash: string | null = null
-  if (cfg.base === "warmup") {
-    const base = baseCheckpoint(cfg.domain, model)
+  if (cfg.base !== "scratch") {
+    const base = baseCheckpoint(cfg.domain, model, cfg.base)
     weights = base.weights
     baseHash = base.recipeHash
   }

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url"
 import type { DomainName } from "../../domains/Domain.ts"
 import { type ModelConfig, type Params, loadCheckpoint, paramsFromWeights, saveCheckpoint, weightsHash } from "../../numeric/index.ts"
 import type { Calibration, CalibrateOptions } from "./calibrate.ts"
-import { RECIPES, type WarmupRecipe, recipeHash } from "./recipe.ts"
+import { bootstrapStage, RECIPES, type WarmupRecipe, recipeHash } from "./recipe.ts"
 
 /** The directory of a domain's committed base. */
 export const baseDir = (domain: DomainName): string => fileURLToPath(new URL(`./base/${domain}/`, import.meta.url))
@@ -30,6 +30,15 @@ export const derivedRecipe = (domain: DomainName, model: ModelConfig): WarmupRec
   // in the committed model's key order: the checkpoint records the model as JSON and compares it as such
   const ordered = Object.fromEntries((Object.keys(recipe.model) as Array<keyof ModelConfig>).map((k) => [k, model[k]])) as unknown as ModelConfig
   return { ...recipe, model: ordered }
+}
+
+/**
+ * The base of `base: "bootstrapped"` runs: the derived recipe of the run's model with the bootstrapped
+ * stage (recipe.ts bootstrapStage, bootstrap.ts). Built by build.ts `--bootstrapped` into derivedBaseDir.
+ */
+export const bootstrappedRecipe = (domain: DomainName, model: ModelConfig): WarmupRecipe | undefined => {
+  const recipe = derivedRecipe(domain, model)
+  return recipe === undefined ? undefined : { ...recipe, bootstrap: bootstrapStage }
 }
 
 /** Where derived bases live: $PMDSIM_BASES, else $XDG_CACHE_HOME/pmdsim/bases, else ~/.cache/pmdsim/bases. */

@@ -9,6 +9,8 @@ import type { DomainSpec } from "../../domains/index.ts"
 import type { DomainName } from "../../domains/Domain.ts"
 import { VOCAB_SIZE } from "../../domains/vocab.ts"
 import type { AdamConfig, LrSchedule, ModelConfig } from "../../numeric/index.ts"
+import { defaultConfig } from "../../config/presets.ts"
+import type { BootstrapStage } from "./bootstrap.ts"
 import type { MemoryMix } from "./memoryContext.ts"
 
 /**
@@ -73,6 +75,11 @@ export interface WarmupRecipe {
   readonly auxSeeds: ReadonlyArray<number>
   /** Steps after which the build's weights hash is recorded in recipe.json (the cheap determinism guard). */
   readonly prefixSteps: number
+  /**
+   * A second stage on memory the real pipeline wrote from the stage-1 base's own rollouts (bootstrap.ts).
+   * Absent = none (the committed recipes; recipes before it keep their hash).
+   */
+  readonly bootstrap?: BootstrapStage
 }
 
 const CODE_STEPS = 2000
@@ -134,6 +141,25 @@ export const scienceRecipe: WarmupRecipe = {
   mixture: scienceMixture,
   steps: SCIENCE_STEPS,
   schedule: { ...codeRecipe.schedule, totalSteps: SCIENCE_STEPS }
+}
+
+const BOOTSTRAP_STEPS = 400
+
+/**
+ * The bootstrapped stage of `base: "bootstrapped"` runs (base.ts bootstrappedRecipe; issue #13): two rounds
+ * of 4 memory-free samples per problem at temperature 1 through a keeper with the runs' memory settings at
+ * level EIB, then 400 steps in which 40% of the visits read that memory, half of them with behaviors.
+ */
+export const bootstrapStage: BootstrapStage = {
+  rounds: 2,
+  samples: 4,
+  temperature: 1,
+  memory: { ...defaultConfig.memory, levels: "EIB" },
+  steps: BOOTSTRAP_STEPS,
+  batchSize: 48,
+  schedule: { lr: 1e-3, warmupSteps: 20, decay: "cosine", totalSteps: BOOTSTRAP_STEPS, minLr: 2e-4 },
+  share: 0.4,
+  behaviors: 0.5
 }
 
 /** The recipe the code holds for each domain. */

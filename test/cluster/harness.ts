@@ -41,13 +41,18 @@ export const killRunner = async (r: RunnerProcess, removeTmp = false): Promise<v
   if (removeTmp) rmSync(r.tmp, { recursive: true, force: true })
 }
 
-/** Polls `check` every `everyMs` until it returns a value, or throws after `timeoutMs` with `what`. */
-export const waitFor = async <A>(what: string, timeoutMs: number, check: () => A | undefined | Promise<A | undefined>, everyMs = 500): Promise<A> => {
+/**
+ * Polls `check` every `everyMs` until it returns a value, or throws after `timeoutMs` with `what` and what
+ * `explain` says of the state then (e.g. the runs table and the runners' output).
+ */
+export const waitFor = async <A>(
+  what: string, timeoutMs: number, check: () => A | undefined | Promise<A | undefined>, everyMs = 500, explain?: () => string
+): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await check()
     if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain === undefined ? "" : `\n${explain()}`}`)
     await new Promise((r) => setTimeout(r, everyMs))
   }
 }
@@ -85,12 +90,20 @@ export const runRows = (pg: TestPostgres): Array<RunRow> =>
     return { runId, state, step: Number(step), runner, hash, checkpoints: Number(checkpoints) }
   })
 
-/** The final state hashes of tiny grpo runs of `seeds` and `steps` steps made locally, one at a time (sorted). */
-export const localHashes = async (dir: string, seeds: ReadonlyArray<number>, steps: number): Promise<Array<string>> => {
+/** The runs table and each runner's output: what a cluster test's failure message shows. */
+export const clusterState = (pg: TestPostgres, runners: ReadonlyArray<RunnerProcess>): string =>
+  [`runs: ${JSON.stringify(runRows(pg), null, 1)}`, ...runners.map((r) => `--- ${r.name} (port ${r.port}):\n${r.output()}`)].join("\n")
+
+/**
+ * The final state hashes of tiny grpo runs of `seeds` and `steps` steps made locally, one at a time (sorted);
+ * `extra` are further `--set` values (the sweep's own).
+ */
+export const localHashes = async (dir: string, seeds: ReadonlyArray<number>, steps: number, extra: Record<string, number> = {}): Promise<Array<string>> => {
   const hashes: Array<string> = []
+  const sets = Object.entries(extra).flatMap(([k, v]) => ["--set", `${k}=${v}`])
   for (const seed of seeds) {
     const out = join(dir, `local-s${seed}`)
-    const r = await cliAsync(["run", "--preset", "tiny", ...SETS, "--set", `steps=${steps}`, "--method", "grpo", "--seed", String(seed), "--out", out])
+    const r = await cliAsync(["run", "--preset", "tiny", ...SETS, "--set", `steps=${steps}`, ...sets, "--method", "grpo", "--seed", String(seed), "--out", out])
     if (r.status !== 0) throw new Error(`local run s${seed} failed:\n${r.output}`)
     hashes.push(summaryOf(out).finalStateHash)
   }

@@ -29,6 +29,7 @@ import { rolloutsWriter, tapMemoryCalls, truncateRollouts } from "./memoryReplay
 import { createdItems } from "./lineageCreated.ts"
 import { appendMetrics, checkpointSteps, FILES, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
 import { memoryQuality } from "./quality.ts"
+import { baseCheckpoint } from "./base.ts"
 import { buildParts, modelConfig } from "./setup.ts"
 import { Plugins } from "../plugins/services.ts"
 
@@ -78,7 +79,12 @@ const startAfresh = (dir: string, cfg: RunConfig, resuming: boolean): ImportedMe
     }
     imported = readImportedMemory(cfg, dir)
     checkImportUnchanged(dir, marker.memoryImport, imported)
-  } else imported = readImportedMemory(cfg, dir) // checked before the marker: a refused import leaves no run behind
+  } else {
+    // checked before the marker: a refused import, or a base not built, leaves no run behind (the same
+    // command works once the base is built, with no --force)
+    imported = readImportedMemory(cfg, dir)
+    if (cfg.base !== "scratch") baseCheckpoint(cfg.domain, modelConfig(cfg), cfg.base)
+  }
   resetRunOutputs(dir)
   if (!resuming) writeMarker(dir, cfg, "run", undefined, imported?.record)
   writeFileDurable(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)

@@ -3,7 +3,7 @@
  * rollouts (not synthetic corruptions), the stage-2 examples that read it, bit-identical builds, and a
  * `base: "bootstrapped"` run refused with the build command while its base is not built.
  */
-import { mkdtempSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -11,6 +11,7 @@ import { defaultConfig } from "../../../src/config/presets.ts"
 import { hashValue } from "../../../src/core/Hash.ts"
 import { Rng } from "../../../src/core/Rng.ts"
 import { Control } from "../../../src/domains/control.ts"
+import { cli } from "../cliHelpers.ts"
 import type { Domain, ProblemBase } from "../../../src/domains/Domain.ts"
 import { makeDomain } from "../../../src/domains/index.ts"
 import { BaseCheckpointError, baseCheckpoint } from "../../../src/experiments/base.ts"
@@ -126,6 +127,16 @@ describe("the bootstrapped stage", () => {
       const message = (e as Error).message
       expect(message).toContain("build.ts --domain code --bootstrapped")
       expect(message).toContain(derivedBaseDir("code", bootstrappedRecipe("code", codeRecipe.model)!))
+    }
+  })
+
+  test("`pmdsim run` refuses it with exit 2 and leaves no run behind: the same command works once the base is built", () => {
+    const out = join(root, "run")
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = cli(["run", "--preset", "tiny", "--set", "base=bootstrapped", "--out", out], { PMDSIM_BASES: root })
+      expect(r.status, r.stderr).toBe(2)
+      expect(r.stderr).toContain("build.ts --domain code --bootstrapped")
+      expect(existsSync(join(out, "pmdsim-run.json"))).toBe(false)
     }
   })
 })

@@ -76,6 +76,15 @@ describe("shipped studies", () => {
       ["pmd memory.levels=EI", "pmd memory.levels=E"], ["pmd memory.levels=EIB", "pmd memory.levels=EI"]
     ])
   })
+
+  it("paper-levels-bootstrapped plans the same levels from the bootstrapped base with rehearsal", () => {
+    const s = readStudyFile(resolveStudyFile("paper-levels-bootstrapped"))
+    const levels = readStudyFile(resolveStudyFile("paper-levels"))
+    expect(s.plan).toHaveLength(30)
+    expect(s.plan.every((r) => { const c = r.config as RunConfig; return c.base === "bootstrapped" && c.memory.rehearsal === 0.5 && c.steps === 500 })).toBe(true)
+    expect(s.plan.map((r) => (r.config as RunConfig).memory.levels)).toEqual(levels.plan.map((r) => (r.config as RunConfig).memory.levels))
+    expect(s.claims).toEqual(levels.claims)
+  })
 })
 
 const claim = (over: Partial<ResolvedClaim> = {}): ResolvedClaim =>

@@ -84,6 +84,7 @@ export const bootstrapMemories = (
   const stage = recipe.bootstrap
   if (stage === undefined) throw new RangeError("warm-up: bootstrapMemories needs a recipe with `bootstrap`")
   const model = validateConfig(recipe.model)
+  // the keeper reads only `cfg.memory`, which rolloutMemory replaces by the stage's: the recipe's hash covers it
   const cfg = presets["default"]!
   const memoryOf = (pool: ExamplePool<ProblemBase>, i: number): RolloutMemory => {
     const m = rolloutMemory(params, model, pool, cfg, stage, streams(recipe).fork("memory", i))

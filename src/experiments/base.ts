@@ -36,11 +36,11 @@ export const baseCheckpoint = (domain: DomainName, model: ModelConfig, kind: Bas
   try {
     base = derived ? loadBase(domain, derivedBaseDir(domain, recipe!), recipe) : loadBase(domain)
   } catch (e) {
-    const flags = `${kind === "bootstrapped" ? " --bootstrapped" : ""}${sameModel(committed!.model, model) ? "" : ` --model '${JSON.stringify(model)}'`}`
+    const flags = (): string => `${kind === "bootstrapped" ? " --bootstrapped" : ""}${sameModel(committed!.model, model) ? "" : ` --model '${JSON.stringify(model)}'`}`
     const problem = derived
       ? `${kind === "bootstrapped" ? "the bootstrapped base" : "the committed base has another model shape, and this run's shape " + JSON.stringify(model)} ` +
         `has no base built in ${derivedBaseDir(domain, recipe!)} (${(e as Error).message}); build it with: ` +
-        `node src/experiments/warmup/build.ts --domain ${domain}${flags} (or run with --set base=scratch)`
+        `node src/experiments/warmup/build.ts --domain ${domain}${flags()} (or run with --set base=scratch)`
       : `${(e as Error).message} (or run with --set base=scratch)`
     throw new BaseCheckpointError({ domain, problem })
   }

@@ -29,8 +29,7 @@ import { rolloutsWriter, tapMemoryCalls, truncateRollouts } from "./memoryReplay
 import { createdItems } from "./lineageCreated.ts"
 import { appendMetrics, checkpointSteps, FILES, readMarker, removeOwnTemps, resetRunOutputs, RunDirError, truncateMetrics, writeMarker } from "./runDir.ts"
 import { memoryQuality } from "./quality.ts"
-import { baseCheckpoint } from "./base.ts"
-import { buildParts, modelConfig } from "./setup.ts"
+import { buildParts, modelConfig, runBase } from "./setup.ts"
 import { Plugins } from "../plugins/services.ts"
 
 export interface Summary {
@@ -79,12 +78,7 @@ const startAfresh = (dir: string, cfg: RunConfig, resuming: boolean): ImportedMe
     }
     imported = readImportedMemory(cfg, dir)
     checkImportUnchanged(dir, marker.memoryImport, imported)
-  } else {
-    // checked before the marker: a refused import, or a base not built, leaves no run behind (the same
-    // command works once the base is built, with no --force)
-    imported = readImportedMemory(cfg, dir)
-    if (cfg.base !== "scratch") baseCheckpoint(cfg.domain, modelConfig(cfg), cfg.base)
-  }
+  } else imported = readImportedMemory(cfg, dir) // checked before the marker: a refused import leaves no run behind
   resetRunOutputs(dir)
   if (!resuming) writeMarker(dir, cfg, "run", undefined, imported?.record)
   writeFileDurable(join(dir, FILES.config), `${JSON.stringify(cfg, null, 2)}\n`)
@@ -97,6 +91,9 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
     const backend = yield* Effect.promise(() => initBackend(cfg.backend, { threads: cfg.threads ?? 1, fma: cfg.numeric?.fma ?? false }))
     const ckSteps = opts.resume ? checkpointSteps(dir) : []
     const resumeFrom = ckSteps.length > 0 ? ckSteps[ckSteps.length - 1]! : null
+    // read before the run directory is touched: a base not built leaves no run behind (the same command
+    // works once it is built, with no --force)
+    const base = runBase(cfg)
     const imported = resumeFrom === null ? startAfresh(dir, cfg, opts.resume) : null
     if (resumeFrom !== null) removeOwnTemps(dir)
     const restored = resumeFrom === null ? null : restoreCheckpoint(dir, cfg, resumeFrom)
@@ -109,7 +106,7 @@ export const runTraining = (opts: RunOptions): Effect.Effect<Summary & { readonl
       throw new RunDirError({ dir, problem: "the imported memory's content differs from the one just read (a bug)" })
     }
     // the config's plug-in names, resolved in the registry in context (default: the process-wide one)
-    const parts = buildParts(cfg, vm, yield* Plugins)
+    const parts = buildParts(cfg, vm, yield* Plugins, base)
     const quality = memoryQuality(cfg, parts.domain, vm)
     const body = (ports: Ports) => Effect.gen(function*() {
       // a resume: the checkpoint's policy and memory flags go to the freshly started actors by message

@@ -39,18 +39,22 @@ export interface RunParts {
   readonly baseHash: string | null
 }
 
-/** `registry` resolves the config's plug-in names (a ConfigError, thrown, names an unknown one). */
-export const buildParts = (cfg: RunConfig, vm?: VersionedMemory, registry: PluginRegistry = defaultRegistry): RunParts => {
+/** The run's base checkpoint (null for `base: "scratch"`); a BaseCheckpointError, thrown, says how to build a missing one. */
+export const runBase = (cfg: RunConfig): { weights: Weights; recipeHash: string } | null =>
+  cfg.base === "scratch" ? null : baseCheckpoint(cfg.domain, modelConfig(cfg), cfg.base)
+
+/**
+ * `registry` resolves the config's plug-in names (a ConfigError, thrown, names an unknown one); `base` is
+ * the run's base when the caller has read it already (runBase), else it is read here.
+ */
+export const buildParts = (
+  cfg: RunConfig, vm?: VersionedMemory, registry: PluginRegistry = defaultRegistry, base: ReturnType<typeof runBase> = runBase(cfg)
+): RunParts => {
   const plugins = resolvePlugins(cfg, registry)
   const domain = makeDomain(domainSpec(cfg))
   const model = modelConfig(cfg)
-  let weights: Weights | null = null
-  let baseHash: string | null = null
-  if (cfg.base !== "scratch") {
-    const base = baseCheckpoint(cfg.domain, model, cfg.base)
-    weights = base.weights
-    baseHash = base.recipeHash
-  }
+  const weights = base?.weights ?? null
+  const baseHash = base?.recipeHash ?? null
   const embed = contentEmbedder()
   const train = problemKeys(cfg, domain, "train")
   const heldout = problemKeys(cfg, domain, "heldout")

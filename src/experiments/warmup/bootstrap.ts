@@ -14,12 +14,8 @@ import type { Domain, ProblemBase } from "../../domains/Domain.ts"
 import { compose } from "../../memory/retrieval/compose.ts"
 import { presets } from "../../config/presets.ts"
 import {
-  createAdamState,
-  disposeAdamState,
   type LrSchedule,
-  nextTokenLoss,
   type Params,
-  trainStep,
   validateConfig,
   weightsHash
 } from "../../numeric/index.ts"
@@ -27,7 +23,7 @@ import { baseDir, derivedBaseDir, loadBase } from "./base.ts"
 import { type Example, type ExamplePool, examplePool, makeExample } from "./examples.ts"
 import { type RolloutMemory, type RolloutMemorySpec, rolloutMemory, type RolloutMemoryStats } from "./bootstrapMemory.ts"
 import { mixtureAt, RECIPES, recipeHash, type WarmupRecipe } from "./recipe.ts"
-import { auxPools, buildBase, type BuildResult, packBatch, type StepReport } from "./train.ts"
+import { auxPools, batchIndices, buildBase, type BuildResult, type StepReport, trainSteps } from "./train.ts"
 
 export interface BootstrapStage extends RolloutMemorySpec {
   readonly steps: number
@@ -136,26 +132,10 @@ export const continueBootstrapped = (params: Params, recipe: WarmupRecipe, optio
   const foreign = auxPools(recipe)
   const memories = bootstrapMemories(params, recipe, home, foreign, options)
   const root = streams(recipe)
-  const adam = createAdamState(params)
-  let prefixHash: string | undefined
-  try {
-    for (let step = 1; step <= stage.steps; step++) {
-      const n = home.problems.length
-      const picked = root.fork("batch", step).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, Math.min(stage.batchSize, n))
-      const examples = picked.map((i) => bootstrapExample(recipe, home, home.problems[i]!, foreign, memories, root.fork("visit", step, home.problems[i]!.id)))
-      const { tokens, weights, B, T } = packBatch(examples, config.contextLength)
-      const r = trainStep(params, adam, () => nextTokenLoss(params, config, tokens, weights, B, T), {
-        schedule: stage.schedule, adam: recipe.adam, clipNorm: recipe.clipNorm
-      })
-      if (step === Math.min(recipe.prefixSteps, stage.steps)) prefixHash = weightsHash(params)
-      if (options.onStep !== undefined) {
-        const kinds = { none: 0, skill: 0, solution: 0, feedback: 0, memory: 0 }
-        for (const e of examples) kinds[e.kind]++
-        options.onStep({ step, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, kinds }, params)
-      }
-    }
-  } finally {
-    disposeAdamState(adam)
-  }
+  const examplesAt = (step: number): Array<Example> =>
+    batchIndices(root.fork("batch", step), home.problems.length, stage.batchSize).map((i) =>
+      bootstrapExample(recipe, home, home.problems[i]!, foreign, memories, root.fork("visit", step, home.problems[i]!.id)))
+  const prefixHash = trainSteps(params, config, stage.steps, examplesAt,
+    { schedule: stage.schedule, adam: recipe.adam, clipNorm: recipe.clipNorm }, Math.min(recipe.prefixSteps, stage.steps), options.onStep)
   return { params, config, stepsRun: stage.steps, prefixHash, weightsHash: weightsHash(params) }
 }

@@ -11,7 +11,9 @@ import { Rng } from "../../core/Rng.ts"
 import { makeDomain } from "../../domains/index.ts"
 import type { Domain, ProblemBase } from "../../domains/Domain.ts"
 import {
+  type AdamConfig,
   type AdamState,
+  type LrSchedule,
   type ModelConfig,
   type Params,
   createAdamState,
@@ -66,6 +68,10 @@ export const packBatch = (examples: ReadonlyArray<Example>, contextLength: numbe
   return { tokens, weights, B, T }
 }
 
+/** A step's batch: `size` distinct indices of [0, n) (all of them when n <= size), drawn from `rng`. */
+export const batchIndices = (rng: Rng, n: number, size: number): Array<number> =>
+  rng.shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, Math.min(size, n))
+
 /** The examples of one step (pure function of recipe, pool and step). */
 export const stepExamples = <P extends ProblemBase>(
   recipe: WarmupRecipe,
@@ -75,7 +81,7 @@ export const stepExamples = <P extends ProblemBase>(
 ): Array<Example> => {
   const root = Rng.root(recipe.seed).fork("warmup")
   const n = pool.problems.length
-  const picked = root.fork("batch", step).shuffle(Array.from({ length: n }, (_, i) => i)).slice(0, Math.min(recipe.batchSize, n))
+  const picked = batchIndices(root.fork("batch", step), n, recipe.batchSize)
   const w = mixtureAt(recipe.mixture, step, recipe.steps)
   return picked.map((i) => {
     const p = pool.problems[i]!
@@ -87,6 +93,36 @@ export const stepExamples = <P extends ProblemBase>(
 export const auxPools = (recipe: WarmupRecipe): Array<ExamplePool<ProblemBase>> =>
   recipe.auxSeeds.map((seed) => examplePool(makeDomain({ ...recipe.domain, seed }) as Domain<ProblemBase>, ["train", "heldout"]))
 
+/**
+ * `steps` AdamW steps on `params` (in place, with a fresh optimiser state), step k on `examplesAt(k)`'s
+ * response tokens: the loop both warm-up stages share (train.ts, bootstrap.ts). Returns the weights hash
+ * after step `prefixStep` (undefined when fewer steps ran).
+ */
+export const trainSteps = (
+  params: Params, config: ModelConfig, steps: number, examplesAt: (step: number) => ReadonlyArray<Example>,
+  optimiser: { readonly schedule: LrSchedule; readonly adam: AdamConfig; readonly clipNorm: number }, prefixStep: number,
+  onStep?: (r: StepReport, params: Params) => void
+): string | undefined => {
+  const adam: AdamState = createAdamState(params)
+  let prefixHash: string | undefined
+  try {
+    for (let step = 1; step <= steps; step++) {
+      const examples = examplesAt(step)
+      const { tokens, weights, B, T } = packBatch(examples, config.contextLength)
+      const r = trainStep(params, adam, () => nextTokenLoss(params, config, tokens, weights, B, T), optimiser)
+      if (step === prefixStep) prefixHash = weightsHash(params)
+      if (onStep !== undefined) {
+        const kinds: Record<ContextKind, number> = { none: 0, skill: 0, solution: 0, feedback: 0, memory: 0 }
+        for (const e of examples) kinds[e.kind]++
+        onStep({ step, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, kinds }, params)
+      }
+    }
+  } finally {
+    disposeAdamState(adam)
+  }
+  return prefixHash
+}
+
 /** Runs the recipe (or its first `stopAfter` steps). The caller owns and must dispose the returned params. */
 export const buildBase = (recipe: WarmupRecipe, options: BuildOptions = {}): BuildResult => {
   const config = validateConfig(recipe.model)
@@ -94,27 +130,8 @@ export const buildBase = (recipe: WarmupRecipe, options: BuildOptions = {}): Bui
   const pool = examplePool(domain)
   const foreign = auxPools(recipe)
   const params = initParams(config, Rng.root(recipe.seed).fork("warmup", "init"))
-  const adam: AdamState = createAdamState(params)
   const last = Math.min(recipe.steps, options.stopAfter ?? recipe.steps)
-  let prefixHash: string | undefined
-  try {
-    for (let step = 1; step <= last; step++) {
-      const examples = stepExamples(recipe, pool, step, foreign)
-      const { tokens, weights, B, T } = packBatch(examples, config.contextLength)
-      const r = trainStep(params, adam, () => nextTokenLoss(params, config, tokens, weights, B, T), {
-        schedule: recipe.schedule,
-        adam: recipe.adam,
-        clipNorm: recipe.clipNorm
-      })
-      if (step === recipe.prefixSteps) prefixHash = weightsHash(params)
-      if (options.onStep !== undefined) {
-        const kinds: Record<ContextKind, number> = { none: 0, skill: 0, solution: 0, feedback: 0, memory: 0 }
-        for (const e of examples) kinds[e.kind]++
-        options.onStep({ step, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, kinds }, params)
-      }
-    }
-  } finally {
-    disposeAdamState(adam)
-  }
+  const prefixHash = trainSteps(params, config, last, (step) => stepExamples(recipe, pool, step, foreign),
+    { schedule: recipe.schedule, adam: recipe.adam, clipNorm: recipe.clipNorm }, recipe.prefixSteps, options.onStep)
   return { params, config, stepsRun: last, prefixHash, weightsHash: weightsHash(params) }
 }

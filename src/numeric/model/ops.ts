@@ -69,7 +69,9 @@ const useFma = (a: tf.Tensor2D, b: tf.Tensor2D): boolean =>
 /** [M, K] @ [K, N] -> [M, N]. */
 export const mm = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => (useFma(a, b) ? mmFmaImpl(a, b) : mmImpl(a, b)) as tf.Tensor2D
 
-const EPS = 1e-5
+/** LayerNorm's epsilon (the fused decode step uses it too). */
+export const LAYER_NORM_EPS = 1e-5
+const EPS = LAYER_NORM_EPS
 
 /** Column sums of x [N, n] -> [n], as ones[1, N] @ x (on wasm, the same sums in our kernel). */
 export const colSum = (x: tf.Tensor2D): tf.Tensor1D => {

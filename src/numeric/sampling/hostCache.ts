@@ -73,6 +73,11 @@ export class HostKV {
     return { bytes: 2 * C * dh * Tmax * 4, regions: 2 }
   }
 
+  /** An empty cache (zeros) for C channels of head size dh and Tmax positions. */
+  static empty(C: number, dh: number, Tmax: number, arena: Arena): HostKV {
+    return new HostKV(dh, C, Tmax, arena.floats(C * dh * Tmax), arena.floats(C * Tmax * dh))
+  }
+
   /** From prefill keys k [dh, C, P] and values v [P, C, dh] (attention.ts layouts), with room for Tmax >= P positions. */
   static fromPrefill(k: tf.Tensor3D, v: tf.Tensor3D, Tmax: number, arena: Arena): HostKV {
     const [dh, C, P] = k.shape

@@ -8,6 +8,11 @@
  * p_b in the host-side cache (hostCache.ts), and attends to keys 0..p_b only (logit -1e9 beyond,
  * whose softmax weight is exactly 0).
  *
+ * Where the fused decode step runs (fusedDecode.ts: the single-threaded wasm backend), the steps run
+ * in its kernels instead of tfjs ops, and the prompts go through it too, one position per step
+ * (`decodePrompts`), instead of the prefill; both give the same bits as the ops (tested), and at the
+ * reference size a sampling call takes about half the time.
+ *
  * Batch independence: every row draws only from its own Rng; channels never mix in the attention
  * (prefill convolutions, host-side decode sums), matmul rows are computed independently, and the
  * extra masked / padded key slots of a larger batch add exact zeros at the end of each sum (with
@@ -26,8 +31,11 @@ import { layerNormValue } from "../model/ops.ts"
 import type { Params } from "../model/params.ts"
 import { readTidy } from "../read.ts"
 import { tf } from "../tf.ts"
+import { fmaEnabled } from "../fmaMode.ts"
 import { decodeArena } from "../wasm/decodeKernels.ts"
+import type { Arena } from "../wasm/kernelModule.ts"
 import { DecodeAttention, type Softmax } from "./decodeAttention.ts"
+import { FusedDecoder } from "./fusedDecode.ts"
 import { HostEmbedding, HostKV } from "./hostCache.ts"
 import { pickToken } from "./pick.ts"
 import { type SampleOptions, type SampleResult, type SampleRow, RowState, alignLength, checkRows, padRight } from "./rows.ts"
@@ -66,22 +74,61 @@ const decodeLayer = (
   return out
 }
 
-const softmax: Softmax = (logits, C, L) => tf.softmax(tf.tensor3d(logits, [1, C, L])).dataSync() as Float32Array
+/** The attention's softmax as a tfjs kernel (its bits are the tensor path's); disposes what it makes, inside a tidy or not. */
+const softmax: Softmax = (logits, C, L) => {
+  const s = tf.tensor3d(logits, [1, C, L])
+  const p = tf.softmax(s)
+  const out = p.dataSync() as Float32Array
+  tf.dispose([s, p])
+  return out
+}
 
 /** Rows per chunk when `opts.batchSize` is absent (see the module doc, "Memory"). */
 export const SAMPLE_BATCH_DEFAULT = 32
 
+/**
+ * How decode steps run: "auto" in the fused kernels where they can run (fusedDecode.ts: the
+ * single-threaded wasm backend), else through tfjs ops; "tensor" always through tfjs ops (the
+ * reference the fused path is tested against: the same bits).
+ */
+export type DecodePath = "auto" | "tensor"
+
 /** Samples up to maxNewTokens per row with a KV cache, in chunks of rows. See the module doc for guarantees. */
-export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions): Array<SampleResult> => {
+export const sample = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions): Array<SampleResult> =>
+  sampleWith(params, cfg, rows, opts, "auto")
+
+/** `sample` with the decode path chosen (see DecodePath). */
+export const sampleWith = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions, path: DecodePath): Array<SampleResult> => {
   checkRows(cfg, rows, opts)
   const size = opts.batchSize ?? SAMPLE_BATCH_DEFAULT
   if (!Number.isInteger(size) || size < 1) throw new RangeError(`sample: batchSize must be a positive integer, got ${size}`)
   const out: Array<SampleResult> = []
-  for (let i = 0; i < rows.length; i += size) out.push(...sampleChunk(params, cfg, rows.slice(i, i + size), opts))
+  const fused = path === "auto" && rows.length > 0 ? FusedDecoder.open(params, cfg, Math.min(size, rows.length)) : undefined
+  try {
+    for (let i = 0; i < rows.length; i += size) out.push(...sampleChunk(params, cfg, rows.slice(i, i + size), opts, fused))
+  } finally {
+    fused?.close()
+  }
   return out
 }
 
-const sampleChunk = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions): Array<SampleResult> => {
+/** One chunk's sampling state: its rows, their caches' room and the attention's scratch, and the token picker. */
+interface Chunk {
+  readonly params: Params
+  readonly cfg: ModelConfig
+  readonly rows: ReadonlyArray<SampleRow>
+  readonly opts: SampleOptions
+  readonly states: ReadonlyArray<RowState>
+  readonly arena: Arena
+  readonly attention: DecodeAttention
+  /** Cache capacity (a multiple of 8). */
+  readonly Tmax: number
+  /** Picks the next token of every row still sampling for which `picking(b)` holds (pad for the others). */
+  readonly pickAll: (logits: Float32Array, picking?: (b: number) => boolean) => Int32Array
+}
+
+/** `fused`: the decode steps' kernels (fusedDecode.ts), or undefined for the tfjs ops (the same bits). */
+const sampleChunk = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<SampleRow>, opts: SampleOptions, fused: FusedDecoder | undefined): Array<SampleResult> => {
   const B = rows.length
   if (B === 0) return []
   const V = cfg.vocabSize
@@ -90,12 +137,11 @@ const sampleChunk = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sampl
   // padded prompt length and cache capacity, both multiples of 8 (see alignLength)
   const P = alignLength(Math.max(...rows.map((r) => r.prompt.length)), cfg.contextLength)
   const Tmax = alignLength(P + opts.maxNewTokens, Number.POSITIVE_INFINITY)
-  const pos = rows.map((r) => r.prompt.length) // next position to write, per row
-  const pickAll = (logits: Float32Array): Int32Array => {
+  const pickAll = (logits: Float32Array, picking: (b: number) => boolean = () => true): Int32Array => {
     const next = new Int32Array(B).fill(opts.padToken ?? 0)
     for (let b = 0; b < B; b++) {
       const st = states[b]!
-      if (st.stopped) continue
+      if (st.stopped || !picking(b)) continue
       const pk = pickToken(logits, b * V, V, opts, rows[b]!.rng)
       st.push(pk, stop)
       next[b] = pk.token
@@ -108,8 +154,20 @@ const sampleChunk = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sampl
   const cacheBytes = HostKV.bytes(C, dh, Tmax)
   const scratchBytes = DecodeAttention.bytes(C, dh, Tmax)
   const arena = decodeArena(cfg.nLayers * cacheBytes.bytes + scratchBytes.bytes, cfg.nLayers * cacheBytes.regions + scratchBytes.regions)
-  const attention = new DecodeAttention(arena, C, dh, Tmax)
-  // prefill: logits at each row's last prompt token, and the caches
+  const chunk: Chunk = { params, cfg, rows, opts, states, arena, attention: new DecodeAttention(arena, C, dh, Tmax), Tmax, pickAll }
+  // the prompts through the fused step too, unless the prefill's GEMMs are the fma mode's (other bits)
+  if (fused !== undefined && !fmaEnabled()) decodePrompts(chunk, fused)
+  else prefillThenDecode(chunk, P, fused)
+  return states.map((s) => s.result())
+}
+
+/**
+ * The prompts in one forward pass (prefill: every layer's keys and values, the logits at each row's
+ * last prompt token), then one decode step per token.
+ */
+const prefillThenDecode = ({ params, cfg, rows, opts, states, arena, attention, Tmax, pickAll }: Chunk, P: number, fused: FusedDecoder | undefined): void => {
+  const B = rows.length
+  const pos = rows.map((r) => r.prompt.length) // next position to write, per row
   let caches: Array<HostKV> = []
   const first = readTidy(() => {
     const kv: Array<LayerKV> = []
@@ -121,16 +179,53 @@ const sampleChunk = (params: Params, cfg: ModelConfig, rows: ReadonlyArray<Sampl
   let next = pickAll(first)
   const emb = HostEmbedding.of(params)
   for (let step = 1; step < opts.maxNewTokens && states.some((s) => !s.stopped); step++) {
-    const logits = readTidy(() => {
-      // keys a step attends over: a multiple of 8 covering every row's position (rows.ts alignLength)
-      const L = alignLength(Math.max(...pos) + 1, Number.POSITIVE_INFINITY)
-      let h = tf.tensor2d(emb.lookup(next, pos), [B, cfg.dModel])
-      for (let i = 0; i < cfg.nLayers; i++) h = decodeLayer(params, cfg, i, h, caches[i]!, attention, pos, L)
-      const hf = layerNormValue(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
-      return head(params, hf) // [B, V]
-    })
+    // keys a step attends over: a multiple of 8 covering every row's position (rows.ts alignLength)
+    const L = alignLength(Math.max(...pos) + 1, Number.POSITIVE_INFINITY)
+    const input = emb.lookup(next, pos)
+    const logits = fused !== undefined ? fused.step(input, caches, attention, pos, L) : tensorStep(params, cfg, input, caches, attention, pos, L)
     for (let b = 0; b < B; b++) pos[b]!++
     next = pickAll(logits)
   }
-  return states.map((s) => s.result())
 }
+
+/**
+ * The prompts fed through the decode step as well, one position per step for every row: row b
+ * feeds its prompt token at positions t < len_b, then its own sampled tokens, and picks from the
+ * logits of positions len_b - 1 on. The keys, values and logits of a prompt position are the
+ * prefill's bit for bit (each row's sums run in the same order; the attention's extra masked keys
+ * add exact zeros), and at the reference size the ~16 small steps of a prompt cost a third of the
+ * prefill's kernels.
+ */
+const decodePrompts = ({ params, cfg, rows, opts, states, arena, attention, Tmax, pickAll }: Chunk, fused: FusedDecoder): void => {
+  const B = rows.length
+  const caches = Array.from({ length: cfg.nLayers }, () => HostKV.empty(B * cfg.nHeads, headDim(cfg), Tmax, arena))
+  const emb = HostEmbedding.of(params)
+  const lens = rows.map((r) => r.prompt.length)
+  const end = Math.max(...lens.map((n) => n - 1 + opts.maxNewTokens)) // one past the last position fed
+  const sampling = (b: number, t: number) => t >= lens[b]! - 1 && t < lens[b]! - 1 + opts.maxNewTokens
+  const feed = new Int32Array(B)
+  let next: Int32Array = new Int32Array(B)
+  for (let t = 0; t < end && states.some((s, b) => t < lens[b]! || !s.stopped); t++) {
+    for (let b = 0; b < B; b++) feed[b] = t < lens[b]! ? rows[b]!.prompt[t]! : next[b]!
+    const pos = Array<number>(B).fill(t)
+    const logits = fused.step(emb.lookup(feed, pos), caches, attention, pos, alignLength(t + 1, Number.POSITIVE_INFINITY))
+    next = pickAll(logits, (b) => sampling(b, t))
+  }
+}
+
+/** One decode step through tfjs ops (where the heap kernels of fusedDecode.ts cannot run): logits [B, V]. */
+const tensorStep = (
+  params: Params,
+  cfg: ModelConfig,
+  input: Float32Array,
+  caches: ReadonlyArray<HostKV>,
+  attention: DecodeAttention,
+  pos: ReadonlyArray<number>,
+  L: number
+): Float32Array =>
+  readTidy(() => {
+    let h = tf.tensor2d(input, [input.length / cfg.dModel, cfg.dModel])
+    for (let i = 0; i < cfg.nLayers; i++) h = decodeLayer(params, cfg, i, h, caches[i]!, attention, pos, L)
+    const hf = layerNormValue(h, param(params, "lnf.g") as tf.Tensor1D, param(params, "lnf.b") as tf.Tensor1D)
+    return head(params, hf) // [B, V]
+  })

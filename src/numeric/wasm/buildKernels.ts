@@ -21,7 +21,8 @@ export const KERNEL_MODULES = [
   { name: "fmaKernels", file: "fmaKernelsHeap", constant: "FMA_KERNELS_HEAP_WASM", relaxedSimd: true, importMemory: true },
   { name: "adamKernels", file: "adamKernels", constant: "ADAM_KERNELS_WASM", relaxedSimd: false, importMemory: false },
   { name: "adamKernels", file: "adamKernelsHeap", constant: "ADAM_KERNELS_HEAP_WASM", relaxedSimd: false, importMemory: true },
-  { name: "lnKernels", file: "lnKernelsHeap", constant: "LN_KERNELS_HEAP_WASM", relaxedSimd: false, importMemory: true }
+  { name: "lnKernels", file: "lnKernelsHeap", constant: "LN_KERNELS_HEAP_WASM", relaxedSimd: false, importMemory: true },
+  { name: "decodeGemm", file: "decodeGemmHeap", constant: "DECODE_GEMM_HEAP_WASM", relaxedSimd: false, importMemory: true }
 ] as const
 
 export const watPath = (name: string): string => fileURLToPath(new URL(`${name}.wat`, import.meta.url))

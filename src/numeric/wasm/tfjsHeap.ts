@@ -67,6 +67,35 @@ export const outputTensor = <R extends tf.Rank>(shape: Array<number>): { readonl
   return { tensor: tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>, offset: offsetOf(info) }
 }
 
+/** A block of the heap owned by its caller, who frees it (see `heapBlock`). */
+export interface HeapBlock {
+  readonly ptr: number
+  /** The heap's current buffer (re-read after anything that may grow the heap: growing detaches views). */
+  readonly buffer: () => ArrayBuffer
+  readonly free: () => void
+}
+
+/**
+ * `bytes` of the heap (16-byte aligned, uninitialised) for a caller that keeps state there across
+ * tfjs calls (a sampling call's decode buffers), freed by `free()`; undefined where the heap cannot
+ * be imported.
+ */
+export const heapBlock = (bytes: number): HeapBlock | undefined => {
+  const memory = heapMemory()
+  if (memory === undefined) return undefined
+  const raw = emscripten()._malloc(bytes + 16) >>> 0
+  if (raw === 0) throw new RangeError(`heapBlock: the tfjs heap could not allocate ${bytes} bytes`)
+  let freed = false
+  return {
+    ptr: Math.ceil(raw / 16) * 16,
+    buffer: () => memory.buffer,
+    free: () => {
+      if (!freed) emscripten()._free(raw)
+      freed = true
+    }
+  }
+}
+
 let scratch: { readonly memory: WasmMemory; readonly ptr: number; readonly bytes: number } | undefined
 
 /**

@@ -165,6 +165,71 @@ describe("pickToken", () => {
   )
 })
 
+/** The plain statement of pickToken's arithmetic (float64, candidate order), which the scratch-reusing one must match bit for bit. */
+const referencePick = (logits: Float32Array, V: number, s: { temperature: number; topK?: number; topP?: number; bannedTokens?: Array<number> }, rng: Rng) => {
+  const logSoftmax = (i: number) => {
+    let max = -Infinity
+    for (let j = 0; j < V; j++) max = Math.max(max, logits[j]!)
+    let z = 0
+    for (let j = 0; j < V; j++) z += Math.exp(logits[j]! - max)
+    return logits[i]! - max - Math.log(z)
+  }
+  const kept = sortedCandidates(logits, 0, V, new Set(s.bannedTokens ?? []))
+  if (s.topK !== undefined && s.topK > 0) kept.length = Math.min(s.topK, kept.length)
+  const z0 = logits[kept[0]!]! / s.temperature
+  const w = kept.map((j) => Math.exp(logits[j]! / s.temperature - z0))
+  let total = w.reduce((a, b) => a + b, 0)
+  if (s.topP !== undefined && s.topP < 1) {
+    let cum = 0
+    let n = 0
+    while (n < w.length) {
+      cum += w[n]!
+      n++
+      if (cum >= s.topP * total) break
+    }
+    kept.length = n
+    w.length = n
+    total = cum
+  }
+  let u = rng.float() * total
+  let chosen = kept.length - 1
+  for (let i = 0; i < kept.length; i++) {
+    u -= w[i]!
+    if (u < 0) {
+      chosen = i
+      break
+    }
+  }
+  return { token: kept[chosen]!, logProb: logSoftmax(kept[chosen]!), sampleLogProb: Math.log(w[chosen]! / total) }
+}
+
+describe("pickToken against its plain statement", () => {
+  const logitArb = fc.oneof(fc.constantFrom(0, -0, 3, -1e9), fc.float({ min: -8, max: 8, noNaN: true }))
+  fcTest.prop(
+    [
+      fc.array(logitArb, { minLength: 2, maxLength: 60 }),
+      fc.array(fc.nat(59), { maxLength: 4 }),
+      fc.constantFrom(1, 0.7, 1.5),
+      fc.constantFrom(undefined, 0, 1, 4),
+      fc.constantFrom(undefined, 0.5, 0.95, 1),
+      fc.nat(1000)
+    ],
+    { numRuns: 300, seed: 13 }
+  )("gives the same token, log-prob bits and random draws (banned maxima and ties included)", (values, bannedRaw, temperature, topK, topP, seed) => {
+    const logits = Float32Array.from(values)
+    const V = logits.length
+    const bannedTokens = [...new Set(bannedRaw.filter((t) => t < V))]
+    fc.pre(bannedTokens.length < V)
+    const opts = { temperature, bannedTokens, ...(topK !== undefined ? { topK } : {}), ...(topP !== undefined ? { topP } : {}) }
+    const [a, b] = [Rng.root(seed), Rng.root(seed)]
+    const got = pickToken(logits, 0, V, opts, a)
+    const want = referencePick(logits, V, opts, b)
+    expect(got.token).toBe(want.token)
+    expect(Object.is(got.logProb, want.logProb) && Object.is(got.sampleLogProb, want.sampleLogProb)).toBe(true)
+    expect(a.float()).toBe(b.float())
+  })
+})
+
 describe("scoring and embeddings", () => {
   test("scoreResponses reproduces the sampler's model log-probs and each row sums to 1", () => {
     const r = Rng.root(2)

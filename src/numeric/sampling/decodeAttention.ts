@@ -52,6 +52,8 @@ export type Softmax = (logits: Float32Array, C: number, L: number) => Float32Arr
 
 /** The scratch of one `sample` call's decode steps (queries, visible-key counts, logits, probabilities, outputs). */
 export class DecodeAttention {
+  private readonly qkv: F32Region
+  private readonly pos: I32Region
   private readonly q: F32Region
   private readonly n: I32Region
   private readonly s: F32Region
@@ -66,6 +68,8 @@ export class DecodeAttention {
     this.C = C
     this.dh = dh
     this.Tmax = Tmax
+    this.qkv = arena.floats(3 * C * dh, false)
+    this.pos = arena.ints(C)
     this.q = arena.floats(C * dh)
     this.n = arena.ints(C)
     this.s = arena.floats(C * Tmax)
@@ -76,31 +80,28 @@ export class DecodeAttention {
 
   /** Bytes (and regions) the constructor takes from an arena. */
   static bytes(C: number, dh: number, Tmax: number): { bytes: number; regions: number } {
-    return { bytes: (2 * C * dh + 2 * C * Tmax + C) * 4, regions: 5 }
+    return { bytes: (5 * C * dh + 2 * C * Tmax + 2 * C) * 4, regions: 7 }
   }
 
   /**
-   * Attention output Y [C, dh] for this step (a view into the kernels' memory, overwritten by the
-   * next step: wrap it in a tensor, which copies, at once): `qkv` [B, 3 * H * dh] holds the
-   * queries (row b, column h * dh + e), `pos[b]` is row b's position, L (a multiple of 8, at least
+   * Writes this step's keys and values into `cache` at each row's position, then returns the
+   * attention output Y [C, dh] (a view into the kernels' memory, overwritten by the next step:
+   * copy it at once): `qkv` [B, 3 * H * dh] is the step's fused projection (row b: queries, keys,
+   * values, each at column h * dh + e), `pos[b]` row b's position, L (a multiple of 8, at least
    * every pos[b] + 1, at most Tmax) the keys attended over.
    */
   run(cache: HostKV, qkv: Float32Array, pos: ReadonlyArray<number>, H: number, L: number, scale: number, softmax: Softmax): Float32Array {
     const { C, dh, Tmax } = this
-    const d = H * dh
-    const s32 = Math.fround(scale)
-    const q = this.q.view
-    for (let c = 0; c < C; c++) {
-      const b = Math.floor(c / H)
-      const src = b * 3 * d + (c % H) * dh
-      for (let e = 0; e < dh; e++) q[c * dh + e] = Math.fround(qkv[src + e]! * s32)
-      this.n.view[c] = pos[b]! + 1
-    }
+    const k = decodeKernels()
+    this.qkv.view.set(qkv.subarray(0, 3 * C * dh))
+    for (let b = 0; b < pos.length; b++) this.pos.view[b] = pos[b]!
+    // the scale becomes a float32 as the argument crosses into wasm: the float32 product of each query
+    k.append(C, H, dh, Tmax, this.qkv.ptr, this.pos.ptr, scale, cache.k.ptr, cache.v.ptr, this.q.ptr, this.n.ptr)
     const sView = this.s.view.subarray(0, C * L)
-    if (this.simd) decodeKernels().scores(C, dh, Tmax, L, this.q.ptr, cache.k.ptr, this.n.ptr, this.s.ptr)
-    else scoresJs(C, dh, Tmax, L, q, cache.k.view, this.n.view, sView)
+    if (this.simd) k.scores(C, dh, Tmax, L, this.q.ptr, cache.k.ptr, this.n.ptr, this.s.ptr)
+    else scoresJs(C, dh, Tmax, L, this.q.view, cache.k.view, this.n.view, sView)
     this.p.view.set(softmax(sView, C, L))
-    if (this.simd) decodeKernels().mix(C, dh, Tmax, L, this.p.ptr, cache.v.ptr, this.n.ptr, this.y.ptr)
+    if (this.simd) k.mix(C, dh, Tmax, L, this.p.ptr, cache.v.ptr, this.n.ptr, this.y.ptr)
     else mixJs(C, dh, Tmax, L, this.p.view, cache.v.view, this.n.view, this.y.view)
     return this.y.view
   }

@@ -176,10 +176,8 @@ export class FusedDecoder {
       const layer = this.layers[i]!
       this.layerNorm(B, this.h, layer.ln1g, layer.ln1b, this.x)
       this.dense(B, layer.qkv, this.x, false, 0, this.qkv)
-      // a copy: the softmax below allocates in the heap, which may grow and detach a view
-      const qkv = this.floats(this.qkv, B * 3 * d).slice()
-      caches[i]!.write(qkv, pos, H)
-      this.floats(this.y, B * d).set(attention.run(caches[i]!, qkv, pos, H, L, scale, this.softmax))
+      // `run` copies the projection into the attention kernels' memory before anything can grow the heap
+      this.floats(this.y, B * d).set(attention.run(caches[i]!, this.floats(this.qkv, B * 3 * d), pos, H, L, scale, this.softmax))
       this.dense(B, layer.out, this.y, false, this.h, this.h2)
       this.layerNorm(B, this.h2, layer.ln2g, layer.ln2b, this.x)
       this.dense(B, layer.up, this.x, true, 0, this.u)

@@ -6,7 +6,8 @@
  * cache (three element-wise kernels per cache per layer per step, plus the masks), and each of the
  * two attention convolutions packs the cache into an XNNPACK filter before doing as many
  * multiply-adds as it packed. Here the write is C * dh stores, and the attention (decodeAttention.ts)
- * reads the cache where it lies: in the memory of our wasm decode kernels (wasm/decodeKernels.ts).
+ * writes and reads the cache where it lies: in the memory of our wasm decode kernels
+ * (wasm/decodeKernels.ts).
  */
 import { param } from "../model/forward.ts"
 import type { Params } from "../model/params.ts"
@@ -90,23 +91,5 @@ export class HostKV {
     for (let t = 0; t < P; t++)
       for (let c = 0; c < C; c++) hv.view.set(vd.subarray((t * C + c) * dh, (t * C + c + 1) * dh), (c * Tmax + t) * dh)
     return new HostKV(dh, C, Tmax, hk, hv)
-  }
-
-  /**
-   * Stores this step's keys and values at position pos[b] of each of row b's H channels. `qkv` is
-   * the step's fused projection [B, 3 * H * dh] (row b: queries, then keys, then values, each laid
-   * out as column h * dh + e).
-   */
-  write(qkv: Float32Array, pos: ReadonlyArray<number>, H: number): void {
-    const { dh, C, Tmax } = this
-    const d = H * dh
-    const k = this.k.view
-    for (let c = 0; c < C; c++) {
-      const b = Math.floor(c / H)
-      const p = pos[b]!
-      const kSrc = b * 3 * d + d + (c % H) * dh
-      for (let e = 0; e < dh; e++) k[(c * dh + e) * Tmax + p] = qkv[kSrc + e]!
-      this.v.view.set(qkv.subarray(kSrc + d, kSrc + d + dh), (c * Tmax + p) * dh)
-    }
   }
 }

@@ -57,11 +57,13 @@ const u32 = new Uint32Array(f32.buffer)
 let keys = new Float64Array(64)
 let ids = new Int32Array(64)
 let weights = new Float64Array(64)
+let exps = new Float64Array(64)
 const scratchFor = (V: number): void => {
   if (keys.length >= V) return
   keys = new Float64Array(V)
   ids = new Int32Array(V)
   weights = new Float64Array(V)
+  exps = new Float64Array(V)
 }
 
 /** The banned tokens as a mask over the vocabulary (reused scratch: filled afresh for every pick). */
@@ -118,9 +120,21 @@ export const pickToken = (logits: Float32Array, off: number, V: number, s: Sampl
   const count = sortInto(logits, off, V, banned)
   let kept = s.topK !== undefined && s.topK > 0 ? Math.min(s.topK, count) : count
   const z0 = logits[off + ids[0]!]! / s.temperature
+  let max = -Infinity
+  for (let j = 0; j < V; j++) max = Math.max(max, logits[off + j]!)
+  // At temperature 1, when no banned token holds the largest logit, a candidate's weight
+  // exp(l / 1 - z0) is the very term exp(l - max) of the model's log-softmax: computed once, here.
+  const shared = s.temperature === 1 && z0 === max
+  let norm = 0
+  if (shared) {
+    for (let j = 0; j < V; j++) {
+      exps[j] = Math.exp(logits[off + j]! - max)
+      norm += exps[j]!
+    }
+  }
   let total = 0
   for (let i = 0; i < kept; i++) {
-    weights[i] = Math.exp(logits[off + ids[i]!]! / s.temperature - z0)
+    weights[i] = shared ? exps[ids[i]!]! : Math.exp(logits[off + ids[i]!]! / s.temperature - z0)
     total += weights[i]!
   }
   if (s.topP !== undefined && s.topP < 1) {
@@ -144,5 +158,6 @@ export const pickToken = (logits: Float32Array, off: number, V: number, s: Sampl
     }
   }
   const token = ids[chosen]!
-  return { token, logProb: modelLogProb(logits, off, V, token), sampleLogProb: Math.log(weights[chosen]! / total) }
+  const logProb = shared ? logits[off + token]! - max - Math.log(norm) : modelLogProb(logits, off, V, token)
+  return { token, logProb, sampleLogProb: Math.log(weights[chosen]! / total) }
 }

@@ -65,7 +65,6 @@ const decodeLayer = (
   const dh = headDim(cfg)
   const x = layerNormValue(h, p("ln1.g") as tf.Tensor1D, p("ln1.b") as tf.Tensor1D)
   const qkv = tf.matMul(x, p("attn.wqkv") as tf.Tensor2D).add(p("attn.bqkv")).dataSync() as Float32Array // [B, 3d]
-  cache.write(qkv, pos, H)
   const y = tf.tensor2d(attention.run(cache, qkv, pos, H, L, 1 / Math.sqrt(dh), softmax), [B, H * dh])
   let out = h.add(tf.matMul(y, p("attn.wo") as tf.Tensor2D).add(p("attn.bo"))) as tf.Tensor2D
   const x2 = layerNormValue(out, p("ln2.g") as tf.Tensor1D, p("ln2.b") as tf.Tensor1D)

@@ -4,6 +4,7 @@ import { Arena, type WasmMemory, lazyModule } from "./kernelModule.ts"
 
 interface DecodeExports {
   readonly memory: WasmMemory
+  readonly append: (C: number, H: number, dh: number, T: number, qkv: number, pos: number, scale: number, k: number, v: number, q: number, n: number) => void
   readonly scores: (C: number, dh: number, T: number, L: number, q: number, k: number, n: number, s: number) => void
   readonly mix: (C: number, dh: number, T: number, L: number, p: number, v: number, n: number, y: number) => void
 }

@@ -1,9 +1,9 @@
 /**
  * A decode step without tfjs ops, where the wasm heap can be imported: the LayerNorms in our
  * LayerNorm kernel, every dense layer (with its bias, ReLU and residual) in one call of the decode
- * GEMM (wasm/decodeGemm.wat), the attention as before (decodeAttention.ts) with its softmax the tfjs
- * kernel called directly (wasm/directSoftmax.ts). The step's buffers live in one block of the tfjs
- * heap for the whole sampling call.
+ * GEMM (wasm/decodeGemm.wat), the attention in the decode kernels (decodeAttention.ts) with its
+ * softmax the tfjs kernel called directly (wasm/directSoftmax.ts). The step's buffers and the packed
+ * weights live in one block of the tfjs heap for the whole sampling call.
  *
  * Why: at the reference size a decode step through tfjs was ~60 small kernels, each an engine call
  * with an output allocation, for a few hundred thousand multiply-adds; the calls were most of its

@@ -77,6 +77,19 @@ describe("shipped studies", () => {
     ])
   })
 
+  it("paper-rehearsal plans GRPO and PMD with rehearsal in the `paper` regime on 10 seeds, GRPO otherwise as in paper-500", () => {
+    const s = readStudyFile(resolveStudyFile("paper-rehearsal"))
+    const plain = readStudyFile(resolveStudyFile("paper-500"))
+    expect(s.plan).toHaveLength(20)
+    const of = (plan: typeof s.plan, method: string) => plan.filter((r) => (r.config as RunConfig).method === method).map((r) => r.config as RunConfig)
+    expect(of(s.plan, "pmd").every((c) => c.memory.rehearsal === 0.5 && c.memory.levels === "E" && c.steps === 500)).toBe(true)
+    // GRPO's config differs from paper-500's only by the rehearsal weight it never reads
+    expect(of(s.plan, "grpo").map((c) => ({ ...c, memory: { ...c.memory, rehearsal: undefined } }))).toEqual(
+      of(plain.plan, "grpo").map((c) => ({ ...c, memory: { ...c.memory, rehearsal: undefined } }))
+    )
+    expect(s.claims.map((c) => c.id)).toEqual(["pmd>grpo", "pmd>grpo transfer"])
+  })
+
   it("paper-levels-bootstrapped plans the same levels from the bootstrapped base with rehearsal", () => {
     const s = readStudyFile(resolveStudyFile("paper-levels-bootstrapped"))
     const levels = readStudyFile(resolveStudyFile("paper-levels"))

@@ -12,7 +12,8 @@
 ;; N mod 4 columns), summed in that order, so the bits do not depend on the blocking
 ;; (test/numeric/fusedDecode.test.ts compares them with the tfjs ops).
 ;;
-;; Layouts (byte offsets): x [M, K], w [K, N], bias [N], r and y [M, N], all row-major float32.
+;; Layouts (byte offsets): x [M, K], w [K, N], bias [N], r and y [M, N], all row-major float32; y
+;; overlaps none of the others (a tile may store a row twice, and reads x and r after storing).
 (module
   (memory (export "memory") 1)
 

@@ -7,7 +7,8 @@
  *
  * It relies on two internals of @tensorflow/tfjs-backend-wasm (pinned by package-lock.json): the
  * module's exported `_Softmax(xId, outId, channels, batch)` and the backend's tensor ids
- * (`dataIdMap`). `open()` checks both and returns undefined without them (callers keep tf.softmax);
+ * (`dataIdMap`). `open()` returns undefined without the export (the fused decoder is then not used
+ * and sampling keeps tf.softmax); `run` throws if the backend no longer knows its tensors.
  * test/numeric/fusedDecode.test.ts compares the two bit for bit.
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm"

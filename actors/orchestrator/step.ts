@@ -143,15 +143,11 @@ const prefetchable = (cfg: RunConfig, domain: Domain<ProblemBase>, trainIds: Rea
     .filter((g) => versionThen - g.lag <= versionNow)
     .map((g) => ({ requests: g.requests, maxNewTokens: domain.maxResponseTokens, version: versionThen - g.lag, greedy: false }))
 
-const microBatched = (cfg: RunConfig): boolean => (cfg.optim.microBatches ?? 1) > 1
-
 /**
- * Pipelined execution: the workers sample step t + 1's rollouts whose version exists already. When, in
- * step t, changes only the time saved: with micro-batches the workers share the update, so they sample
- * while this thread verifies, remembers and teaches (asked right after step t's sampling); otherwise while
- * it updates (asked right before the update). Measured with the default preset, η = 1, 2 micro-batches:
- * 1.39x inline this way, 1.18x sampling behind the workers' micro-batches. `updates`: whether step t is
- * expected to update.
+ * Pipelined execution: step t + 1's rollouts whose version exists already are queued as background work
+ * right after step t's sampling (actors/policy/background.ts): idle workers start on them at once, and
+ * any thread that would wait for another takes a chunk. `updates`: whether step t is expected to update
+ * (a wrong guess only costs time: the prefetch is then not taken).
  */
 const prefetchNext = (ports: Ports, cfg: RunConfig, domain: Domain<ProblemBase>, trainIds: ReadonlyArray<string>, t: number, version: number, updates: boolean) =>
   cfg.async.execution === "pipelined" && t + 1 < cfg.steps
@@ -182,7 +178,7 @@ export const runStep = (
       })
     }
     rollouts.sort((a, b) => (a.id < b.id ? -1 : 1))
-    if (microBatched(cfg)) yield* prefetchNext(ports, cfg, domain, trainIds, t, state.policyVersion, trainsPolicy(cfg, t))
+    yield* prefetchNext(ports, cfg, domain, trainIds, t, state.policyVersion, trainsPolicy(cfg, t))
 
     // 2. verification (train protocol: code uses half of each problem's tests)
     const results = yield* timed("verify", stageMs, ports.verify(rollouts.map((r) => ({ rolloutId: r.id, problemId: r.problemId, protocol: "train" as const, response: [...r.response] }))))
@@ -257,7 +253,6 @@ export const runStep = (
       : null
     let upd = { loss: 0, gradNorm: 0, policyVersion: state.policyVersion }
     const updates = trainsPolicy(cfg, t) && rows.length > 0
-    if (!microBatched(cfg)) yield* prefetchNext(ports, cfg, domain, trainIds, t, state.policyVersion, updates)
     if (updates) {
       upd = yield* timed("update", stageMs, ports.update({
         rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0,

@@ -65,9 +65,9 @@ export class RolloutPool {
     return this.slots.flatMap((s, i) => (s.dead ? [] : [i]))
   }
 
-  /** The live workers with no job in hand (which of them is only a question of time, never of result). */
-  idle(): Array<number> {
-    return this.slots.flatMap((s, i) => (s.dead || s.pending.size > 0 ? [] : [i]))
+  /** Whether worker `w` has a job in hand (it takes background work only when not). */
+  busy(w: number): boolean {
+    return this.slots[w]!.pending.size > 0
   }
 
   sample(w: number, set: { id: string; weights: () => Weights }, seed: number, rows: ReadonlyArray<SampleRequest>, options: SampleOptionsData): Promise<Array<SampleResult>> {

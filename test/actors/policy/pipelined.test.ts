@@ -76,6 +76,14 @@ describe("the pipelined policy", () => {
     expect(pipelined.prefetchTaken).toBe(taken)
   }, 60_000)
 
+  it("a prefetch asked for at once is finished by every thread (its chunks left in the queue run here), with the inline bits", async () => {
+    const many: Array<SampleRequest> = Array.from({ length: 40 }, (_, i) => ({ prompt: prompt(i), key: ["rollout", 2, `q${i}`, i % 5] }))
+    pipelined.prefetch([{ requests: many, maxNewTokens: 6, version: pipelined.model.version, greedy: false }])
+    const taken = pipelined.prefetchTaken
+    expect(bits(await pipelined.sample(many, 6, 0, false))).toBe(bits(inline.sample(many, 6, 0, false)))
+    expect(pipelined.prefetchTaken).toBe(taken + 1)
+  }, 60_000)
+
   it("rows and micro-batches of a worker that died are computed on the learner's thread, with the same bits", async () => {
     const pool = (pipelined as unknown as { pool: { slots: Array<{ worker: { terminate: () => Promise<number> } }>; alive: () => Array<number> } }).pool
     const pending = pipelined.sample(requests, 6, 0, false)

@@ -1,7 +1,8 @@
 /**
  * The policy's pipelined execution (issue #17): its row-wise work (sampling, teacher scoring, entropy)
- * split across the learner's thread and the rollout workers, and the next step's rollouts sampled by the
- * workers while the learner updates (`prefetch`).
+ * and the update's micro-batches shared between the learner's thread and the rollout workers as each
+ * becomes free (shareWork.ts), and the next step's rollouts queued as background work that idle workers,
+ * and this thread while it waits, take (`prefetch`, background.ts).
  *
  * Why the bits never change: a row's result depends only on its weights and its own stream, never on
  * the batch it is in or the thread computing it (src/numeric/sampling); a prefetch is keyed by its
@@ -93,37 +94,55 @@ export class PipelinedPolicy {
     for (const b of batches) {
       const source = this.model.sourceAtVersion(b.version)
       if (source === undefined || this.pool.alive().length === 0) continue
-      const options = this.model.sampleOptions(b.maxNewTokens, b.greedy)
-      const ranges = rowRanges(b.requests.length, Math.ceil(b.requests.length / PREFETCH_CHUNK_ROWS))
-      const parts = new Array<Array<SampleResult>>(ranges.length)
-      let left = ranges.length
-      const done = new Promise<Array<SampleResult>>((resolve, reject) => {
-        const finish = (i: number, r: Array<SampleResult>) => {
-          parts[i] = r
-          if (--left === 0) resolve(parts.flat())
-        }
-        for (const [i, [lo, hi]] of ranges.entries()) {
-          const rows = b.requests.slice(lo, hi)
-          tasks.push({
-            local: () => {
-              try {
-                finish(i, this.model.sampleFrom(source, rows, options))
-              } catch (e) {
-                reject(e)
-              }
-            },
-            remote: (w) => this.pool.sample(w, source, this.cfg.seed, rows, options).then((r) => finish(i, r), (e) => {
-              reject(e)
-              throw e
-            })
-          })
-        }
-      })
-      done.catch(() => undefined) // a failed chunk is sampled again when the rollouts are asked for
+      const { done, chunks } = this.prefetchChunks(b)
+      tasks.push(...chunks)
       this.prefetched.set(prefetchKey(b.requests, b.maxNewTokens, b.greedy, source.id), done)
     }
     this.background.replace(tasks)
     this.feedIdleWorkers()
+  }
+
+  /**
+   * One prefetch batch as background chunks, and the promise of all their rows (rejected if a chunk
+   * fails: the batch is then sampled again when asked for). Each chunk looks its weights up when it
+   * runs: a chunk run after the update reads version `b.version` from the kept history, not the student
+   * the update has just changed.
+   */
+  private prefetchChunks(b: PrefetchBatch): { done: Promise<Array<SampleResult>>; chunks: Array<BackgroundTask> } {
+    const options = this.model.sampleOptions(b.maxNewTokens, b.greedy)
+    const weights = (): WeightSource => {
+      const source = this.model.sourceAtVersion(b.version)
+      if (source === undefined) throw new Error(`prefetch: the policy no longer has version ${b.version}`)
+      return source
+    }
+    const ranges = rowRanges(b.requests.length, Math.ceil(b.requests.length / PREFETCH_CHUNK_ROWS))
+    const parts = new Array<Array<SampleResult>>(ranges.length)
+    let left = ranges.length
+    const chunks: Array<BackgroundTask> = []
+    const done = new Promise<Array<SampleResult>>((resolve, reject) => {
+      const finish = (i: number, r: Array<SampleResult>) => {
+        parts[i] = r
+        if (--left === 0) resolve(parts.flat())
+      }
+      for (const [i, [lo, hi]] of ranges.entries()) {
+        const rows = b.requests.slice(lo, hi)
+        chunks.push({
+          local: () => {
+            try {
+              finish(i, this.model.sampleFrom(weights(), rows, options))
+            } catch (e) {
+              reject(e)
+            }
+          },
+          remote: (w) => Promise.resolve().then(() => this.pool.sample(w, weights(), this.cfg.seed, rows, options)).then((r) => finish(i, r), (e) => {
+            reject(e)
+            throw e
+          })
+        })
+      }
+    })
+    done.catch(() => undefined) // handled where the rollouts are asked for
+    return { done, chunks }
   }
 
   /** A prefetch's rollouts: the chunks no one took are shared now; null if one failed (sampled again). */

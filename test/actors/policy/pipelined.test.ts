@@ -98,3 +98,31 @@ describe("the pipelined policy", () => {
     expect(pipelined.model.hash()).toBe(inline.hash())
   }, 60_000)
 })
+
+describe("the next step's rollouts as background work", () => {
+  // one slow worker and one-pass updates: most chunks are still queued when the update changes the student
+  const slow: RunConfig = { ...cfg, async: { ...cfg.async, rolloutWorkers: 1, injectDelayMs: 60 }, optim: { ...tinyConfig.optim } }
+  let own: Scope.Closeable
+  let reference: PolicyModel
+  let policy: PipelinedPolicy
+  beforeAll(async () => {
+    own = Effect.runSync(Scope.make())
+    const spec = { model: { vocabSize: VOCAB_SIZE, ...slow.model }, weights: null }
+    reference = Effect.runSync(makePolicy(slow, spec).pipe(Scope.provide(own)))
+    const model = Effect.runSync(makePolicy(slow, spec).pipe(Scope.provide(own)))
+    policy = (await Effect.runPromise(makeRollout(slow, model).pipe(Scope.provide(own))))!
+  }, 60_000)
+  afterAll(() => Effect.runPromise(Scope.close(own, Exit.void)))
+
+  it("chunks computed after the update read the version they were queued for, not the updated student", async () => {
+    const many: Array<SampleRequest> = Array.from({ length: 64 }, (_, i) => ({ prompt: prompt(i), key: ["rollout", 3, `b${i}`, i % 4] }))
+    policy.prefetch([{ requests: many, maxNewTokens: 6, version: policy.model.version, greedy: false }])
+    // the update runs in one pass on this thread: nothing of the queue runs before the student changes
+    expect(await policy.update(rows, "grpo", true)).toEqual(reference.update(rows, "grpo", true))
+    const taken = policy.prefetchTaken
+    const got = await policy.sample(many, 6, 1, false)
+    expect(policy.prefetchTaken).toBe(taken + 1)
+    expect(got.version).toBe(0)
+    expect(bits(got)).toBe(bits(reference.sample(many, 6, 1, false)))
+  }, 60_000)
+})

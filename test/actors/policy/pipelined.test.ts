@@ -27,16 +27,21 @@ const rows: Array<UpdateRow> = [3, 4, 5].map((d, i) => ({
 }))
 const bits = (x: unknown) => JSON.stringify(x, (_, v) => (v instanceof Float32Array ? Array.from(v) : v))
 
+/** An inline policy and a pipelined one of the same config and weights, both released with `scope`. */
+const pair = async (config: RunConfig, scope: Scope.Closeable) => {
+  const spec = { model: { vocabSize: VOCAB_SIZE, ...config.model }, weights: null }
+  const inline = Effect.runSync(makePolicy(config, spec).pipe(Scope.provide(scope)))
+  const model = Effect.runSync(makePolicy(config, spec).pipe(Scope.provide(scope)))
+  return { inline, pipelined: (await Effect.runPromise(makeRollout(config, model).pipe(Scope.provide(scope))))! }
+}
+
 let scope: Scope.Closeable
 let inline: PolicyModel
 let pipelined: PipelinedPolicy
 beforeAll(async () => {
   await initBackend("wasm")
   scope = Effect.runSync(Scope.make())
-  const spec = { model: { vocabSize: VOCAB_SIZE, ...cfg.model }, weights: null }
-  inline = Effect.runSync(makePolicy(cfg, spec).pipe(Scope.provide(scope)))
-  const model = Effect.runSync(makePolicy(cfg, spec).pipe(Scope.provide(scope)))
-  pipelined = (await Effect.runPromise(makeRollout(cfg, model).pipe(Scope.provide(scope))))!
+  ;({ inline, pipelined } = await pair(cfg, scope))
 }, 60_000)
 afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
 
@@ -107,10 +112,7 @@ describe("the next step's rollouts as background work", () => {
   let policy: PipelinedPolicy
   beforeAll(async () => {
     own = Effect.runSync(Scope.make())
-    const spec = { model: { vocabSize: VOCAB_SIZE, ...slow.model }, weights: null }
-    reference = Effect.runSync(makePolicy(slow, spec).pipe(Scope.provide(own)))
-    const model = Effect.runSync(makePolicy(slow, spec).pipe(Scope.provide(own)))
-    policy = (await Effect.runPromise(makeRollout(slow, model).pipe(Scope.provide(own))))!
+    ;({ inline: reference, pipelined: policy } = await pair(slow, own))
   }, 60_000)
   afterAll(() => Effect.runPromise(Scope.close(own, Exit.void)))
 

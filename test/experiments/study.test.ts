@@ -90,6 +90,15 @@ describe("shipped studies", () => {
     expect(s.claims.map((c) => c.id)).toEqual(["pmd>grpo", "pmd>grpo transfer"])
   })
 
+  it("paper-levels-kept plans the same levels with rehearsal and without lessons, the same claims", () => {
+    const s = readStudyFile(resolveStudyFile("paper-levels-kept"))
+    const levels = readStudyFile(resolveStudyFile("paper-levels"))
+    expect(s.plan).toHaveLength(30)
+    expect(s.plan.every((r) => { const c = r.config as RunConfig; return c.memory.sharpen === "no-lessons" && c.memory.rehearsal === 0.5 && c.steps === 500 })).toBe(true)
+    expect(s.plan.map((r) => (r.config as RunConfig).memory.levels)).toEqual(levels.plan.map((r) => (r.config as RunConfig).memory.levels))
+    expect(s.claims).toEqual(levels.claims)
+  })
+
   it("paper-levels-bootstrapped plans the same levels from the bootstrapped base with rehearsal", () => {
     const s = readStudyFile(resolveStudyFile("paper-levels-bootstrapped"))
     const levels = readStudyFile(resolveStudyFile("paper-levels"))

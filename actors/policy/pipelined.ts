@@ -168,7 +168,7 @@ export class PipelinedPolicy {
     if (micro === null || workers.length === 0) return this.model.updateWith(plan, rows)
     const student = this.model.studentSource()
     const parts = await shareWork({
-      tasks: micro.length, workers, here: true,
+      tasks: micro.length, workers,
       local: (i) => this.model.microGrads(plan, micro[i]!),
       remote: (w, i) => this.pool.grads(w, student, kind, importance, micro[i]!),
       meanwhile: () => this.background.runOneHere()
@@ -214,7 +214,7 @@ export class PipelinedPolicy {
     if (n === 0 || workers.length === 0) return local(0, n)
     const ranges = rowRanges(n, Math.min(n, CHUNKS_PER_THREAD * (workers.length + 1)))
     const chunks = await shareWork({
-      tasks: ranges.length, workers, here: true,
+      tasks: ranges.length, workers,
       local: (i) => local(...ranges[i]!),
       remote: (w, i) => remote(w, ...ranges[i]!),
       meanwhile: () => this.background.runOneHere()

@@ -12,7 +12,7 @@
  * (an update's micro-batches) one, so this thread is not left without a task.
  *
  * A worker's task that fails (a dead worker, a job it could not run) is computed here afterwards, and a
- * worker that failed gets no more tasks; tasks no one took are computed here too.
+ * worker that failed gets no more tasks.
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises"
 
@@ -20,8 +20,6 @@ export interface ShareOptions<T> {
   readonly tasks: number
   /** workers that may take tasks */
   readonly workers: ReadonlyArray<number>
-  /** whether this thread computes tasks too (false: it is busy elsewhere; it only makes up for failures) */
-  readonly here: boolean
   readonly local: (task: number) => T
   readonly remote: (worker: number, task: number) => Promise<T>
   /**
@@ -53,15 +51,12 @@ export const shareWork = async <T>(o: ShareOptions<T>): Promise<Array<T>> => {
   const stopped = o.workers.map(() => ({ value: false }))
   // depth-major, so the first tasks go one to each worker
   const lanes = Array.from({ length: depth }, () => o.workers.map((w, i) => lane(w, stopped[i]!))).flat()
-  if (o.here || lanes.length === 0) {
-    for (let task = take(); task !== null; task = take()) {
-      results[task] = o.local(task)
-      if (lanes.length > 0) await yieldToEventLoop()
-    }
+  for (let task = take(); task !== null; task = take()) {
+    results[task] = o.local(task)
+    if (lanes.length > 0) await yieldToEventLoop()
   }
   if (o.meanwhile !== undefined) while (running > 0 && o.meanwhile()) await yieldToEventLoop()
   await Promise.all(lanes)
   for (const task of failed) results[task] = o.local(task)
-  for (let task = take(); task !== null; task = take()) results[task] = o.local(task)
   return results
 }

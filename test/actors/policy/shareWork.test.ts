@@ -15,15 +15,15 @@ const result = (task: number) => `r${task}`
 const workerArb = fc.record({ delays: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 8 }), diesAt: fc.option(fc.nat(10), { nil: undefined }) })
 
 describe("shareWork", () => {
-  fcTest.prop([fc.nat(24), fc.array(workerArb, { maxLength: 3 }), fc.boolean(), fc.nat(5)], { numRuns: 60 })(
+  fcTest.prop([fc.nat(24), fc.array(workerArb, { maxLength: 3 }), fc.nat(5)], { numRuns: 60 })(
     "every task's result at its index, each computed once where it succeeded",
-    async (tasks, workers, here, meanwhileTasks) => {
+    async (tasks, workers, meanwhileTasks) => {
       const ranHere: Array<number> = []
       const ranRemote: Array<number> = []
       const jobs = workers.map(() => 0)
       let meanwhileLeft = meanwhileTasks
       const out = await shareWork({
-        tasks, workers: workers.map((_, w) => w), here,
+        tasks, workers: workers.map((_, w) => w),
         local: (task) => (ranHere.push(task), result(task)),
         remote: async (w, task) => {
           const spec = workers[w]!
@@ -38,7 +38,8 @@ describe("shareWork", () => {
       expect(out).toEqual(Array.from({ length: tasks }, (_, t) => result(t)))
       // a task ran here or remotely, never both (a failed remote attempt does not count)
       expect([...ranHere, ...ranRemote].sort((a, b) => a - b)).toEqual(Array.from({ length: tasks }, (_, t) => t))
-      if (workers.length === 0 || here) expect(ranHere.length + ranRemote.length).toBe(tasks)
+      // background work is taken only while a worker still has a task: never without workers
+      if (workers.length === 0) expect(meanwhileLeft).toBe(meanwhileTasks)
     }
   )
 
@@ -48,7 +49,7 @@ describe("shareWork", () => {
       let here = 0
       const waiting: Array<() => void> = []
       await shareWork({
-        tasks: 12, workers: [0], here: true,
+        tasks: 12, workers: [0],
         local: (task) => {
           if (++here === 8) waiting.splice(0).forEach((release) => release())
           return task
@@ -61,8 +62,8 @@ describe("shareWork", () => {
     expect(await share(false)).toBeLessThanOrEqual(2)
   })
 
-  it("a worker that is not asked to share leaves everything here; no workers and no local work: still done here", async () => {
-    expect(await shareWork({ tasks: 3, workers: [], here: false, local: result, remote: () => Promise.reject(new Error("unused")) })).toEqual(["r0", "r1", "r2"])
+  it("without workers every task is done here", async () => {
+    expect(await shareWork({ tasks: 3, workers: [], local: result, remote: () => Promise.reject(new Error("unused")) })).toEqual(["r0", "r1", "r2"])
   })
 })
 

@@ -96,14 +96,47 @@ export const decodeStudy = (raw: unknown, source: string): { spec: StudySpec; pl
   return { spec, plan, claims }
 }
 
-export const readStudyFile = (file: string): ReturnType<typeof decodeStudy> => {
+/**
+ * A study file, decoded and checked. `seeds`: run it on these seeds instead of its own (`pmdsim study
+ * --seeds`): the same settings and claims, re-checked on seeds the study was not written on.
+ */
+export const readStudyFile = (file: string, seeds?: ReadonlyArray<number>): ReturnType<typeof decodeStudy> => {
   let raw: unknown
   try {
     raw = JSON.parse(readFileSync(file, "utf8"))
   } catch (e) {
     throw new StudyConfigError({ message: `cannot read study file ${file}: ${(e as Error).message}` })
   }
-  return decodeStudy(raw, file)
+  const study = typeof raw === "object" && raw !== null ? (raw as { readonly sweep?: unknown }) : null
+  const reseeded = seeds === undefined || study === null || typeof study.sweep !== "object" || study.sweep === null
+    ? raw
+    : { ...study, sweep: { ...study.sweep, seeds } }
+  return decodeStudy(reseeded, seeds === undefined ? file : `${file} (with --seeds ${seeds.join(",")})`)
+}
+
+/** The most seeds `--seeds` takes (each one a run per setting). */
+const MAX_SEEDS = 1000
+
+/**
+ * `--seeds` as a list: comma-separated seeds and inclusive ranges ("511-520", "1,4,9", "1-3,7"), each a
+ * non-negative integer, none twice.
+ */
+export const parseSeedList = (text: string): Array<number> => {
+  const bad = (why: string) => new StudyConfigError({ message: `--seeds ${JSON.stringify(text)}: ${why} (e.g. 511-520 or 1,4,9)` })
+  const seeds: Array<number> = []
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part)
+    if (m === null) throw bad(`${JSON.stringify(part)} is neither a seed nor a range lo-hi`)
+    const lo = Number(m[1])
+    const hi = m[2] === undefined ? lo : Number(m[2])
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) throw bad(`${JSON.stringify(part)} is too large`)
+    if (hi < lo) throw bad(`the range ${lo}-${hi} is empty`)
+    if (seeds.length + hi - lo + 1 > MAX_SEEDS) throw bad(`more than ${MAX_SEEDS} seeds`)
+    for (let s = lo; s <= hi; s++) seeds.push(s)
+  }
+  const twice = seeds.find((s, i) => seeds.indexOf(s) !== i)
+  if (twice !== undefined) throw bad(`seed ${twice} appears twice`)
+  return seeds
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import type { RunConfig } from "../../src/config/RunConfig.ts"
-import { decodeStudy, formatClaimsTable, judgeClaims, readStudyFile, type ResolvedClaim, StudyConfigError, verdictOf } from "../../src/experiments/study.ts"
+import { decodeStudy, formatClaimsTable, judgeClaims, parseSeedList, readStudyFile, type ResolvedClaim, StudyConfigError, verdictOf } from "../../src/experiments/study.ts"
 import { resolveStudyFile } from "../../src/cli/commands/study.ts"
 import { exitCodeOf } from "../../src/cli/failure.ts"
 import { seedMetrics, type SeedMetrics } from "../../src/report/paired.ts"
@@ -153,6 +153,28 @@ describe("verdicts (hand-computed)", () => {
   })
 })
 
+describe("a study on other seeds (--seeds)", () => {
+  it("reads seed lists and ranges, and refuses anything else naming --seeds", () => {
+    expect(parseSeedList("511-514")).toEqual([511, 512, 513, 514])
+    expect(parseSeedList("1, 4,9")).toEqual([1, 4, 9])
+    expect(parseSeedList("1-3,7")).toEqual([1, 2, 3, 7])
+    expect(parseSeedList("0")).toEqual([0])
+    for (const bad of ["", "a", "5-3", "1,,2", "-1", "1.5", "1-3,2", "0-1000", "99999999999999999999"]) {
+      expect(() => parseSeedList(bad), bad).toThrow(StudyConfigError)
+      expect(() => parseSeedList(bad), bad).toThrow(/^--seeds /)
+    }
+  })
+
+  it("plans the study's settings and claims on the seeds given, nothing else changed", () => {
+    const own = readStudyFile(resolveStudyFile("paper-rehearsal"))
+    const fresh = readStudyFile(resolveStudyFile("paper-rehearsal"), [511, 512, 513])
+    expect(fresh.plan.map((r) => (r.config as RunConfig).seed)).toEqual([511, 512, 513, 511, 512, 513])
+    expect(fresh.claims).toEqual(own.claims)
+    const configOf = (plan: typeof own.plan, seed: number) => plan.filter((r) => (r.config as RunConfig).seed === seed).map((r) => ({ ...(r.config as RunConfig), seed: 0 }))
+    expect(configOf(fresh.plan, 511)).toEqual(configOf(own.plan, 501))
+  })
+})
+
 describe("pmdsim study", () => {
   const root = tmp("study")
   const file = join(root, "tiny-study.json")
@@ -173,6 +195,10 @@ describe("pmdsim study", () => {
     const field = cli(["study", bad, "--out", join(root, "bad")])
     expect(field.status).toBe(2)
     expect(field.stderr).toMatch(/StudyConfigError: invalid study file .*bad\.json[\s\S]*weight/)
+    expect(existsSync(join(root, "bad"))).toBe(false)
+    const seeds = cli(["study", file, "--seeds", "3-1", "--out", join(root, "bad")])
+    expect(seeds.status).toBe(2)
+    expect(seeds.stderr).toMatch(/StudyConfigError: --seeds "3-1": the range 3-1 is empty/)
     expect(existsSync(join(root, "bad"))).toBe(false)
     const unknown = cli(["study", "no-such-study", "--out", join(root, "bad")])
     expect(unknown.status).toBe(2)
@@ -197,6 +223,11 @@ describe("pmdsim study", () => {
     expect(again.status, again.stdout + again.stderr).toBe(0)
     expect(again.stdout).toMatch(/sweep: 4 runs \(4 done, 0 to resume, 0 to redo, 0 new\)/)
     expect(JSON.parse(readFileSync(join(out, "study-summary.json"), "utf8"))).toEqual(summary)
+    // --seeds: the same study on another seed, in its own directory
+    const other = cli(["study", file, "--seeds", "5", "--out", join(root, "other")])
+    expect(other.status, other.stdout + other.stderr).toBe(0)
+    expect(other.stdout).toMatch(/sweep: 2 runs/)
+    expect(JSON.parse(readFileSync(join(root, "other", "study-summary.json"), "utf8")).claims[0]).toMatchObject({ n: 1, seeds: [5], verdict: "unresolved (n < 2)" })
     // a damaged summary is a typed error naming the file and field (exit 2), from the report
     writeFileSync(join(out, "study-summary.json"), JSON.stringify({ ...summary, claims: [{ ...summary.claims[0], verdict: "maybe" }] }))
     const report = cli(["report", out])

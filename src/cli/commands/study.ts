@@ -1,15 +1,16 @@
 /**
- * `pmdsim study NAME|FILE --out DIR [--force]`: a study (src/experiments/study.ts) run as its sweep
+ * `pmdsim study NAME|FILE --out DIR [--force] [--seeds LIST]`: a study (src/experiments/study.ts) run as its sweep
  * (runSweep: resumable, locked, refuses changed runs without --force), then its claims judged on the
  * finished runs: study-summary.json in DIR, a console table, and the report's "Claims" section.
- * Exits with the sweep's code.
+ * `--seeds` runs it on other seeds (its claims re-checked where it was not written). Exits with the
+ * sweep's code.
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { existsSync, readdirSync, statSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { withRunLock } from "../../experiments/runLock.ts"
-import { finishedSettings, formatClaimsTable, judgeClaims, readStudyFile, StudyConfigError, studySummary, writeStudySummary } from "../../experiments/study.ts"
+import { finishedSettings, formatClaimsTable, judgeClaims, parseSeedList, readStudyFile, StudyConfigError, studySummary, writeStudySummary } from "../../experiments/study.ts"
 import { exportPluginFiles, loadPluginFiles } from "../../plugins/load.ts"
 import { checkPluginNames } from "../../plugins/registry.ts"
 import type { RunConfig } from "../../config/RunConfig.ts"
@@ -33,11 +34,11 @@ export const resolveStudyFile = (nameOrFile: string): string => {
   throw new StudyConfigError({ message: `no study ${JSON.stringify(nameOrFile)}: neither a file nor a shipped study (shipped: ${names.join(", ") || "none"})` })
 }
 
-export const runStudy = (nameOrFile: string, dir: string, force = false, pluginFiles: ReadonlyArray<string> = []) =>
+export const runStudy = (nameOrFile: string, dir: string, force = false, pluginFiles: ReadonlyArray<string> = [], seeds?: ReadonlyArray<number>) =>
   Effect.gen(function*() {
     const file = resolveStudyFile(nameOrFile)
     // decoded and checked in full (claims against the plan) before any run starts
-    const study = readStudyFile(file)
+    const study = readStudyFile(file, seeds)
     // the runs are child processes: they load the same plug-in files; names are checked here first
     exportPluginFiles(yield* loadPluginFiles(pluginFiles))
     checkPluginNames(planSweep(study.spec.sweep).map((r) => r.config as RunConfig))
@@ -59,7 +60,9 @@ export const studyCommand = Command.make("study", {
   study: Argument.String("study").pipe(Argument.withDescription("a study file, or the name of a shipped one (studies/NAME.json)")),
   force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("redo the runs whose config changed since they ran (only those)")),
   plugin: pluginFlag,
+  seeds: Flag.String("seeds").pipe(Flag.optional, Flag.withDescription("run the study on these seeds instead of its own, e.g. 511-520 or 1,4,9: its claims re-checked on fresh seeds")),
   out: Flag.String("out").pipe(Flag.withDescription("study directory (the sweep's runs, study-summary.json, report.html)"))
 }, (f) => Effect.gen(function*() {
-  process.exitCode = yield* runStudy(f.study, f.out, f.force, f.plugin)
+  const seeds = Option.isSome(f.seeds) ? parseSeedList(f.seeds.value) : undefined
+  process.exitCode = yield* runStudy(f.study, f.out, f.force, f.plugin, seeds)
 })).pipe(Command.withDescription("a study: its sweep (resumable), then each claim judged holds / reversed / unresolved on paired differences"))

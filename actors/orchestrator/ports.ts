@@ -41,6 +41,8 @@ export interface UpdateRequest {
   readonly importance: boolean
   /** memory-conditioned sequences rehearsed by next-token loss (`memory.rehearsal`); absent = none */
   readonly rehearsal?: Rehearsal
+  /** stored successes of problems not in the batch, learned under memory-free prompts (`memory.recall`); absent = none */
+  readonly recall?: Rehearsal
 }
 
 export interface Ports {

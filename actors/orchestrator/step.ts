@@ -19,6 +19,7 @@ import type { ContextKind, TeachItem } from "../../src/protocol/teacher.ts"
 import type { VerifyResult } from "../../src/protocol/verifier.ts"
 import { batchAt } from "./batches.ts"
 import { teacherDiagnostics } from "./diagnostics.ts"
+import { recallPicks, recallRows } from "./recall.ts"
 import { rehearsalRows } from "./rehearsal.ts"
 import { replayRows } from "./replay.ts"
 import type { MemoryRead, Ports, PrefetchBatch } from "./ports.ts"
@@ -251,12 +252,23 @@ export const runStep = (
         solutions: rollouts.filter((r) => r.problemId === v.problemId && solved(r.id)).map((r) => r.response)
       })))
       : null
+    // memory.recall: stored successes of problems solved before and not in this batch, learned memory-free (recall.ts)
+    const recallCount = cfg.memory.recall ?? 0
+    const recalled = recallCount > 0 && memory !== null && trainsPolicy(cfg, t)
+      ? recallRows((yield* ports.views(memory, recallPicks(cfg.seed, t, state.everSolved, ids, recallCount).map((id) => ({
+        problemId: id, stream: { seed: cfg.seed, key: ["recall", t, id] }
+      })))).map((v) => ({
+        prompt: domain.prompt(domain.problem(v.problemId), Rng.root(cfg.seed).fork("recall", t, v.problemId)),
+        successes: v.view.experience?.successes ?? []
+      })))
+      : null
     let upd = { loss: 0, gradNorm: 0, policyVersion: state.policyVersion }
     const updates = trainsPolicy(cfg, t) && rows.length > 0
     if (updates) {
       upd = yield* timed("update", stageMs, ports.update({
         rows, kind: cfg.method === "grpo" ? "grpo" : "distill", importance: cfg.async.staleness > 0,
-        ...(rehearsed === null ? {} : { rehearsal: { rows: rehearsed, weight: rehearsalWeight } })
+        ...(rehearsed === null ? {} : { rehearsal: { rows: rehearsed, weight: rehearsalWeight } }),
+        ...(recalled === null ? {} : { recall: { rows: recalled, weight: cfg.memory.recallWeight ?? 0.5 } })
       }))
     }
     const sub = rollouts.slice(0, 32)
@@ -295,7 +307,8 @@ export const runStep = (
         diagnostics: {
           ...diagnostics,
           ...(cfg.memory.replaySolutions === true ? { replayRows: replay.length } : {}),
-          ...(rehearsed === null ? {} : { rehearsalRows: rehearsed.length })
+          ...(rehearsed === null ? {} : { rehearsalRows: rehearsed.length }),
+          ...(recalled === null ? {} : { recallRows: recalled.length })
         }
       }),
       digests: {

@@ -29,7 +29,7 @@ const reply = (model: PolicyModel, msg: PolicyIn): PolicyOut => {
     case "Entropy":
       return { _tag: "Entropy", entropy: model.entropy(msg.prompts, msg.responses) }
     case "Update": {
-      const stats = model.update(msg.rows, msg.kind, msg.importance, msg.rehearsal)
+      const stats = model.update(msg.rows, msg.kind, msg.importance, msg.rehearsal, msg.recall)
       return { _tag: "Updated", stats, policyVersion: model.version }
     }
     case "Hash":
@@ -73,7 +73,7 @@ const viaWorkers = (p: PipelinedPolicy, msg: PolicyIn): Effect.Effect<PolicyOut>
       return Effect.promise(() => p.entropy(msg.prompts, msg.responses)).pipe(Effect.map((entropy): PolicyOut => ({ _tag: "Entropy", entropy })))
     case "Update":
       return p.learnerDelay().pipe(Effect.andThen(atomicallyAsync(p.model, () =>
-        p.update(msg.rows, msg.kind, msg.importance, msg.rehearsal).then((stats): PolicyOut => ({ _tag: "Updated", stats, policyVersion: p.model.version })))))
+        p.update(msg.rows, msg.kind, msg.importance, msg.rehearsal, msg.recall).then((stats): PolicyOut => ({ _tag: "Updated", stats, policyVersion: p.model.version })))))
     default:
       return Effect.sync(() => inline(p.model, msg))
   }

@@ -125,39 +125,39 @@ export class PolicyModel {
   /**
    * One optimiser step on the rows; moves an EMA teacher afterwards. With `optim.microBatches` > 1 the
    * rows go in micro-batches whose gradients are summed in order (`planUpdate`, `microGrads`, `applyUpdate`).
-   * `rehearsal` (`memory.rehearsal`): sequences whose next-token loss joins the update's.
+   * `rehearsal` (`memory.rehearsal`) and `recall` (`memory.recall`): sequences whose next-token loss joins the update's.
    */
-  update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal): UpdateStats {
-    return this.updateWith(this.planUpdate(rows, kind, importance, rehearsal), rows)
+  update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal, recall?: Rehearsal): UpdateStats {
+    return this.updateWith(this.planUpdate(rows, kind, importance, rehearsal, recall), rows)
   }
 
   /** `update` on a plan already made from these rows. */
   updateWith(plan: UpdatePlan, rows: ReadonlyArray<UpdateRow>): UpdateStats {
     if (plan.micro !== null) return this.applyUpdate(plan, plan.micro.map((m) => this.microGrads(plan, m)))
-    const { batch, kind, importance, rehearsal } = plan
+    const { batch, kind, importance, sequences } = plan
     const refSeqLogp = this.cfg.cppo.enabled ? this.referenceSeqLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)) : null
     this.remember()
-    const loss = () => {
-      const policy = policyLoss(this.student, this.model, this.cfg, kind, { batch, importance, refSeqLogp })
-      return rehearsal === null ? policy : policy.add(rehearsalLoss(this.student, this.model, this.cfg, rehearsal)) as typeof policy
-    }
+    const loss = () => sequences.reduce(
+      (total, s) => total.add(rehearsalLoss(this.student, this.model, this.cfg, s)) as typeof total,
+      policyLoss(this.student, this.model, this.cfg, kind, { batch, importance, refSeqLogp })
+    )
     return this.afterStep(trainStep(this.student, this.adam, loss, this.trainOptions()))
   }
 
   /** The update's aligned batch and, with `optim.microBatches` > 1, its micro-batches (contiguous rows). */
-  planUpdate(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal): UpdatePlan {
+  planUpdate(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal, recall?: Rehearsal): UpdatePlan {
     const aligned = alignBatch(rows, this.model.vocabSize, Control.PAD)
     const batch = needsReferenceLogp(this.cfg, kind)
       ? withReferenceLogp(aligned, rows, this.referenceTokenLogp(rows.map((r) => r.prompt), rows.map((r) => r.response)))
       : aligned
-    const rehearses = rehearsal !== undefined && rehearsal.rows.length > 0 && rehearsal.weight > 0
-    const rehearsed = rehearses ? { batch: alignRehearsal(rehearsal, this.model.vocabSize), weight: rehearsal.weight } : null
+    const sequences = [rehearsal, recall].flatMap((r) =>
+      r !== undefined && r.rows.length > 0 && r.weight > 0 ? [{ batch: alignRehearsal(r, this.model.vocabSize), weight: r.weight }] : [])
     const k = Math.min(this.cfg.optim.microBatches ?? 1, batch.B)
-    if (k <= 1) return { kind, importance, batch, micro: null, rehearsal: rehearsed }
+    if (k <= 1) return { kind, importance, batch, micro: null, sequences }
     const advantages = groupAdvantages(batch.rewards, batch.groups, { scaleRewards: this.cfg.grpo.scaleRewards })
     const scope = batchScopes(batch)
     return {
-      kind, importance, batch, rehearsal: rehearsed,
+      kind, importance, batch, sequences,
       micro: rowRanges(batch.B, k).map(([lo, hi]) => ({ batch: sliceBatch(batch, lo, hi), context: { advantages: advantages.slice(lo, hi), scope } }))
     }
   }
@@ -169,12 +169,11 @@ export class PolicyModel {
   }
 
   /**
-   * Sums the micro-batches' gradients in order, then the rehearsal's (computed here, on the learner, so
+   * Sums the micro-batches' gradients in order, then the rehearsal's and the recall's (computed here, on the learner, so
    * which thread did a micro-batch never matters), and applies them as one update.
    */
   applyUpdate(plan: UpdatePlan, parts: ReadonlyArray<HostGrads>): UpdateStats {
-    const { rehearsal } = plan
-    const all = rehearsal === null ? parts : [...parts, lossGrads(this.student, () => rehearsalLoss(this.student, this.model, this.cfg, rehearsal))]
+    const all = [...parts, ...plan.sequences.map((s) => lossGrads(this.student, () => rehearsalLoss(this.student, this.model, this.cfg, s)))]
     this.remember()
     return this.afterStep(applyGrads(this.student, this.adam, all, this.trainOptions()))
   }
@@ -282,8 +281,8 @@ export interface UpdatePlan {
   readonly importance: boolean
   readonly batch: AlignedBatch
   readonly micro: ReadonlyArray<MicroBatch> | null
-  /** the rehearsal's sequences laid out (null: none this update) */
-  readonly rehearsal: RehearsalBatch | null
+  /** the rehearsal's, then the recall's sequences laid out (each present only with rows and a weight) */
+  readonly sequences: ReadonlyArray<RehearsalBatch>
 }
 
 /** Rehearsal sequences laid out like update rows (their log-probs, reward and group are unused). */

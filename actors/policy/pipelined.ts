@@ -161,8 +161,8 @@ export class PipelinedPolicy {
    * each becomes free, summed in micro-batch order: the inline bits. A worker's micro-batch that fails is
    * computed here, on the same weights (nothing changes them before the sum is applied).
    */
-  async update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal): Promise<UpdateStats> {
-    const plan = this.model.planUpdate(rows, kind, importance, rehearsal)
+  async update(rows: ReadonlyArray<UpdateRow>, kind: LossKind, importance: boolean, rehearsal?: Rehearsal, recall?: Rehearsal): Promise<UpdateStats> {
+    const plan = this.model.planUpdate(rows, kind, importance, rehearsal, recall)
     const workers = this.pool.alive()
     const micro = plan.micro
     if (micro === null || workers.length === 0) return this.model.updateWith(plan, rows)

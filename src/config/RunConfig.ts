@@ -153,6 +153,15 @@ export const RunConfig = Schema.Struct({
      */
     rehearsal: Schema.optionalKey(NonNeg),
     /**
+     * recall (actors/orchestrator/recall.ts): each step, this many problems the run solved before and not
+     * in the step's batch have their best stored success learned by next-token loss under a memory-free
+     * prompt, so what the experience level stores reaches the student between visits; absent or 0 = none.
+     * No effect for methods without memory (GRPO, SDPO).
+     */
+    recall: Schema.optionalKey(NonNegInt),
+    /** the weight of recall's token-mean next-token loss (absent = 0.5) */
+    recallWeight: Schema.optionalKey(NonNeg),
+    /**
      * memory plug-ins by registered name (src/plugins; absent = "pmd", the built-in): the consolidator
      * (behavior bank), the reflector (insights) and the retriever (behaviors shown to the teacher). The
      * name is hashed with the config; the plug-in's code is not (README, "Use pmdsim as a library").

@@ -62,7 +62,10 @@ export const PolicyIn = Schema.Union([
   /** Teacher log-prob vectors [n * V] of each response under its context. */
   Schema.TaggedStruct("ScoreTeacher", { contexts: Schema.Array(Tokens), responses: Schema.Array(Tokens) }),
   Schema.TaggedStruct("Entropy", { prompts: Schema.Array(Tokens), responses: Schema.Array(Tokens) }),
-  Schema.TaggedStruct("Update", { rows: Schema.Array(UpdateRow), kind: LossKind, importance: Schema.Boolean, rehearsal: Schema.optionalKey(Rehearsal) }),
+  /** `rehearsal` and `recall`: sequences learned by next-token loss besides the rows (each its own weight) */
+  Schema.TaggedStruct("Update", {
+    rows: Schema.Array(UpdateRow), kind: LossKind, importance: Schema.Boolean, rehearsal: Schema.optionalKey(Rehearsal), recall: Schema.optionalKey(Rehearsal)
+  }),
   Schema.TaggedStruct("Hash", {}),
   Schema.TaggedStruct("Export", {}),
   Schema.TaggedStruct("Import", { state: PolicyState })

@@ -70,7 +70,7 @@ describe("rehearsal in the update", () => {
   it("adds exactly weight x the next-token loss of the rehearsed sequences", () => {
     const model = policy(cfg)
     const plan = model.planUpdate(rows, "grpo", false, rehearsal)
-    const nll = (w: number) => lossGrads(model.studentSource().params(), () => rehearsalLoss(model.studentSource().params(), model.model, cfg, { batch: plan.rehearsal!.batch, weight: w })).loss
+    const nll = (w: number) => lossGrads(model.studentSource().params(), () => rehearsalLoss(model.studentSource().params(), model.model, cfg, { batch: plan.sequences[0]!.batch, weight: w })).loss
     const full = nll(1)
     expect(full).toBeGreaterThan(0)
     expect(nll(0.3)).toBeCloseTo(0.3 * full, 5)

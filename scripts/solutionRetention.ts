@@ -1,0 +1,80 @@
+/**
+ * Does a stored solution reach the memory-free student, and does it stay? (issue #13, findings §17)
+ * What is measured and how: src/experiments/solutionRetention.ts.
+ *
+ *   node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR] [--from STEP] [--to STEP] [--trajectory]
+ *
+ * Scores the solutions of RUN_DIR's own rollouts.jsonl, or with `--solutions-from` those of a PMD run of
+ * the same seed (a GRPO run records no responses), between consecutive checkpoints in [--from, --to].
+ * Prints one JSON line: per observation kind, its count and mean. With `--trajectory`, the solutions known
+ * at the first checkpoint scored are followed through every later one instead: [step, mean log π(S),
+ * mean π(S)] (do per-visit gains add up over the run?). Reads the runs; writes nothing.
+ */
+import { join } from "node:path"
+import { Rng } from "../src/core/Rng.ts"
+import type { Domain, ProblemBase } from "../src/domains/Domain.ts"
+import { makeDomain } from "../src/domains/index.ts"
+import { readRunCheckpoint } from "../src/experiments/checkpoint.ts"
+import { readRolloutsFile, ROLLOUTS_FILE } from "../src/experiments/memoryReplay/rolloutsFile.ts"
+import { readRunConfig } from "../src/experiments/resume.ts"
+import { checkpointSteps } from "../src/experiments/runDir.ts"
+import { domainSpec, modelConfig } from "../src/experiments/setup.ts"
+import { solutionsAt, summarize, visitsIn, windowEffects } from "../src/experiments/solutionRetention.ts"
+import { disposeParams, initBackend, paramsFromWeights, scoreResponses } from "../src/numeric/index.ts"
+import { LINEAGE_FILE, readLineageFile } from "../src/report/lineageFile.ts"
+
+const args = process.argv.slice(2)
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name)
+  return i < 0 ? undefined : args[i + 1]
+}
+const dir = args[0]
+if (dir === undefined || dir.startsWith("--")) {
+  console.error("usage: node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR] [--from STEP] [--to STEP] [--trajectory]")
+  process.exit(2)
+}
+const solutionsDir = flag("--solutions-from") ?? dir
+const from = Number(flag("--from") ?? 0)
+const to = Number(flag("--to") ?? Infinity)
+
+await initBackend("wasm")
+const cfg = readRunConfig(dir)
+const domain = makeDomain(domainSpec(cfg)) as Domain<ProblemBase>
+const model = modelConfig(cfg)
+const records = readRolloutsFile(join(solutionsDir, ROLLOUTS_FILE))
+const lineage = readLineageFile(join(dir, LINEAGE_FILE))
+const steps = checkpointSteps(dir).filter((s) => s >= from && s <= to)
+
+/** one fixed memory-free rendering per problem, so a window's two scores differ by the weights alone */
+const prompts = new Map<string, ReadonlyArray<number>>()
+const promptOf = (id: string) => {
+  if (!prompts.has(id)) prompts.set(id, domain.prompt(domain.problem(id), Rng.root(cfg.seed).fork("solution-retention", id)))
+  return prompts.get(id)!
+}
+/** log π(S | prompt) under the student of checkpoint `step`, per problem */
+const seqLogp = (step: number, solutions: ReadonlyMap<string, ReadonlyArray<number>>): Map<string, number> => {
+  const params = paramsFromWeights(model, readRunCheckpoint(dir, step).policy.student)
+  const ids = [...solutions.keys()].sort()
+  const scored = scoreResponses(params, model, ids.map(promptOf), ids.map((id) => solutions.get(id)!))
+  disposeParams(params)
+  return new Map(ids.map((id, i) => [id, scored[i]!.tokenLogProbs.reduce((a, b) => a + b, 0)]))
+}
+const head = { run: dir, method: cfg.method, seed: cfg.seed, solutionsFrom: solutionsDir }
+
+if (args.includes("--trajectory")) {
+  const solutions = solutionsAt(records, steps[0]!)
+  const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
+  const trajectory = steps.map((c) => {
+    const lp = [...seqLogp(c, solutions).values()]
+    return [c, Number(mean(lp).toFixed(4)), Number(mean(lp.map(Math.exp)).toFixed(5))]
+  })
+  console.log(JSON.stringify({ ...head, problems: solutions.size, trajectory }))
+} else {
+  const observations: Array<readonly [string, number]> = []
+  for (let i = 0; i + 1 < steps.length; i++) {
+    const solutions = solutionsAt(records, steps[i]!)
+    const visits = visitsIn(lineage, steps[i]!, steps[i + 1]!)
+    observations.push(...windowEffects({ before: seqLogp(steps[i]!, solutions), after: seqLogp(steps[i + 1]!, solutions), visits }))
+  }
+  console.log(JSON.stringify({ ...head, windows: steps.length - 1, ...summarize(observations) }))
+}

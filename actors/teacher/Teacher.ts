@@ -37,7 +37,8 @@ export const contextsOf = (cfg: RunConfig, req: TeachRequest, views: ReadonlyMap
     successThreshold: cfg.sdpo.successThreshold,
     includeFeedback: cfg.sdpo.includeFeedback,
     dontRepromptOnSelfSuccess: cfg.sdpo.dontRepromptOnSelfSuccess,
-    ...(cfg.sdpo.teacherNeedsSolution === true ? { teacherNeedsSolution: true } : {})
+    ...(cfg.sdpo.teacherNeedsSolution === true ? { teacherNeedsSolution: true } : {}),
+    ...(cfg.sdpo.teachSolvedGroups === false ? { teachSolvedGroups: false } : {})
   })
 
 /** Which contexts are scored (a null context masks its rollout out of distillation). */

@@ -8,7 +8,9 @@
  * insights, top-K behaviors, by the configured levels), read from the memory version the teacher was
  * given. Our choice where the paper is silent: a rollout whose context has any block gets mask 1, so
  * persistent memory can teach even when no sibling succeeded (ARCHITECTURE.md §9.1); with
- * `teacherNeedsSolution` only contexts that show a solution (sibling or stored) do.
+ * `teacherNeedsSolution` only contexts that show a solution (sibling or stored) do; with
+ * `teachSolvedGroups: false` no rollout of a group with a success this step has a teacher (GRPO alone
+ * teaches it), so distillation acts only on groups where nothing succeeded.
  *
  * Lineage: each context also names the memory items it rendered (`refs`, compose's `itemIds`: stored
  * experience, insight and behavior ids); a masked context shows the teacher nothing, so its list is empty.
@@ -28,6 +30,8 @@ export interface ContextOptions {
   readonly dontRepromptOnSelfSuccess: boolean
   /** mask out every context that shows no solution (sibling or stored); absent = false */
   readonly teacherNeedsSolution?: boolean
+  /** false: mask every rollout of a group in which some rollout succeeded; absent = true */
+  readonly teachSolvedGroups?: boolean
 }
 
 export interface TeacherContext {
@@ -62,7 +66,10 @@ export const teacherContexts = (
       ...(sibling === undefined ? {} : { solution: sibling.response }),
       ...(feedback === undefined ? {} : { feedback })
     })
-    if (opts.teacherNeedsSolution === true && !hasSolution) return { rolloutId: it.rolloutId, context: null, kind: "none", refs: [] }
+    const solvedGroup = group.some((o) => o.reward >= opts.successThreshold)
+    if ((opts.teacherNeedsSolution === true && !hasSolution) || (opts.teachSolvedGroups === false && solvedGroup)) {
+      return { rolloutId: it.rolloutId, context: null, kind: "none", refs: [] }
+    }
     const kind: ContextKind = c.blocks.length === 0
       ? "none"
       : sibling !== undefined ? "sibling" : hasSolution ? "stored" : feedback !== undefined && feedback.length > 0 ? "feedback" : "memory"

@@ -93,7 +93,14 @@ export const RunConfig = Schema.Struct({
      * behaviors) are masked out. Absent = false (any block makes a teacher). With memory this is what
      * `includeFeedback: false` is for SDPO: PMD's stored failures otherwise still give feedback-only teachers.
      */
-    teacherNeedsSolution: Schema.optionalKey(Schema.Boolean)
+    teacherNeedsSolution: Schema.optionalKey(Schema.Boolean),
+    /**
+     * false: no rollout of a group that solved its problem this step gets a teacher, so such groups learn
+     * from GRPO alone and distillation acts only where nothing succeeded (for PMD: toward a stored
+     * solution). Absent = true. Measured (findings §17): on solved groups the sibling teacher costs the
+     * probability GRPO's reward adds there; on unsolved ones the stored solution's teacher adds some.
+     */
+    teachSolvedGroups: Schema.optionalKey(Schema.Boolean)
   }),
   teacher: Schema.Struct({
     kind: Schema.Literals(["live", "ema", "frozen"]),

@@ -39,7 +39,7 @@ export const parseSet = (assignment: string): { path: ReadonlyArray<string>; val
 }
 
 /** Optional config fields a preset may leave out (absent has a meaning): `--set` may still name them. */
-const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "memory.replaySolutions", "memory.rehearsal", "memory.recall", "memory.recallWeight", "sdpo.teacherNeedsSolution", "memory.importFrom",
+const OPTIONAL_FIELDS = new Set(["threads", "eval.seed", "memory.avoidContradiction", "memory.replaySolutions", "memory.rehearsal", "memory.recall", "memory.recallWeight", "sdpo.teacherNeedsSolution", "sdpo.teachSolvedGroups", "memory.importFrom",
   "memory.consolidator", "memory.reflector", "memory.retriever", "memory.sharpen", "memory.problemKey", "async.lagSchedule",
   "async.execution", "async.rolloutWorkers", "async.injectDelayMs", "optim.microBatches", "optim.recompute", "numeric.fma"])
 

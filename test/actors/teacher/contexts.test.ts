@@ -1,6 +1,6 @@
 /**
- * Teacher contexts: what each rollout's context rests on (kind), the `teacherNeedsSolution` mask, and the
- * diagnostics computed from teacher log-probs (lift, entropy). Pure: no tfjs.
+ * Teacher contexts: what each rollout's context rests on (kind), the `teacherNeedsSolution` and
+ * `teachSolvedGroups` masks, and the diagnostics computed from teacher log-probs (lift, entropy). Pure: no tfjs.
  */
 import { describe, expect, it } from "vitest"
 import { type ContextOptions, type TeachItem, teacherContexts } from "../../../actors/teacher/contexts.ts"
@@ -48,6 +48,23 @@ describe("teacher contexts", () => {
     expect(masked.map((c) => c.context === null)).toEqual([true, false, true, false, true])
     masked.forEach((c, i) => { if (c.context !== null) expect(c.context).toEqual(base[i]!.context) })
     expect(teacherContexts(items, viewOf, opts({ teacherNeedsSolution: false }))).toEqual(base)
+  })
+})
+
+describe("teachSolvedGroups: false", () => {
+  it("masks every rollout of a group with a success, keeps the unsolved groups' contexts as they were", () => {
+    const base = teacherContexts(items, viewOf, opts({ teacherNeedsSolution: true }))
+    const kept = teacherContexts(items, viewOf, opts({ teacherNeedsSolution: true, teachSolvedGroups: false }))
+    // p1 solved: its sibling teacher is gone; p3's stored solution still teaches
+    expect(kept.map((c) => c.kind)).toEqual(["none", "none", "none", "stored", "none"])
+    expect(kept[3]).toEqual(base[3])
+    expect(teacherContexts(items, viewOf, opts({ teachSolvedGroups: true }))).toEqual(teacherContexts(items, viewOf, opts()))
+  })
+
+  it("applies to any number of successes in the group, also with every rollout solved", () => {
+    const solved = [item("q", 0, 1, [60, Control.EOS]), item("q", 1, 1, [61, Control.EOS]), item("q", 2, 0, [62, Control.EOS])]
+    expect(teacherContexts(solved, viewOf, opts()).map((c) => c.kind)).toEqual(["sibling", "sibling", "sibling"])
+    expect(teacherContexts(solved, viewOf, opts({ teachSolvedGroups: false })).every((c) => c.context === null && c.refs.length === 0)).toBe(true)
   })
 })
 

@@ -5,7 +5,7 @@
  *   { "question": "...", "sweep": <sweep file, see sweep.ts>,
  *     "claims": [ { "id": "pmd>grpo", "statement": "PMD beats GRPO", "metric": "internalization avg@k",
  *                   "better": "pmd", "worse": "grpo" } ] }
- * A claim says `better` > `worse` on `metric` (one of PAIRED_METRICS). Both must name exactly one setting
+ * A claim says `better` > `worse` on `metric` (one of RUN_METRICS). Both must name exactly one setting
  * of the sweep's plan ("pmd", or "pmd memory.lag=0" when the sweep has knobs): a name that matches no
  * setting, or several, is refused before anything runs, so a claim never silently compares other runs.
  *
@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { writeFileDurable } from "../core/durableFile.ts"
 import { parseMetricsFile, STUDY_SUMMARY_FILE, STUDY_SUMMARY_FORMAT, type StudyClaimResult, type StudySummary, type Verdict } from "../report/load.ts"
-import { formatPoints, matchesSetting, PAIRED_METRICS, pairedDifference, type PairedSummary, runMetrics, type SeedMetrics, seedMetrics, settingName } from "../report/paired.ts"
+import { formatPoints, matchesSetting, pairedDifference, type PairedSummary, RUN_METRICS, runMetrics, type SeedMetrics, seedMetrics, settingName } from "../report/paired.ts"
 import type { EvalRow } from "../protocol/metrics.ts"
 import { FILES } from "./runDir.ts"
 import { type PlannedRun, planSweep, SweepSpec } from "./sweep.ts"
@@ -28,7 +28,7 @@ export class StudyConfigError extends Schema.TaggedError<StudyConfigError>()("St
 export const Claim = Schema.Struct({
   id: Schema.String.check(Schema.isNonEmpty()),
   statement: Schema.String,
-  metric: Schema.String.check(Schema.makeFilter((m) => PAIRED_METRICS.includes(m) || `metric must be one of ${PAIRED_METRICS.map((x) => JSON.stringify(x)).join(", ")}`)),
+  metric: Schema.String.check(Schema.makeFilter((m) => RUN_METRICS.includes(m) || `metric must be one of ${RUN_METRICS.map((x) => JSON.stringify(x)).join(", ")}`)),
   /** the setting the claim says is higher on `metric` */
   better: Schema.String,
   worse: Schema.String

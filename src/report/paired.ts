@@ -30,7 +30,7 @@ import { compareStrings, meanCI, type Summary, tCritical95 } from "./stats.ts"
 // ---------------------------------------------------------------------------------------------------
 // Per-run metrics (the sweep aggregate and the report's pairing read the same numbers)
 
-/** The metrics of one run from its eval rows (in file order): final, best, pass@k, headroom, with memory, per protocol. */
+/** The metrics of one run from its eval rows (in file order): final, best, pass@k, greedy, headroom, with memory, per protocol. */
 export const runMetrics = (rows: ReadonlyArray<EvalRow>): Record<string, number> => {
   const out: Record<string, number> = {}
   for (const protocol of ["internalization", "transfer"] as const) {
@@ -40,6 +40,7 @@ export const runMetrics = (rows: ReadonlyArray<EvalRow>): Record<string, number>
     out[`${protocol} avg@k`] = last.memoryFree.avgAtK
     out[`${protocol} best avg@k`] = Math.max(...mine.filter((e) => e.step > 0).map((e) => e.memoryFree.avgAtK))
     out[`${protocol} pass@k`] = last.memoryFree.passAtK
+    out[`${protocol} greedy`] = last.memoryFree.greedy
     out[`${protocol} headroom`] = last.memoryFree.headroom
     if (last.memoryAugmented !== null) out[`${protocol} with memory`] = last.memoryAugmented.avgAtK
   }
@@ -50,6 +51,10 @@ export const runMetrics = (rows: ReadonlyArray<EvalRow>): Record<string, number>
 export const PAIRED_METRICS: ReadonlyArray<string> = [
   "internalization avg@k", "internalization best avg@k", "transfer avg@k", "internalization headroom", "internalization with memory"
 ]
+
+/** Every metric `runMetrics` gives, per protocol: what a study's claim may be about. */
+export const RUN_METRICS: ReadonlyArray<string> = (["internalization", "transfer"] as const).flatMap((p) =>
+  ["avg@k", "best avg@k", "pass@k", "greedy", "headroom", "with memory"].map((m) => `${p} ${m}`))
 
 // ---------------------------------------------------------------------------------------------------
 // Setting names

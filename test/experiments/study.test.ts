@@ -6,7 +6,7 @@ import type { RunConfig } from "../../src/config/RunConfig.ts"
 import { decodeStudy, formatClaimsTable, judgeClaims, parseSeedList, readStudyFile, type ResolvedClaim, StudyConfigError, verdictOf } from "../../src/experiments/study.ts"
 import { resolveStudyFile } from "../../src/cli/commands/study.ts"
 import { exitCodeOf } from "../../src/cli/failure.ts"
-import { seedMetrics, type SeedMetrics } from "../../src/report/paired.ts"
+import { RUN_METRICS, seedMetrics, type SeedMetrics } from "../../src/report/paired.ts"
 import { cli, tmp } from "./cliHelpers.ts"
 
 const SWEEP = { preset: "tiny", methods: ["grpo", "pmd"], seeds: [1, 2] }
@@ -36,8 +36,9 @@ describe("study file", () => {
     expect(decodeError({ question: "q", sweep: { ...SWEEP, bogus: 1 }, claims: [CLAIM] }).message).toMatch(/bogus/)
   })
 
-  it("rejects a metric that is not a paired metric, and a missing field", () => {
+  it("rejects a metric that is not a run metric, and a missing field; takes any run metric", () => {
     expect(decodeError({ question: "q", sweep: SWEEP, claims: [{ ...CLAIM, metric: "accuracy" }] }).message).toMatch(/metric must be one of/)
+    for (const metric of RUN_METRICS) expect(decodeStudy({ question: "q", sweep: SWEEP, claims: [{ ...CLAIM, metric }] }, "s.json").claims[0]!.metric).toBe(metric)
     const { question: _, ...noQuestion } = { question: "q", sweep: SWEEP, claims: [CLAIM] }
     expect(decodeError(noQuestion).message).toMatch(/question/)
   })
@@ -88,6 +89,13 @@ describe("shipped studies", () => {
       of(plain.plan, "grpo").map((c) => ({ ...c, memory: { ...c.memory, rehearsal: undefined } }))
     )
     expect(s.claims.map((c) => c.id)).toEqual(["pmd>grpo", "pmd>grpo transfer"])
+  })
+
+  it("paper-passk plans paper-rehearsal's runs on fresh seeds 519-528, with claims on pass@k, greedy and avg@k", () => {
+    const s = readStudyFile(resolveStudyFile("paper-passk"))
+    const rehearsal = readStudyFile(resolveStudyFile("paper-rehearsal"), Array.from({ length: 10 }, (_, i) => 519 + i))
+    expect(s.plan.map((r) => r.config)).toEqual(rehearsal.plan.map((r) => r.config))
+    expect(s.claims.map((c) => c.metric)).toEqual(["internalization pass@k", "transfer pass@k", "internalization greedy", "internalization avg@k"])
   })
 
   it("paper-levels-kept plans the same levels with rehearsal and without lessons, the same claims", () => {

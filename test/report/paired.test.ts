@@ -11,7 +11,7 @@ import { readSweepBaseline } from "../../src/report/load.ts"
 import { writeReport } from "../../src/report/index.ts"
 import {
   bootstrapInterval, formatPairedTable, matchesSetting, pairAgainstBaseline, pairedDifference, parseSettingName, runMetrics,
-  seedMetrics, seedsToResolve, settingName
+  RUN_METRICS, seedMetrics, seedsToResolve, settingName
 } from "../../src/report/paired.ts"
 import { syntheticRun, syntheticRuns, writeSweep } from "./synthetic.ts"
 
@@ -265,5 +265,25 @@ describe("the report's paired table", () => {
     const { html } = await writeReport(dir)
     expect(readFileSync(html, "utf8")).toContain("<h2>Paired differences against sdpo</h2>")
     expect(runMetrics([])).toEqual({})
+  })
+})
+
+describe("runMetrics", () => {
+  const acc = (avgAtK: number, passAtK: number, greedy: number) => ({ k: 4, avgAtK, passAtK, majAtK: 0, headroom: passAtK - avgAtK, greedy })
+  const row = (step: number, protocol: "internalization" | "transfer", a: ReturnType<typeof acc>, withMemory: number | null = null): EvalRow =>
+    ({ kind: "eval", step, protocol, problems: 8, memoryFree: a, memoryAugmented: withMemory === null ? null : acc(withMemory, withMemory, withMemory) })
+
+  it("the last evaluation's avg@k, pass@k, greedy, headroom and with-memory figures, and the best avg@k after step 0, per protocol", () => {
+    const m = runMetrics([
+      row(0, "internalization", acc(0.2, 0.4, 0.35), 0.2), row(0, "transfer", acc(0.1, 0.3, 0.2)),
+      row(10, "internalization", acc(0.4, 0.5, 0.3), 0.6), row(10, "transfer", acc(0.15, 0.25, 0.2)),
+      row(20, "internalization", acc(0.3, 0.45, 0.33), 0.7), row(20, "transfer", acc(0.2, 0.35, 0.25))
+    ])
+    expect(m).toEqual({
+      "internalization avg@k": 0.3, "internalization best avg@k": 0.4, "internalization pass@k": 0.45, "internalization greedy": 0.33,
+      "internalization headroom": 0.45 - 0.3, "internalization with memory": 0.7,
+      "transfer avg@k": 0.2, "transfer best avg@k": 0.2, "transfer pass@k": 0.35, "transfer greedy": 0.25, "transfer headroom": 0.35 - 0.2
+    })
+    for (const k of Object.keys(m)) expect(RUN_METRICS).toContain(k)
   })
 })

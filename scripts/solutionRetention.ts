@@ -2,10 +2,12 @@
  * Does a stored solution reach the memory-free student, and does it stay? (issue #13, findings §17)
  * What is measured and how: src/experiments/solutionRetention.ts.
  *
- *   node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR] [--from STEP] [--to STEP] [--trajectory]
+ *   node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory]
  *
  * Scores the solutions of RUN_DIR's own rollouts.jsonl, or with `--solutions-from` those of a PMD run of
- * the same seed (a GRPO run records no responses), between consecutive checkpoints in [--from, --to].
+ * the same seed (a GRPO run records no responses), or with `--reference` every training problem's
+ * reference solution (no run's sample: neutral between methods), between consecutive checkpoints in
+ * [--from, --to].
  * Prints one JSON line: per observation kind, its count and mean. With `--trajectory`, the solutions known
  * at the first checkpoint scored are followed through every later one instead: [step, mean log π(S),
  * mean π(S)] (do per-visit gains add up over the run?). Reads the runs; writes nothing.
@@ -30,10 +32,11 @@ const flag = (name: string): string | undefined => {
 }
 const dir = args[0]
 if (dir === undefined || dir.startsWith("--")) {
-  console.error("usage: node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR] [--from STEP] [--to STEP] [--trajectory]")
+  console.error("usage: node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory]")
   process.exit(2)
 }
-const solutionsDir = flag("--solutions-from") ?? dir
+const reference = args.includes("--reference")
+const solutionsDir = reference ? "reference" : flag("--solutions-from") ?? dir
 const from = Number(flag("--from") ?? 0)
 const to = Number(flag("--to") ?? Infinity)
 
@@ -41,8 +44,11 @@ await initBackend("wasm")
 const cfg = readRunConfig(dir)
 const domain = makeDomain(domainSpec(cfg)) as Domain<ProblemBase>
 const model = modelConfig(cfg)
-const records = readRolloutsFile(join(solutionsDir, ROLLOUTS_FILE))
 const lineage = readLineageFile(join(dir, LINEAGE_FILE))
+const records = reference ? [] : readRolloutsFile(join(solutionsDir, ROLLOUTS_FILE))
+/** the training problems the run visited, each with its reference solution */
+const references = new Map([...new Set(lineage.flatMap((r) => r.contexts.map((c) => c[1])))].sort().map((id) => [id, domain.solution(domain.problem(id))] as const))
+const solutionsAtStep = (step: number): ReadonlyMap<string, ReadonlyArray<number>> => (reference ? references : solutionsAt(records, step))
 const steps = checkpointSteps(dir).filter((s) => s >= from && s <= to)
 
 /** one fixed memory-free rendering per problem, so a window's two scores differ by the weights alone */
@@ -62,7 +68,7 @@ const seqLogp = (step: number, solutions: ReadonlyMap<string, ReadonlyArray<numb
 const head = { run: dir, method: cfg.method, seed: cfg.seed, solutionsFrom: solutionsDir }
 
 if (args.includes("--trajectory")) {
-  const solutions = solutionsAt(records, steps[0]!)
+  const solutions = solutionsAtStep(steps[0]!)
   const mean = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
   const trajectory = steps.map((c) => {
     const lp = [...seqLogp(c, solutions).values()]
@@ -72,7 +78,7 @@ if (args.includes("--trajectory")) {
 } else {
   const observations: Array<readonly [string, number]> = []
   for (let i = 0; i + 1 < steps.length; i++) {
-    const solutions = solutionsAt(records, steps[i]!)
+    const solutions = solutionsAtStep(steps[i]!)
     const visits = visitsIn(lineage, steps[i]!, steps[i + 1]!)
     observations.push(...windowEffects({ before: seqLogp(steps[i]!, solutions), after: seqLogp(steps[i + 1]!, solutions), visits }))
   }

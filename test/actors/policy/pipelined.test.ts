@@ -67,9 +67,12 @@ describe("the pipelined policy", () => {
     expect(await pipelined.entropy(contexts, responses)).toBe(inline.entropy(contexts, responses))
   }, 60_000)
 
-  it("a rehearsal (memory.rehearsal) joins the update on the learner's thread, with the inline bits", async () => {
+  it("a rehearsal (memory.rehearsal) and a recall (memory.recall) join the update on the learner's thread, with the inline bits", async () => {
     const rehearsal = { rows: [{ prompt: [...prompt(9), Control.SOL], response: [digitToken(4), Control.EOS] }], weight: 0.5 }
     expect(await pipelined.update(rows, "distill", false, rehearsal)).toEqual(inline.update(rows, "distill", false, rehearsal))
+    expect(pipelined.model.hash()).toBe(inline.hash())
+    const recall = { rows: [{ prompt: prompt(8), response: [digitToken(3), Control.EOS] }], weight: 0.5 }
+    expect(await pipelined.update(rows, "distill", false, rehearsal, recall)).toEqual(inline.update(rows, "distill", false, rehearsal, recall))
     expect(pipelined.model.hash()).toBe(inline.hash())
   }, 60_000)
 

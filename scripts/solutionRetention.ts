@@ -2,7 +2,7 @@
  * Does a stored solution reach the memory-free student, and does it stay? (issue #13, findings §17)
  * What is measured and how: src/experiments/solutionRetention.ts.
  *
- *   node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory]
+ *   node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory | --versus-failure]
  *
  * Scores the solutions of RUN_DIR's own rollouts.jsonl, or with `--solutions-from` those of a PMD run of
  * the same seed (a GRPO run records no responses), or with `--reference` every training problem's
@@ -10,7 +10,10 @@
  * [--from, --to].
  * Prints one JSON line: per observation kind, its count and mean. With `--trajectory`, the solutions known
  * at the first checkpoint scored are followed through every later one instead: [step, mean log π(S),
- * mean π(S)] (do per-visit gains add up over the run?). Reads the runs; writes nothing.
+ * mean π(S)] (do per-visit gains add up over the run?). With `--versus-failure`, each problem with a stored
+ * solution S and a stored failed attempt F (both from the same rollouts.jsonl) gives ΔS − ΔF per window
+ * instead: what moved toward the solution itself, not toward every unlikely sequence alike. Reads the runs;
+ * writes nothing.
  */
 import { join } from "node:path"
 import { Rng } from "../src/core/Rng.ts"
@@ -21,7 +24,7 @@ import { readRolloutsFile, ROLLOUTS_FILE } from "../src/experiments/memoryReplay
 import { readRunConfig } from "../src/experiments/resume.ts"
 import { checkpointSteps } from "../src/experiments/runDir.ts"
 import { domainSpec, modelConfig } from "../src/experiments/setup.ts"
-import { solutionsAt, summarize, visitsIn, windowEffects } from "../src/experiments/solutionRetention.ts"
+import { contrastEffects, failuresAt, solutionsAt, summarize, visitsIn, windowEffects } from "../src/experiments/solutionRetention.ts"
 import { disposeParams, initBackend, paramsFromWeights, scoreResponses } from "../src/numeric/index.ts"
 import { LINEAGE_FILE, readLineageFile } from "../src/report/lineageFile.ts"
 
@@ -32,7 +35,7 @@ const flag = (name: string): string | undefined => {
 }
 const dir = args[0]
 if (dir === undefined || dir.startsWith("--")) {
-  console.error("usage: node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory]")
+  console.error("usage: node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory | --versus-failure]")
   process.exit(2)
 }
 const reference = args.includes("--reference")
@@ -75,6 +78,16 @@ if (args.includes("--trajectory")) {
     return [c, Number(mean(lp).toFixed(4)), Number(mean(lp.map(Math.exp)).toFixed(5))]
   })
   console.log(JSON.stringify({ ...head, problems: solutions.size, trajectory }))
+} else if (args.includes("--versus-failure")) {
+  const observations: Array<readonly [string, number]> = []
+  for (let i = 0; i + 1 < steps.length; i++) {
+    const failures = failuresAt(records, steps[i]!)
+    const solutions = new Map([...solutionsAtStep(steps[i]!)].filter(([id]) => failures.has(id)))
+    const both = new Map([...failures].filter(([id]) => solutions.has(id)))
+    const scored = (seqs: ReadonlyMap<string, ReadonlyArray<number>>) => ({ before: seqLogp(steps[i]!, seqs), after: seqLogp(steps[i + 1]!, seqs) })
+    observations.push(...contrastEffects({ solution: scored(solutions), failure: scored(both), visits: visitsIn(lineage, steps[i]!, steps[i + 1]!) }))
+  }
+  console.log(JSON.stringify({ ...head, windows: steps.length - 1, ...summarize(observations) }))
 } else {
   const observations: Array<readonly [string, number]> = []
   for (let i = 0; i + 1 < steps.length; i++) {

@@ -35,6 +35,19 @@ export const solutionsAt = (records: ReadonlyArray<RolloutsRecord>, step: number
   return out
 }
 
+/** Each problem's newest failed attempt (with a response) recorded at or before `step`: the contrast to S. */
+export const failuresAt = (records: ReadonlyArray<RolloutsRecord>, step: number): Map<string, ReadonlyArray<number>> => {
+  const out = new Map<string, ReadonlyArray<number>>()
+  for (const { step: s, call } of records) {
+    if (s > step || call === null || call._tag !== "Remember") continue
+    for (const g of call.request.groups) {
+      const failed = g.attempts.find((a) => !a.success && a.response.length > 0)
+      if (failed !== undefined) out.set(g.problemId, failed.response)
+    }
+  }
+  return out
+}
+
 /** What the run did with each problem it visited in lineage steps (a, b]. */
 export const visitsIn = (lineage: ReadonlyArray<LineageRecord>, a: number, b: number): Map<string, Visit> => {
   const outcomes = new Map<string, Array<boolean>>()
@@ -73,6 +86,26 @@ export const windowEffects = (w: Window): Array<readonly [string, number]> => {
   }
   return out
 }
+
+export interface Contrast {
+  /** log π(S) and log π(F) per problem at the window's start and end (the same problems) */
+  readonly solution: { readonly before: ReadonlyMap<string, number>; readonly after: ReadonlyMap<string, number> }
+  readonly failure: { readonly before: ReadonlyMap<string, number>; readonly after: ReadonlyMap<string, number> }
+  readonly visits: ReadonlyMap<string, Visit>
+}
+
+/**
+ * The window's observations of S against a stored failure F of the same problem: `${kind} S−F` = ΔS − ΔF in
+ * nats. A change that lifts every unlikely sequence alike (a flatter student) cancels here; a pull toward
+ * the solution itself does not.
+ */
+export const contrastEffects = (c: Contrast): Array<readonly [string, number]> =>
+  [...c.solution.before.keys()].sort().flatMap((id) => {
+    const visit = c.visits.get(id) ?? "none"
+    if (visit === "twice") return []
+    const delta = (m: Contrast["solution"]) => m.after.get(id)! - m.before.get(id)!
+    return [[`${visit} S−F`, delta(c.solution) - delta(c.failure)] as const]
+  })
 
 /** Means of the observations by key, each with its count. */
 export const summarize = (observations: ReadonlyArray<readonly [string, number]>): Record<string, { n: number; mean: number }> => {

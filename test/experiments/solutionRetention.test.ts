@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest"
 import type { RolloutsRecord } from "../../src/experiments/memoryReplay/rolloutsFile.ts"
-import { solutionsAt, summarize, visitsIn, windowEffects } from "../../src/experiments/solutionRetention.ts"
+import { contrastEffects, failuresAt, solutionsAt, summarize, visitsIn, windowEffects } from "../../src/experiments/solutionRetention.ts"
 import type { LineageRecord } from "../../src/report/lineageFile.ts"
 
 const attempt = (response: Array<number>, success: boolean, step: number) =>
@@ -35,6 +35,22 @@ describe("solution retention", () => {
     expect([...solutionsAt(records, 1)]).toEqual([["a", [3, 4]]])
     expect([...solutionsAt(records, 3)].sort()).toEqual([["a", [9, 9]], ["b", [8]]])
     expect(solutionsAt(records, 4).get("c")).toEqual([5])
+  })
+
+  it("knows each problem's newest failed attempt with a response up to the checkpoint", () => {
+    const records = [
+      remember(1, [["a", [[[1], false], [[2], false]]], ["b", [[[], false], [[3], true]]]]),
+      remember(2, [["a", [[[4], true], [[5], false]]]])
+    ]
+    expect([...failuresAt(records, 1)]).toEqual([["a", [1]]])
+    expect([...failuresAt(records, 2)]).toEqual([["a", [5]]])
+  })
+
+  it("contrasts S with F: a change that lifts both alike cancels, a pull toward S does not", () => {
+    const solution = { before: new Map([["f", -5], ["s", -1], ["t", -2]]), after: new Map([["f", -4], ["s", -0.5], ["t", -1]]) }
+    const failure = { before: new Map([["f", -6], ["s", -2], ["t", -3]]), after: new Map([["f", -5], ["s", -2], ["t", -3]]) }
+    const visits = new Map([["f", "all-fail" as const], ["s", "success" as const], ["t", "twice" as const]])
+    expect(contrastEffects({ solution, failure, visits })).toEqual([["all-fail S−F", 0], ["success S−F", 0.5]])
   })
 
   it("names each visit in (a, b] by its outcome, and a problem seen twice as such", () => {

@@ -38,21 +38,44 @@ if (dir === undefined || dir.startsWith("--")) {
   console.error("usage: node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory | --versus-failure]")
   process.exit(2)
 }
+/** a bad argument or run: its message (naming the flag or file), exit 2 */
+const refuse = (message: string): never => {
+  console.error(`solutionRetention: ${message}`)
+  process.exit(2)
+}
 const reference = args.includes("--reference")
 const solutionsDir = reference ? "reference" : flag("--solutions-from") ?? dir
-const from = Number(flag("--from") ?? 0)
-const to = Number(flag("--to") ?? Infinity)
+const stepFlag = (name: string, absent: number): number => {
+  const v = flag(name)
+  if (v === undefined) return absent
+  return /^\d+$/.test(v) ? Number(v) : refuse(`${name}: expected a step (a non-negative integer), got ${JSON.stringify(v)}`)
+}
+const from = stepFlag("--from", 0)
+const to = stepFlag("--to", Infinity)
+if (reference && args.includes("--versus-failure")) refuse("--versus-failure needs a run's stored failures: not with --reference")
 
+/** a missing or damaged run (config, lineage, rollouts, checkpoint) is refused naming its file */
+const orRefuse = <A>(f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    return refuse((e as Error).message)
+  }
+}
 await initBackend("wasm")
-const cfg = readRunConfig(dir)
+const cfg = orRefuse(() => readRunConfig(dir))
 const domain = makeDomain(domainSpec(cfg)) as Domain<ProblemBase>
 const model = modelConfig(cfg)
-const lineage = readLineageFile(join(dir, LINEAGE_FILE))
-const records = reference ? [] : readRolloutsFile(join(solutionsDir, ROLLOUTS_FILE))
+const lineage = orRefuse(() => readLineageFile(join(dir, LINEAGE_FILE)))
+const records = reference ? [] : orRefuse(() => readRolloutsFile(join(solutionsDir, ROLLOUTS_FILE)))
+if (!reference && records.every((r) => r.call === null || r.call._tag !== "Remember")) {
+  refuse(`${join(solutionsDir, ROLLOUTS_FILE)}: no stored rollouts (a run without memory records none): pass --solutions-from a PMD run of the same seed, or --reference`)
+}
 /** the training problems the run visited, each with its reference solution */
 const references = new Map([...new Set(lineage.flatMap((r) => r.contexts.map((c) => c[1])))].sort().map((id) => [id, domain.solution(domain.problem(id))] as const))
 const solutionsAtStep = (step: number): ReadonlyMap<string, ReadonlyArray<number>> => (reference ? references : solutionsAt(records, step))
 const steps = checkpointSteps(dir).filter((s) => s >= from && s <= to)
+if (steps.length < 2) refuse(`${dir}: ${steps.length} checkpoint(s) in [${from}, ${to}]; a window needs two`)
 
 /** one fixed memory-free rendering per problem, so a window's two scores differ by the weights alone */
 const prompts = new Map<string, ReadonlyArray<number>>()
@@ -62,7 +85,7 @@ const promptOf = (id: string) => {
 }
 /** log π(S | prompt) under the student of checkpoint `step`, per problem */
 const seqLogp = (step: number, solutions: ReadonlyMap<string, ReadonlyArray<number>>): Map<string, number> => {
-  const params = paramsFromWeights(model, readRunCheckpoint(dir, step).policy.student)
+  const params = paramsFromWeights(model, orRefuse(() => readRunCheckpoint(dir, step)).policy.student)
   const ids = [...solutions.keys()].sort()
   const scored = scoreResponses(params, model, ids.map(promptOf), ids.map((id) => solutions.get(id)!))
   disposeParams(params)

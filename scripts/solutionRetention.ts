@@ -1,5 +1,5 @@
 /**
- * Does a stored solution reach the memory-free student, and does it stay? (issue #13, findings §17)
+ * Does a stored solution reach the memory-free student, and where does it go? (issue #13, findings §17)
  * What is measured and how: src/experiments/solutionRetention.ts.
  *
  *   node scripts/solutionRetention.ts RUN_DIR [--solutions-from PMD_RUN_DIR | --reference] [--from STEP] [--to STEP] [--trajectory | --versus-failure]

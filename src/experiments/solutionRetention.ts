@@ -1,5 +1,5 @@
 /**
- * Does a stored solution reach the memory-free student, and does it stay? (issue #13, findings §17)
+ * Does a stored solution reach the memory-free student, and where does it go? (issue #13, findings §17)
  *
  * Between two checkpoints c < c' of a run, every training problem that had a solution S before c (the
  * newest successful rollout recorded up to step c) is scored memory-free under both students:
@@ -17,36 +17,32 @@
  *
  * Pure: the script (scripts/solutionRetention.ts) reads the run and scores the sequences.
  */
+import type { Attempt } from "../memory/experience/experience.ts"
 import type { RolloutsRecord } from "./memoryReplay/rolloutsFile.ts"
 import type { LineageRecord } from "../report/lineageFile.ts"
 
 export type Visit = "all-fail" | "success" | "twice"
 
-/** Each problem's newest success recorded at or before `step` (the first successful attempt of its newest group). */
-export const solutionsAt = (records: ReadonlyArray<RolloutsRecord>, step: number): Map<string, ReadonlyArray<number>> => {
+/** Each problem's newest attempt that `pick` accepts (the first of its newest group), recorded at or before `step`. */
+const newestAttempts = (records: ReadonlyArray<RolloutsRecord>, step: number, pick: (a: Attempt) => boolean): Map<string, ReadonlyArray<number>> => {
   const out = new Map<string, ReadonlyArray<number>>()
   for (const { step: s, call } of records) {
     if (s > step || call === null || call._tag !== "Remember") continue
     for (const g of call.request.groups) {
-      const solved = g.attempts.find((a) => a.success)
-      if (solved !== undefined) out.set(g.problemId, solved.response)
+      const chosen = g.attempts.find(pick)
+      if (chosen !== undefined) out.set(g.problemId, chosen.response)
     }
   }
   return out
 }
 
+/** Each problem's newest success recorded at or before `step`: S, what PMD's experience level stores. */
+export const solutionsAt = (records: ReadonlyArray<RolloutsRecord>, step: number): Map<string, ReadonlyArray<number>> =>
+  newestAttempts(records, step, (a) => a.success)
+
 /** Each problem's newest failed attempt (with a response) recorded at or before `step`: the contrast to S. */
-export const failuresAt = (records: ReadonlyArray<RolloutsRecord>, step: number): Map<string, ReadonlyArray<number>> => {
-  const out = new Map<string, ReadonlyArray<number>>()
-  for (const { step: s, call } of records) {
-    if (s > step || call === null || call._tag !== "Remember") continue
-    for (const g of call.request.groups) {
-      const failed = g.attempts.find((a) => !a.success && a.response.length > 0)
-      if (failed !== undefined) out.set(g.problemId, failed.response)
-    }
-  }
-  return out
-}
+export const failuresAt = (records: ReadonlyArray<RolloutsRecord>, step: number): Map<string, ReadonlyArray<number>> =>
+  newestAttempts(records, step, (a) => !a.success && a.response.length > 0)
 
 /** What the run did with each problem it visited in lineage steps (a, b]. */
 export const visitsIn = (lineage: ReadonlyArray<LineageRecord>, a: number, b: number): Map<string, Visit> => {

@@ -4,8 +4,6 @@
  * memory-free prompt), the update's extra term (weight x the next-token loss, after the rehearsal's), and
  * the knob in a run: absent and 0 the same run, > 0 another whose train rows count the recalled sequences.
  */
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { recallPicks, recallRows } from "../../actors/orchestrator/recall.ts"
@@ -17,8 +15,8 @@ import { digitToken } from "../../src/domains/vocab.ts"
 import type { ExperienceItem } from "../../src/memory/experience/experience.ts"
 import { lossGrads } from "../../src/numeric/index.ts"
 import type { UpdateRow } from "../../src/protocol/policy.ts"
-import { cli, SETS, summaryOf, tmp } from "../experiments/cliHelpers.ts"
 import { scopedPolicies } from "./policy/scopedPolicies.ts"
+import { checkSequenceKnobInRun } from "./sequenceKnob.ts"
 
 const cfg: RunConfig = { ...tinyConfig, base: "scratch", memory: { ...tinyConfig.memory, levels: "E" } }
 const prompt = (i: number) => [Control.PROB, digitToken(i % 10), Control.ANS]
@@ -109,18 +107,6 @@ describe("recall in the update", () => {
 
 describe("the knob in a run", () => {
   it("absent and 0 give the same run; 8 another, whose train rows count the recalled sequences; a bad value exits 2", () => {
-    const root = tmp("recall")
-    const args = ["run", "--preset", "tiny", "--method", "pmd", ...SETS, "--set", "base=warmup"]
-    expect(cli([...args, "--out", join(root, "absent")]).status).toBe(0)
-    expect(cli([...args, "--set", "memory.recall=0", "--out", join(root, "zero")]).status).toBe(0)
-    expect(cli([...args, "--set", "memory.recall=8", "--out", join(root, "on")]).status).toBe(0)
-    expect(summaryOf(join(root, "zero")).finalStateHash).toBe(summaryOf(join(root, "absent")).finalStateHash)
-    expect(summaryOf(join(root, "on")).finalStateHash).not.toBe(summaryOf(join(root, "absent")).finalStateHash)
-    const recalled = readFileSync(join(root, "on", "metrics.jsonl"), "utf8").split("\n").flatMap((l) => l.includes('"recallRows"') ? [JSON.parse(l).diagnostics.recallRows as number] : [])
-    expect(recalled.length).toBeGreaterThan(0)
-    expect(recalled.some((n) => n > 0)).toBe(true)
-    const refused = cli([...args, "--set", "memory.recall=1.5", "--out", join(root, "fraction")])
-    expect(refused.status).toBe(2)
-    expect(refused.stderr).toMatch(/recall/)
+    checkSequenceKnobInRun("memory.recall", { zero: "0", on: "8", bad: "1.5" }, "recallRows")
   }, 180_000)
 })

@@ -4,8 +4,6 @@
  * next-token loss is the token-mean NLL of the response; the update's loss gains exactly weight x that
  * loss, and weight 0 is no rehearsal. And a tiny run: absent and 0 give the same run, > 0 another.
  */
-import { readFileSync } from "node:fs"
-import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { memoryPrompt } from "../../actors/orchestrator/memoryPrompt.ts"
 import { rehearsalRows } from "../../actors/orchestrator/rehearsal.ts"
@@ -20,8 +18,8 @@ import { lossGrads } from "../../src/numeric/index.ts"
 import { nextTokenLoss } from "../../src/numeric/losses/index.ts"
 import { tf } from "../../src/numeric/tf.ts"
 import type { UpdateRow } from "../../src/protocol/policy.ts"
-import { cli, SETS, summaryOf, tmp } from "../experiments/cliHelpers.ts"
 import { scopedPolicies } from "./policy/scopedPolicies.ts"
+import { checkSequenceKnobInRun } from "./sequenceKnob.ts"
 
 const cfg: RunConfig = { ...tinyConfig, base: "scratch", memory: { ...tinyConfig.memory, levels: "E" } }
 const prompt = (i: number) => [Control.PROB, digitToken(i % 10), Control.ANS]
@@ -103,19 +101,6 @@ describe("rehearsal in the update", () => {
 
 describe("the knob in a run", () => {
   it("absent and 0 give the same run; 0.5 another, whose train rows count the rehearsed sequences", () => {
-    const root = tmp("rehearsal")
-    // the committed base solves some problems (a scratch network solves none: nothing to rehearse)
-    const args = ["run", "--preset", "tiny", "--method", "pmd", ...SETS, "--set", "base=warmup"]
-    expect(cli([...args, "--out", join(root, "absent")]).status).toBe(0)
-    expect(cli([...args, "--set", "memory.rehearsal=0", "--out", join(root, "zero")]).status).toBe(0)
-    expect(cli([...args, "--set", "memory.rehearsal=0.5", "--out", join(root, "on")]).status).toBe(0)
-    expect(summaryOf(join(root, "zero")).finalStateHash).toBe(summaryOf(join(root, "absent")).finalStateHash)
-    expect(summaryOf(join(root, "on")).finalStateHash).not.toBe(summaryOf(join(root, "absent")).finalStateHash)
-    const rehearsed = readFileSync(join(root, "on", "metrics.jsonl"), "utf8").split("\n").flatMap((l) => l.includes('"rehearsalRows"') ? [JSON.parse(l).diagnostics.rehearsalRows as number] : [])
-    expect(rehearsed.length).toBeGreaterThan(0)
-    expect(rehearsed.some((n) => n > 0)).toBe(true)
-    const refused = cli([...args, "--set", "memory.rehearsal=-1", "--out", join(root, "negative")])
-    expect(refused.status).toBe(2)
-    expect(refused.stderr).toMatch(/rehearsal/)
+    checkSequenceKnobInRun("memory.rehearsal", { zero: "0", on: "0.5", bad: "-1" }, "rehearsalRows")
   }, 180_000)
 })

@@ -5,7 +5,9 @@
  * the identical model in PyTorch CPU (bench/numeric/policy_torch.py) when python3 has torch: its train
  * step, and its sampling both with a per-layer KV cache (the fair comparison for our KV-cache sampler;
  * issue #17 targets ours >= 1.5x faster) and without one (the prefix re-run every token); and a whole
- * training step's compute on both sides (sampling + teacher scoring + update, the measured parts added).
+ * training step's compute on both sides (sampling + teacher scoring + update, the measured parts added);
+ * and a sampling floor: the multiply-adds no KV-cache sampler can skip, at the fastest GEMM rate measured
+ * in the run, which bounds the speed-up over PyTorch any kernel of ours could reach on this machine.
  *
  * tfjs runs on --threads N XNNPACK threads (default: all cores); PyTorch is measured at 1 thread and
  * at N threads, so both ratios are printed.
@@ -63,6 +65,19 @@ const forwardFlops = (c: ModelConfig, b: number, t: number): number => {
 }
 
 /**
+ * The multiply-adds a KV-cache sampler cannot avoid for `rows` rows of `prompt` + `fresh` tokens: every
+ * position through every layer's dense projections (QKV, output, MLP), causal attention over the keys
+ * before it, and the head for the positions whose next token is drawn. Embedding lookups are free. At
+ * the best GEMM rate this machine reaches, this is a floor on any sampler's time here.
+ */
+const samplingFlops = (c: ModelConfig, rows: number, prompt: number, fresh: number): number => {
+  const len = prompt + fresh
+  const dense = 2 * rows * len * c.nLayers * (4 * c.dModel * c.dModel + 2 * c.dModel * c.dMlp)
+  const attention = c.nLayers * 2 * 2 * rows * ((len * (len + 1)) / 2) * c.dModel
+  return dense + attention + 2 * rows * fresh * c.dModel * c.vocabSize
+}
+
+/**
  * Best GFLOP/s of plain 2-D matMuls, best of 7 each: a square 1024^3 and the model's own large shapes
  * ([3072, 64] @ [64, 256], [3072, 256] @ [256, 256]). On shared, loaded cores the square one can be
  * far slower than the others (cache contention), so the peak is the best over all of them.
@@ -102,8 +117,9 @@ interface Row {
  * the input gradient dy @ W^T and the weight gradient x^T @ dy; XNNPACK (and, for x^T @ dy, the
  * exact mode's gradKernels.wat) against the fma kernels.
  */
-const gemmSpeeds = (rows: number, shapes: ReadonlyArray<readonly [number, number]>): Array<string> => {
+const gemmSpeeds = (rows: number, shapes: ReadonlyArray<readonly [number, number]>): { readonly lines: Array<string>; readonly best: number } => {
   const out: Array<string> = []
+  let fastest = 0
   const best = (flops: number, f: () => void): number => {
     f()
     let ms = Infinity
@@ -128,10 +144,11 @@ const gemmSpeeds = (rows: number, shapes: ReadonlyArray<readonly [number, number
     const fmaD = best(flops, keep(() => fmaMatMulTransposed(dy, w)))
     const exW = best(flops, keep(() => tf.tensor2d(transposedProduct(heapView(x), heapView(dy), rows, k, n), [k, n])))
     const fmaW = best(flops, keep(() => fmaTransposedMatMul(x, dy)))
+    fastest = Math.max(fastest, xnnF, fmaF, xnnD, fmaD, exW, fmaW)
     out.push(`  [${rows}, ${k}] @ [${k}, ${n}]: x@W xnnpack ${g(xnnF)} fma ${g(fmaF)} | dy@W^T xnnpack ${g(xnnD)} fma ${g(fmaD)} | x^T@dy exact kernel ${g(exW)} fma ${g(fmaW)}  GFLOP/s`)
     tf.dispose([x, w, dy])
   }
-  return out
+  return { lines: out, best: fastest }
 }
 
 const benchConfig = (name: string, cfg: ModelConfig, fma = false): Row => {
@@ -221,6 +238,8 @@ const wide: ModelConfig = { ...small, dModel: 256, dMlp: 1024 }
 const rows = [benchConfig("ref d=64", small), benchConfig("4x width d=256", wide)]
 // the fma mode, in the same process and minutes apart (the VM drifts): the exact rows above are its baseline
 let fmaRows: Array<Row> = []
+// the fastest GEMM measured in this run (the fma kernels' when they run): the sampling floor's rate
+let gemmBest = 0
 if (withFma) {
   await initBackend("wasm", { threads: THREADS, fma: true })
   fmaRows = [benchConfig("fma d=64", small, true), benchConfig("fma d=256", wide, true)]
@@ -242,10 +261,14 @@ for (const r of [...rows, ...fmaRows]) {
 console.log("")
 if (withFma) {
   console.log(`fma GEMMs against XNNPACK (1 process, ${info.threads} XNNPACK threads; the fma kernels use one), the models' shapes, ${B * T} rows:`)
-  for (const line of gemmSpeeds(B * T, [[64, 64], [64, 256], [256, 64], [256, 256], [256, 1024], [1024, 256]])) console.log(line)
+  const gemms = gemmSpeeds(B * T, [[64, 64], [64, 256], [256, 64], [256, 256], [256, 1024], [1024, 256]])
+  for (const line of gemms.lines) console.log(line)
+  gemmBest = gemms.best
   for (let i = 0; i < rows.length; i++) console.log(`train step fma vs exact, ${rows[i]!.name}: ${(rows[i]!.stepMs / fmaRows[i]!.stepMs).toFixed(2)}x faster (${rows[i]!.stepMs.toFixed(0)} -> ${fmaRows[i]!.stepMs.toFixed(0)} ms)`)
   console.log("")
 }
+/** The least time any sampler on this machine's cores needs: its unavoidable FLOPs at the fastest GEMM rate measured. */
+const floorS = (cfg: ModelConfig): number => samplingFlops(cfg, SB, PROMPT, NEW) / (Math.max(peak, gemmBest) * 1e9)
 /** A training step's compute as its measured parts: sampling (s), teacher scoring (ms), the update (ms). */
 const wholeMs = (sampleS: number, scoreMs: number, stepMs: number): number => 1000 * sampleS + scoreMs + stepMs
 const cfgs: Array<[string, ModelConfig, Row, Row | undefined]> = [["ref d=64", small, rows[0]!, fmaRows[0]], ["4x width d=256", wide, rows[1]!, fmaRows[1]]]
@@ -262,6 +285,8 @@ for (const threads of [...new Set([1, info.threads])]) {
       `pytorch ${t.version} ${t.threads} thr, ${name.padEnd(15)} params ${t.params}  step ${t.stepMs.toFixed(0)} ms (tfjs/torch ${(ours.stepMs / t.stepMs).toFixed(2)}x time)\n` +
         `    sample with KV cache: torch ${t.sampleKvS.toFixed(3)} s, tfjs (${info.threads} thr) ${ours.kvS.toFixed(3)} s: tfjs speedup ${kvSpeed.toFixed(2)}x (target >= 1.5x: ${kvSpeed >= 1.5 ? "met" : "not met"})` +
         `  [torch cache check: max |logit diff| ${t.kvCheckMaxDiff.toExponential(1)}]\n` +
+        `    sampling floor: ${(samplingFlops(cfg, SB, PROMPT, NEW) / 1e9).toFixed(2)} GFLOP at the fastest GEMM measured here (${Math.max(peak, gemmBest).toFixed(1)} GFLOP/s) take ` +
+        `${floorS(cfg).toFixed(3)} s: at most ${(t.sampleKvS / floorS(cfg)).toFixed(2)}x torch's KV speed on this machine\n` +
         `    sample without KV cache (torch naive loop): ${t.sampleNaiveS.toFixed(2)} s: tfjs kv speedup ${(t.sampleNaiveS / ours.kvS).toFixed(1)}x\n` +
         `    whole step (sample ${SB}x${NEW} + teacher scoring ${SB} rows + update ${B}x${T}, measured parts added): ` +
         `tfjs ${wholeMs(ours.kvS, ours.scoreMs, ours.stepMs).toFixed(0)} ms, torch ${wholeMs(t.sampleKvS, t.scoreMs, t.stepMs).toFixed(0)} ms: ` +

@@ -39,9 +39,15 @@ export const learningCurves = (ctx: CurveContext): Section => {
       groups, colorOf,
       (run) => evalRowsOf(run, p).flatMap((r) => (r.memoryAugmented ? [[r.step, r.memoryAugmented.avgAtK] as const] : []))
     )
+    // issue #13's "reading skill": what memory in context adds to the same student at the same evaluation
+    const reading = linePlot(
+      { id: `curve-reading-${p}`, title: `Reading skill (memory-augmented − memory-free), ${protocolName(p)}`, xLabel: "step", yLabel: "avg@k points", percent: true },
+      groups, colorOf,
+      (run) => evalRowsOf(run, p).flatMap((r) => (r.memoryAugmented ? [[r.step, r.memoryAugmented.avgAtK - r.memoryFree.avgAtK] as const] : []))
+    )
     if (free === null) notes.push(`No ${p} evaluations: no memory-free ${p} curve.`)
-    if (free !== null && aug === null) notes.push(`No memory-augmented ${p} evaluations: no memory-augmented ${p} curve.`)
-    return [free, aug]
+    if (free !== null && aug === null) notes.push(`No memory-augmented ${p} evaluations: no memory-augmented ${p} or reading-skill curve.`)
+    return [free, aug, reading]
   })
   const train = [
     linePlot({ id: "curve-reward", title: "Train reward (mean over rollouts)", xLabel: "step", yLabel: "reward", percent: false },
@@ -60,7 +66,8 @@ export const learningCurves = (ctx: CurveContext): Section => {
     caption:
       "Mean over seeds per setting, shaded: 95% t-interval (zero-width with one seed). Memory-free accuracy is the " +
       "student's avg@k with no memory blocks in context, the number PMD is about (paper Table 2 and its training-dynamics " +
-      "figure); memory-augmented accuracy shows what memory adds in context. Entropy and ever-solved show exploration: a " +
+      "figure); memory-augmented accuracy shows what memory adds in context, and the reading skill is their difference per evaluation (a teacher that " +
+      "stops reading its memory shows here first). Entropy and ever-solved show exploration: a " +
       "copy-ready teacher can collapse it (entropy falls, ever-solved stalls). Teacher fraction is the share of rollouts " +
       "the self-teacher distilled (SDPO mask = 1).",
     plots: collect([...accuracy, ...train]),

@@ -61,7 +61,7 @@ describe("renderReport", () => {
     expect(html).toContain("Chart.js v4.6.1")
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|url\(/)
     expect(html).toContain("default-src 'none'")
-    for (const id of ["curve-free-internalization", "curve-free-transfer", "curve-aug-transfer", "curve-reward", "curve-entropy",
+    for (const id of ["curve-free-internalization", "curve-free-transfer", "curve-aug-transfer", "curve-reading-transfer", "curve-reward", "curve-entropy",
       "curve-teacher", "curve-ever-solved", "ablation-internalization", "ablation-transfer", "memory-experience",
       "memory-insights", "memory-behaviors", "lag-memory", "scaling-transfer", "headroom-transfer", "curve-headroom-transfer", "stage-ms"]) {
       expect(plots.map((p) => p.id)).toContain(id)
@@ -81,6 +81,14 @@ describe("renderReport", () => {
     const expected = meanCI(pmd.map((r) => at(r, 6).avgAtK))
     expect(curve.series[2]!.points.find((p) => p.x === 6)).toEqual({ x: 6, y: expected.mean, lo: expected.lo, hi: expected.hi, n: 2 })
 
+    const reading = plotById(html, "curve-reading-transfer") as LinePlot
+    const gain = meanCI(pmd.map((r) => {
+      const row = r.rows.find((x) => x.kind === "eval" && x.protocol === "transfer" && x.step === 6)
+      if (row?.kind !== "eval" || !row.memoryAugmented) throw new Error("missing row")
+      return row.memoryAugmented.avgAtK - row.memoryFree.avgAtK
+    }))
+    expect(reading.series.find((s) => s.label === "pmd")!.points.find((p) => p.x === 6)).toEqual({ x: 6, y: gain.mean, lo: gain.lo, hi: gain.hi, n: 2 })
+
     const bars = plotById(html, "ablation-transfer") as BarPlot
     expect(bars.categories).toEqual(["grpo", "sdpo", "pmd"])
     const final = meanCI(pmd.map((r) => at(r, 9).avgAtK))
@@ -99,6 +107,7 @@ describe("renderReport", () => {
     const html = renderReport(noMemory, { title: "t" })
     const ids = embeddedPlots(html).map((p) => p.id)
     expect(ids).not.toContain("curve-aug-transfer")
+    expect(ids).not.toContain("curve-reading-transfer")
     expect(ids).not.toContain("lag-rollout")
     expect(html).toContain("No memory-augmented transfer evaluations")
     expect(html).toContain("No numeric knob varies across these runs")

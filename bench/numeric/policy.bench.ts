@@ -68,7 +68,7 @@ const forwardFlops = (c: ModelConfig, b: number, t: number): number => {
  * The multiply-adds a KV-cache sampler cannot avoid for `rows` rows of `prompt` + `fresh` tokens: every
  * position through every layer's dense projections (QKV, output, MLP), causal attention over the keys
  * before it, and the head for the positions whose next token is drawn. Embedding lookups are free. At
- * the best GEMM rate this machine reaches, this is a floor on any sampler's time here.
+ * the best GEMM rate our kernels reach, this is a floor on our sampler's time on this machine.
  */
 const samplingFlops = (c: ModelConfig, rows: number, prompt: number, fresh: number): number => {
   const len = prompt + fresh
@@ -267,7 +267,7 @@ if (withFma) {
   for (let i = 0; i < rows.length; i++) console.log(`train step fma vs exact, ${rows[i]!.name}: ${(rows[i]!.stepMs / fmaRows[i]!.stepMs).toFixed(2)}x faster (${rows[i]!.stepMs.toFixed(0)} -> ${fmaRows[i]!.stepMs.toFixed(0)} ms)`)
   console.log("")
 }
-/** The least time any sampler on this machine's cores needs: its unavoidable FLOPs at the fastest GEMM rate measured. */
+/** The least time a sampler of ours needs here: its unavoidable FLOPs at the fastest GEMM rate our kernels reached in this run. */
 const floorS = (cfg: ModelConfig): number => samplingFlops(cfg, SB, PROMPT, NEW) / (Math.max(peak, gemmBest) * 1e9)
 /** A training step's compute as its measured parts: sampling (s), teacher scoring (ms), the update (ms). */
 const wholeMs = (sampleS: number, scoreMs: number, stepMs: number): number => 1000 * sampleS + scoreMs + stepMs

@@ -98,6 +98,19 @@ describe("shipped studies", () => {
     expect(s.claims.map((c) => c.metric)).toEqual(["internalization pass@k", "transfer pass@k", "internalization greedy", "internalization avg@k"])
   })
 
+  it("paper-controls plans the five methods of paper-passk's config on fresh seeds 529-538, PMD against each control", () => {
+    const s = readStudyFile(resolveStudyFile("paper-controls"))
+    const passk = readStudyFile(resolveStudyFile("paper-passk"), Array.from({ length: 10 }, (_, i) => 529 + i))
+    expect(s.plan).toHaveLength(50)
+    // GRPO and PMD exactly as in paper-passk's config, re-seeded: the controls are the only new runs
+    const of = (plan: typeof s.plan, method: string) => plan.filter((r) => (r.config as RunConfig).method === method).map((r) => r.config)
+    for (const m of ["grpo", "pmd"]) expect(of(s.plan, m)).toEqual(of(passk.plan, m))
+    expect(s.plan.every((r) => (r.config as RunConfig).memory.rehearsal === 0.5 && (r.config as RunConfig).steps === 500)).toBe(true)
+    expect(new Set(s.plan.map((r) => r.seed))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => 529 + i)))
+    expect(s.claims.map((c) => `${c.better}>${c.worse} ${c.metric}`)).toEqual(["sdpo", "pmd-transient", "frozen-memory"].flatMap((w) =>
+      ["internalization pass@k", "transfer pass@k", "internalization avg@k"].map((m) => `pmd>${w} ${m}`)))
+  })
+
   it("paper-levels-kept plans the same levels with rehearsal and without lessons, the same claims", () => {
     const s = readStudyFile(resolveStudyFile("paper-levels-kept"))
     const levels = readStudyFile(resolveStudyFile("paper-levels"))

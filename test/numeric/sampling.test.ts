@@ -260,6 +260,25 @@ describe("scoring and embeddings", () => {
     expect(() => topKLogProbs(new Float32Array(V), V, 0)).toThrow(NumericInputError)
   })
 
+  // scoring chunks rows by length, so a row's chunk depends on the other rows: its bits must not
+  fcTest.prop([fc.array(fc.tuple(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 10 })), { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 5 })], { numRuns: 15 })(
+    "scoreResponses gives each row the same bits whatever the other rows, their order and the chunk size",
+    (shapes, batchSize) => {
+      const r = Rng.root(shapes.length)
+      const contexts = shapes.map(([c]) => randomSeq(r, c, V))
+      const responses = shapes.map(([, n]) => randomSeq(r, n, V))
+      const whole = scoreResponses(params, tinyCfg, contexts, responses, { batchSize })
+      const reversed = scoreResponses(params, tinyCfg, [...contexts].reverse(), [...responses].reverse(), { batchSize: batchSize + 1 }).reverse()
+      shapes.forEach((_, i) => {
+        const alone = scoreResponses(params, tinyCfg, [contexts[i]!], [responses[i]!])[0]!
+        const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex")
+        expect(bits(whole[i]!.logProbs)).toBe(bits(alone.logProbs))
+        expect(bits(reversed[i]!.logProbs)).toBe(bits(alone.logProbs))
+        expect(bits(whole[i]!.tokenLogProbs)).toBe(bits(alone.tokenLogProbs))
+      })
+    }
+  )
+
   test("embedSequences: one dModel vector per sequence, independent of the batch", () => {
     const r = Rng.root(3)
     const seqs = Array.from({ length: 12 }, (_, i) => randomSeq(r, 1 + 2 * i, V))

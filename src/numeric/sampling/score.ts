@@ -4,8 +4,9 @@
  *
  * `scoreResponses` returns, for response token i of row r, the full log-prob vector over the vocab
  * of the model's prediction at that position (conditioned on the context and response tokens < i).
- * Rows are processed in chunks of `batchSize` to bound memory; a row's values do not depend on the
- * chunk it is in (same argument as sample.ts).
+ * Rows are processed in chunks of `batchSize` to bound memory, shortest rows first so that each chunk
+ * pads little (teacher contexts range from a bare prompt to a prompt with its memory); a row's values
+ * do not depend on the chunk it is in (same argument as sample.ts), so the order never changes a bit.
  */
 import { NumericInputError } from "../errors.ts"
 import type { ModelConfig } from "../model/config.ts"
@@ -52,8 +53,11 @@ export const scoreResponses = (
     checkTokens("scoreResponses", cfg, r)
     return { ctx: c.length, resp: r, seq: [...c, ...r] }
   })
-  const out: Array<ScoredResponse> = []
-  for (const chunk of chunks(rows, options.batchSize ?? SCORE_BATCH_DEFAULT)) {
+  const out = new Array<ScoredResponse>(rows.length)
+  // chunks of rows of similar length: less padding; each row's values land at its own index
+  const order = rows.map((_, i) => i).sort((a, b) => rows[a]!.seq.length - rows[b]!.seq.length || a - b)
+  for (const ids of chunks(order, options.batchSize ?? SCORE_BATCH_DEFAULT)) {
+    const chunk = ids.map((i) => rows[i]!)
     const B = chunk.length
     const T = alignLength(Math.max(...chunk.map((r) => r.seq.length)), cfg.contextLength)
     // positions ctx-1 .. ctx+n-2 predict the n response tokens
@@ -67,12 +71,12 @@ export const scoreResponses = (
             return tf.logSoftmax(tf.gather(logits.reshape([B * T, V]), tf.tensor1d(Int32Array.from(idx), "int32"))) // [n, V]
           })
     let off = 0
-    for (const r of chunk) {
+    chunk.forEach((r, j) => {
       const n = r.resp.length
       const logProbs = lp.slice(off * V, (off + n) * V)
-      out.push({ logProbs, tokenLogProbs: Float32Array.from(r.resp, (t, i) => logProbs[i * V + t]!) })
+      out[ids[j]!] = { logProbs, tokenLogProbs: Float32Array.from(r.resp, (t, i) => logProbs[i * V + t]!) }
       off += n
-    }
+    })
   }
   return out
 }

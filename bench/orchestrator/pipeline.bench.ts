@@ -80,8 +80,8 @@ const stageMeans = (r: Run): Map<string, number> => {
 /**
  * How much more work two threads finish than one on this machine: the teacher's scoring of 64 rows
  * (prompt 40 and response 24 tokens, the default model) timed on one rollout worker alone, then on two
- * at once, alternating, best of 8 rounds each. 2.00x on two independent cores; less where they share caches, memory
- * bandwidth or a physical core.
+ * at once, alternating, best of 8 rounds each. 2.00x on two independent cores; less where they share
+ * caches, memory bandwidth or a physical core.
  */
 const twoThreadCapacity = async (): Promise<number> => {
   const cfg = configOf([])

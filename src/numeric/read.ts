@@ -15,3 +15,15 @@ export const readTidy = (fn: () => tf.Tensor): Float32Array => {
   })
   return out!
 }
+
+/**
+ * Runs `f` in a tidy scope and returns its host-side result (every tensor made inside is disposed);
+ * the result leaves through a closure, so tidy never walks it (see above).
+ */
+export const hostTidy = <T>(f: () => T): T => {
+  let out: T | undefined
+  tf.tidy(() => {
+    out = f()
+  })
+  return out as T
+}

@@ -78,14 +78,7 @@ export const expectPositive = (where: string, name: string, x: number): void => 
 /** A copy of `x` with no link to the tape: a stop-gradient. Reads `x` back to host memory. */
 export const detach = <T extends tf.Tensor>(x: T): T => tf.tensor(x.dataSync(), x.shape, x.dtype) as T
 
-/** Runs `f` in a tidy scope and returns its host-side result (every tensor made inside is disposed). */
-export const hostTidy = <T>(f: () => T): T => {
-  let out: T | undefined
-  tf.tidy(() => {
-    out = f()
-  })
-  return out as T
-}
+export { hostTidy } from "../read.ts"
 
 /** A float32 tensor's values in host memory (read-only by convention: on cpu this may be the backing store). */
 export const hostF32 = (x: tf.Tensor): Float32Array => x.dataSync() as Float32Array

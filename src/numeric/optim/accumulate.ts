@@ -12,6 +12,7 @@ import { NumericInputError } from "../errors.ts"
 import type { Params } from "../model/params.ts"
 import { tf } from "../tf.ts"
 import { type AdamState, adamApply, defaultAdam } from "./adam.ts"
+import { hostTidy } from "../read.ts"
 import { releasingTape } from "./releasingTape.ts"
 import { learningRate } from "./schedule.ts"
 import type { TrainOptions, TrainStepResult } from "./trainStep.ts"
@@ -25,10 +26,9 @@ export interface HostGrads {
 /** The loss and gradients of `lossFn` (a micro-batch's share of the whole loss) with respect to `params`. */
 export const lossGrads = (params: Params, lossFn: () => tf.Scalar): HostGrads => {
   const nameOf = new Map(Object.entries(params).map(([n, v]) => [v.name, n]))
-  // the result leaves the tidy through a closure, not as its return value: tidy walks what it returns
-  // element by element, typed arrays included (~60 ms a pass for the default model; src/numeric/read.ts)
-  let out: HostGrads | undefined
-  tf.tidy(() => {
+  // hostTidy, not tf.tidy's return value: tidy walks what it returns element by element, typed arrays
+  // included (~50 ms a pass for the default model's gradients; src/numeric/read.ts)
+  return hostTidy(() => {
     const { value, grads } = releasingTape(() => tf.variableGrads(lossFn, Object.values(params)))
     if (value.rank !== 0) throw new NumericInputError("lossGrads", `loss must be a scalar, got shape [${value.shape}]`)
     const byName = new Map<string, Float32Array>()
@@ -37,9 +37,8 @@ export const lossGrads = (params: Params, lossFn: () => tf.Scalar): HostGrads =>
       if (n !== undefined) byName.set(n, g.dataSync().slice() as Float32Array)
     }
     // in params order, so that every part lists its gradients alike
-    out = { loss: value.dataSync()[0]!, grads: Object.keys(params).flatMap((n) => (byName.has(n) ? [{ name: n, values: byName.get(n)! }] : [])) }
+    return { loss: value.dataSync()[0]!, grads: Object.keys(params).flatMap((n) => (byName.has(n) ? [{ name: n, values: byName.get(n)! }] : [])) }
   })
-  return out!
 }
 
 /** Sums the parts' gradients in order and applies one clipped AdamW step; a non-finite step changes nothing. */
